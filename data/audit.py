@@ -1,0 +1,76 @@
+"""Who was champion when: the operators' record of every alias move, kept in the workspace DB."""
+
+from __future__ import annotations
+
+import getpass
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alias_history (
+    at TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    version TEXT NOT NULL,
+    previous TEXT,
+    actor TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30)
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def record_alias_change(
+    path: Path,
+    *,
+    model_name: str,
+    alias: str,
+    version: str,
+    previous: str | None,
+    reason: str,
+) -> None:
+    """Append one alias move with the time (UTC), the operator and the reason."""
+    conn = _connect(path)
+    try:
+        with conn:
+            conn.execute(
+                "INSERT INTO alias_history VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+                    model_name,
+                    alias,
+                    version,
+                    previous,
+                    _actor(),
+                    reason,
+                ),
+            )
+    finally:
+        conn.close()
+
+
+def alias_history(path: Path, model_name: str) -> pd.DataFrame:
+    """Every recorded alias move of a model, oldest first."""
+    conn = _connect(path)
+    try:
+        return pd.read_sql_query(
+            "SELECT * FROM alias_history WHERE model_name = ? ORDER BY rowid", conn, params=(model_name,)
+        )
+    finally:
+        conn.close()

@@ -1,0 +1,158 @@
+"""Published rankings: one row per (as_of, enterprise), replaced whole in one transaction.
+
+Readers see either the previous ranking of a night or the new one, never a mix: a
+publication deletes the night's rows and inserts the new ones inside a single SQLite
+transaction (`BEGIN IMMEDIATE`, WAL journal), and records the run in the same
+transaction. A process killed mid-way leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from data.errors import EwsError
+
+SCORE_COLUMNS: tuple[str, ...] = (
+    "as_of",
+    "enterprise_id",
+    "rank",
+    "score",
+    "band",
+    "reasons",
+    "reasons_en",
+    "name",
+    "province",
+    "district",
+    "zone_id",
+    "sector",
+    "ownership",
+    "model_name",
+    "model_version",
+    "run_id",
+    "input_digest",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scores (
+    as_of TEXT NOT NULL,
+    enterprise_id TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    score REAL NOT NULL,
+    band TEXT NOT NULL,
+    reasons TEXT,
+    reasons_en TEXT,
+    name TEXT,
+    province TEXT,
+    district TEXT,
+    zone_id TEXT,
+    sector TEXT,
+    ownership TEXT,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    input_digest TEXT NOT NULL,
+    PRIMARY KEY (as_of, enterprise_id)
+);
+CREATE TABLE IF NOT EXISTS score_runs (
+    as_of TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    input_digest TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    published_at TEXT NOT NULL
+);
+"""
+
+
+class PublishError(EwsError):
+    """A ranking could not be published; the previous one is intact."""
+
+
+@contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection with WAL, a busy timeout and the schema in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.executescript(_SCHEMA)
+        yield conn
+    finally:
+        conn.close()
+
+
+def publish(path: Path, ranking: pd.DataFrame) -> int:
+    """Replace the rankings of the as-of dates in `ranking` atomically; return rows written."""
+    missing = [c for c in SCORE_COLUMNS if c not in ranking.columns]
+    if missing:
+        raise PublishError(f"ranking lacks columns {missing}")
+    if ranking.duplicated(["as_of", "enterprise_id"]).any():
+        raise PublishError("ranking holds an enterprise twice for one as-of date")
+    frame = ranking.loc[:, list(SCORE_COLUMNS)].copy()
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
+    frame = frame.astype(object).where(frame.notna(), None)
+    rows = list(frame.itertuples(index=False, name=None))
+    placeholders = ", ".join("?" for _ in SCORE_COLUMNS)
+    published_at = pd.Timestamp.now(tz="UTC").isoformat()
+    with connect(path) as conn:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for as_of, group in frame.groupby("as_of"):
+                conn.execute("DELETE FROM scores WHERE as_of = ?", (as_of,))
+                first = group.iloc[0]
+                conn.execute(
+                    "INSERT OR REPLACE INTO score_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        as_of,
+                        first["run_id"],
+                        first["model_name"],
+                        first["model_version"],
+                        first["input_digest"],
+                        len(group),
+                        published_at,
+                    ),
+                )
+            conn.executemany(
+                f"INSERT INTO scores ({', '.join(SCORE_COLUMNS)}) VALUES ({placeholders})", rows
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(rows)
+
+
+def scored_dates(path: Path) -> list[str]:
+    """As-of dates with a published ranking, oldest first."""
+    if not path.exists():
+        return []
+    with connect(path) as conn:
+        return [r[0] for r in conn.execute("SELECT as_of FROM score_runs ORDER BY as_of")]
+
+
+def read_ranking(path: Path, as_of: str | None = None) -> pd.DataFrame:
+    """The published ranking of one as-of date (default: the latest), ordered by rank."""
+    dates = scored_dates(path)
+    if not dates:
+        raise EwsError("no ranking has been published yet; run `ews score` first")
+    chosen = as_of or dates[-1]
+    if chosen not in dates:
+        raise EwsError(f"no ranking for {chosen}; scored dates: {', '.join(dates[-5:])}")
+    with connect(path) as conn:
+        frame = pd.read_sql_query(
+            "SELECT * FROM scores WHERE as_of = ? ORDER BY rank", conn, params=(chosen,)
+        )
+    return frame
+
+
+def score_runs(path: Path) -> pd.DataFrame:
+    """The record of every published night."""
+    with connect(path) as conn:
+        return pd.read_sql_query("SELECT * FROM score_runs ORDER BY as_of", conn)

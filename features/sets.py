@@ -1,0 +1,35 @@
+"""Named, versioned feature sets: the exact columns a model version consumes.
+
+A set never changes once a model has been trained on it; a new list gets a new version.
+The set's name and its columns are logged with every model.
+"""
+
+from __future__ import annotations
+
+from features.build import CATEGORICAL, NUMERIC_FEATURES
+
+# avg_wage_vnd and headcount are kept out: their relative forms carry the signal
+# without tying the model to a year's wage level or to raw size.
+_EXCLUDED = {"avg_wage_vnd", "headcount"}
+
+EWS_FEATURES_V1: tuple[str, ...] = (
+    *(f.__name__ for f in NUMERIC_FEATURES if f.__name__ not in _EXCLUDED),
+    "wage_to_peers",
+    *CATEGORICAL,
+)
+
+FEATURE_SETS: dict[str, tuple[str, ...]] = {"ews-v1": EWS_FEATURES_V1}
+DEFAULT_FEATURE_SET = "ews-v1"
+
+
+def feature_set(name: str = DEFAULT_FEATURE_SET) -> tuple[str, ...]:
+    """The columns of a named feature set; KeyError names the known sets."""
+    try:
+        return FEATURE_SETS[name]
+    except KeyError:
+        raise KeyError(f"unknown feature set {name!r}; known: {sorted(FEATURE_SETS)}") from None
+
+
+def categorical_columns(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The categorical (text) columns of a feature set."""
+    return tuple(c for c in columns if c in CATEGORICAL)

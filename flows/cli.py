@@ -1,0 +1,423 @@
+"""The `ews` command: every subcommand calls a flow or a read-only query, nothing more.
+
+Errors the project raises on purpose print one line on stderr and exit non-zero; any
+other failure prints one line too, and the traceback only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.settings import Settings, configure_environment
+
+app = typer.Typer(
+    name="ews",
+    help="labor-ews: early warning of collective work stoppages, enterprise by enterprise.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="See and move the champion model.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+EXIT_ERROR = 2
+EXIT_NOT_AVAILABLE = 3
+RANK_COLUMNS = (
+    "rank",
+    "enterprise_id",
+    "name",
+    "district",
+    "zone_id",
+    "sector",
+    "ownership",
+    "score",
+    "band",
+    "reasons",
+    "as_of",
+    "model_version",
+)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _State:
+    debug = False
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class SourceFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+class Promote(str, Enum):
+    auto = "auto"
+    never = "never"
+
+
+def _settings() -> Settings:
+    settings = Settings(home=Path(os.environ["EWS_HOME"])) if os.environ.get("EWS_HOME") else Settings()
+    configure_environment(settings)
+    return settings
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run a command body; turn failures into one line on stderr and a non-zero exit."""
+    from data.errors import EwsError
+
+    try:
+        return action()
+    except typer.Exit:
+        raise
+    except EwsError as exc:
+        if _State.debug:
+            raise
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    except Exception as exc:  # noqa: BLE001 - the CLI's promise: one line, no traceback
+        if _State.debug:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(f"error: {type(exc).__name__}: {message} (rerun with --debug for details)", markup=False, highlight=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err.print(f"error: {option} must be a date YYYY-MM-DD (got {value!r})", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _month(value: str, option: str) -> str:
+    try:
+        dt.datetime.strptime(value, "%Y-%m")
+    except ValueError:
+        err.print(f"error: {option} must be a month YYYY-MM (got {value!r})", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    return value
+
+
+def _not_available(command: str, issue: str) -> None:
+    err.print(f"error: `ews {command}` is not available yet ({issue})", markup=False)
+    raise typer.Exit(EXIT_NOT_AVAILABLE)
+
+
+@app.callback()
+def main_callback(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """labor-ews: early warning of collective work stoppages, enterprise by enterprise."""
+    _State.debug = debug
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the source into.")],
+    preset: Annotated[str, typer.Option(help="World preset: hai-duong, demo or tiny.")] = "hai-duong",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    start: Annotated[str | None, typer.Option(help="First month YYYY-MM.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last month YYYY-MM.")] = None,
+    fmt: Annotated[SourceFormat, typer.Option("--format", help="File format.")] = SourceFormat.csv,
+) -> None:
+    """Write a synthetic source that follows the data contract (and its truth aside)."""
+    start = _month(start, "--start") if start else None
+    end = _month(end, "--end") if end else None
+
+    def action() -> None:
+        from data import simulate as sim
+
+        if preset not in sim.PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(sorted(sim.PRESETS))}")
+        world = sim.simulate(preset, seed=seed, start=start, end=end)
+        paths = sim.write_source(world, out_dir, fmt.value)
+        report = sim.calibration_report(world)
+        out.print(f"wrote {len(paths)} files to {out_dir}")
+        for key in ("enterprises", "workers", "work_stoppages", "expected_work_stoppages"):
+            if key in report:
+                out.print(f"  {key}: {report[key]}")
+
+    _run(action)
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Argument(help="A folder of CSV/Parquet files or a SQLAlchemy URL.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+) -> None:
+    """Validate a delivery and add it to the store; bad rows go to quarantine with reasons."""
+    settings = _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.ingest import ingest_flow
+
+        return ingest_flow(source)
+
+    report = _run(action)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    table = Table(title=f"ingest {source} → {settings.store_dir} ({report['status']})")
+    for column in ("table", "rows in", "accepted", "quarantined"):
+        table.add_column(column, justify="right" if column != "table" else "left")
+    for name, counts in report["tables"].items():
+        table.add_row(name, str(counts["rows_in"]), str(counts["accepted"]), str(counts["quarantined"]))
+    out.print(table)
+
+
+@app.command()
+def train(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Train on what was known at this date (default: today).")] = None,
+    promote: Annotated[Promote, typer.Option(help="auto: promote only if it beats the champion; never.")] = Promote.auto,
+) -> None:
+    """Fit, evaluate and register a challenger; promote it only if it beats the champion."""
+    as_of_date = _date(as_of, "--as-of")
+    _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.train import train_flow
+
+        return train_flow(as_of=as_of_date, promote=promote.value)
+
+    summary = _run(action)
+    metrics = summary["metrics"]
+    out.print(
+        f"model {summary['model_name']} version {summary['version']} (as of {summary['as_of']}): "
+        f"PR-AUC {metrics.get('pr_auc')}, recall@top-k {metrics.get('recall_at_k')}; "
+        f"champion: {'yes' if summary['promoted'] else 'no'} ({summary['decision']})"
+    )
+
+
+@app.command()
+def score(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date (default: today, Asia/Ho_Chi_Minh).")] = None,
+) -> None:
+    """Score every operating enterprise with the champion and publish the ranking."""
+    as_of_date = _date(as_of, "--as-of")
+    _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.score import score_flow
+
+        return score_flow(as_of=as_of_date)
+
+    summary = _run(action)
+    out.print(
+        f"scored {summary['rows']} enterprises as of {summary['as_of']} with model version "
+        f"{summary['model_version']}: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["bands"].items()))
+    )
+
+
+@app.command()
+def backfill(
+    from_month: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
+    to_month: Annotated[str, typer.Option("--to", help="Last month YYYY-MM.")],
+) -> None:
+    """Score the last day of every month in the range with the champion."""
+    first, last = _month(from_month, "--from"), _month(to_month, "--to")
+    _settings()
+
+    def action() -> list[dict[str, Any]]:
+        import pandas as pd
+
+        from flows.score import score_flow
+
+        ends = pd.date_range(pd.Period(first).start_time, pd.Period(last).end_time, freq="ME")
+        if len(ends) == 0:
+            raise ValueError(f"--from {first} is after --to {last}")
+        return [score_flow(as_of=day.date()) for day in ends]
+
+    for summary in _run(action):
+        out.print(f"{summary['as_of']}: {summary['rows']} enterprises, model {summary['model_version']}")
+
+
+def escape_formula(value: object) -> object:
+    """Neutralise spreadsheet formulas in a text cell (OWASP ASVS 1.2.10)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@app.command()
+def rank(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Scored date (default: the latest).")] = None,
+    top: Annotated[int, typer.Option(help="How many rows (0: all).", min=0)] = 20,
+    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    district: Annotated[str | None, typer.Option(help="Only this district.")] = None,
+    zone: Annotated[str | None, typer.Option(help="Only this zone id.")] = None,
+    sector: Annotated[str | None, typer.Option(help="Only this VSIC 2-digit sector.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the reasons: vi or en.")] = "vi",
+) -> None:
+    """The ranking analysts read, with reasons in plain words."""
+    as_of_date = _date(as_of, "--as-of")
+    settings = _settings()
+
+    def action() -> Any:
+        from data.rankings import read_ranking
+
+        frame = read_ranking(settings.db_path, str(as_of_date) if as_of_date else None)
+        for column, value in (("district", district), ("zone_id", zone), ("sector", sector)):
+            if value is not None:
+                frame = frame.loc[frame[column] == value]
+        if lang == "en":
+            frame = frame.assign(reasons=frame["reasons_en"])
+        return frame.head(top) if top else frame
+
+    frame = _run(action)
+    view = frame.loc[:, list(RANK_COLUMNS)]
+    if fmt is Format.json:
+        print(json.dumps(view.to_dict(orient="records"), ensure_ascii=False, default=str))
+    elif fmt is Format.csv:
+        safe = view.copy()
+        for column in ("enterprise_id", "name", "district", "zone_id", "reasons"):
+            safe[column] = safe[column].map(escape_formula)
+        sys.stdout.write(safe.to_csv(index=False))
+    else:
+        table = Table(title=f"ranking as of {view['as_of'].iloc[0] if len(view) else '-'}")
+        for column in ("rank", "enterprise_id", "name", "district", "sector", "score", "band", "reasons"):
+            table.add_column(column, overflow="fold")
+        for row in view.itertuples(index=False):
+            table.add_row(
+                str(row.rank), row.enterprise_id, row.name, str(row.district or ""), row.sector,
+                f"{row.score:.4f}", row.band, row.reasons or "",
+            )
+        out.print(table)
+
+
+@app.command()
+def explain(
+    enterprise_id: Annotated[str, typer.Argument(help="Enterprise id (tax code).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Scored date (default: the latest).")] = None,
+) -> None:
+    """The score, its reasons, and the indicator history behind them."""
+    as_of_date = _date(as_of, "--as-of")
+    settings = _settings()
+
+    def action() -> None:
+        from flows.explain import explain_enterprise
+
+        explain_enterprise(settings, enterprise_id, as_of_date, out)
+
+    _run(action)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Every registered version, its aliases, and who was champion when."""
+    settings = _settings()
+
+    def action() -> None:
+        from data.audit import alias_history
+        from models.registry import list_versions
+
+        table = Table(title=f"model {settings.model_name}")
+        for column in ("version", "aliases", "as_of", "pr_auc", "recall_at_k", "created", "run_id"):
+            table.add_column(column)
+        for row in list_versions(settings.model_name):
+            table.add_row(*(str(row[c]) for c in ("version", "aliases", "as_of", "pr_auc", "recall_at_k", "created", "run_id")))
+        out.print(table)
+        history = alias_history(settings.db_path, settings.model_name)
+        if len(history):
+            moves = Table(title="champion history")
+            for column in ("at", "alias", "version", "previous", "actor", "reason"):
+                moves.add_column(column)
+            for row in history.itertuples(index=False):
+                moves.add_row(row.at, row.alias, row.version, str(row.previous or ""), row.actor, row.reason)
+            out.print(moves)
+
+    _run(action)
+
+
+@models_app.command("promote")
+def models_promote(
+    version: Annotated[str, typer.Argument(help="The version to make champion.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the history).")] = "manual promotion",
+) -> None:
+    """Make a version the champion; the move is recorded."""
+    settings = _settings()
+
+    def action() -> str:
+        from flows.operate import promote_version
+
+        return promote_version(settings, version, reason)
+
+    out.print(_run(action))
+
+
+@models_app.command("rollback")
+def models_rollback() -> None:
+    """Give the champion alias back to the version that held it before."""
+    settings = _settings()
+
+    def action() -> str:
+        from flows.operate import rollback
+
+        return rollback(settings)
+
+    out.print(_run(action))
+
+
+@app.command()
+def serve() -> None:
+    """Run the schedules: nightly scoring and monthly retraining."""
+    _not_available("serve", "scheduled service: planned with the nightly scoring work")
+
+
+@app.command()
+def dashboard() -> None:
+    """The analysts' web page on 127.0.0.1."""
+    _not_available("dashboard", "analysts' web page: planned with the review work")
+
+
+@app.command()
+def demo(
+    preset: Annotated[str, typer.Option(help="World preset.")] = "demo",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 15,
+) -> None:
+    """Simulate, ingest, train, register, score and print the top of the ranking."""
+    settings = _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.demo import run_demo
+
+        return run_demo(settings, preset=preset, seed=seed, console=out)
+
+    started = time.monotonic()
+    summary = _run(action)
+    rank(as_of=summary["as_of"], top=top, fmt=Format.table, district=None, zone=None, sector=None, lang="vi")
+    out.print(f"\nworkspace: {settings.root}")
+    out.print(f"MLflow: {os.environ.get('MLFLOW_TRACKING_URI')}  (mlflow ui --backend-store-uri ...)")
+    out.print(f"Prefect: {os.environ.get('PREFECT_API_URL') or 'PREFECT_HOME=' + os.environ.get('PREFECT_HOME', '')}")
+    out.print(f"demo finished in {time.monotonic() - started:.0f} s")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

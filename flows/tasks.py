@@ -1,0 +1,62 @@
+"""Prefect tasks: thin wrappers over the pure functions, with retries only where safe.
+
+Large DataFrames pass between tasks in memory, so no task caches or persists its result
+(`NO_CACHE`): hashing millions of rows for a cache key would cost more than the work.
+Reading the store is retried (idempotent); publishing and registering never are, since a
+retry after a partial success would write twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from data import ingest as ingest_module
+from data import rankings
+from data.store import Store
+from features import build, labels
+from models import evaluate, registry, scoring, train
+
+
+
+@dataclass(frozen=True)
+class StoreFrames:
+    """The store's typed tables, read once per run, and the digest of its content."""
+
+    enterprises: pd.DataFrame
+    indicators: pd.DataFrame
+    incidents: pd.DataFrame
+    digest: str
+
+
+ingest_source = task(name="validate-and-store", cache_policy=NO_CACHE)(ingest_module.ingest)
+build_training_table = task(name="build-training-table", cache_policy=NO_CACHE)(
+    train.build_training_table
+)
+split_by_time = task(name="split-by-time", cache_policy=NO_CACHE)(train.split_by_time)
+fit = task(name="fit", cache_policy=NO_CACHE)(train.fit)
+evaluate_model = task(name="evaluate", cache_policy=NO_CACHE)(evaluate.evaluate)
+build_features = task(name="build-features", cache_policy=NO_CACHE)(build.build_features)
+add_labels = task(name="add-labels", cache_policy=NO_CACHE)(labels.add_labels)
+log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(
+    registry.log_model_version
+)
+load_champion = task(name="load-verified-champion", cache_policy=NO_CACHE)(registry.load_verified)
+rank_scores = task(name="rank", cache_policy=NO_CACHE)(scoring.rank_scores)
+publish_ranking = task(name="publish-ranking", cache_policy=NO_CACHE)(rankings.publish)
+
+
+@task(name="load-store", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def load_store(store_dir: str) -> StoreFrames:
+    """Read the validated store: enterprises, every indicator revision, incidents."""
+    store = Store(Path(store_dir))
+    return StoreFrames(
+        enterprises=store.load_enterprises(),
+        indicators=store.load_indicators(),
+        incidents=store.load_incidents(),
+        digest=store.content_digest(),
+    )
