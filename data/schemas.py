@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from hypothesis import strategies as st
 from pandera.api.extensions import register_check_method
 from pandera.typing import Series
 
@@ -127,6 +126,8 @@ def default_incident_reported_at(started: pd.Series) -> pd.Series:
 
 
 def _count_strategy(pandera_dtype: Any, strategy: Any = None, *, min_value: int) -> Any:
+    from hypothesis import strategies as st  # test-only dependency, import lazily
+
     base = st.integers(min_value=min_value, max_value=100_000).map(float)
     if strategy is None:
         return base
@@ -141,6 +142,8 @@ def count_value(series: pd.Series, *, min_value: int) -> pd.Series:
 
 
 def _amount_strategy(pandera_dtype: Any, strategy: Any = None, *, min_value: float) -> Any:
+    from hypothesis import strategies as st  # test-only dependency, import lazily
+
     base = st.floats(min_value=min_value, max_value=1e11, allow_nan=False, allow_infinity=False)
     if strategy is None:
         return base
@@ -155,6 +158,8 @@ def amount_value(series: pd.Series, *, min_value: float) -> pd.Series:
 
 
 def _calendar_strategy(pandera_dtype: Any, strategy: Any = None, *, unit: str) -> Any:
+    from hypothesis import strategies as st  # test-only dependency, import lazily
+
     fmt = "%Y-%m" if unit == "month" else "%Y-%m-%d"
     base = st.dates(min_value=_FIRST_DAY, max_value=_LAST_DAY).map(lambda d: d.strftime(fmt))
     if strategy is None:
@@ -170,6 +175,8 @@ def calendar_text(series: pd.Series, *, unit: str) -> pd.Series:
 
 
 def _identifier_strategy(pandera_dtype: Any, strategy: Any = None, *, max_length: int) -> Any:
+    from hypothesis import strategies as st  # test-only dependency, import lazily
+
     base = st.text(alphabet="0123456789ABCDEFGHJK-", min_size=1, max_size=min(max_length, 12))
     if strategy is None:
         return base
@@ -443,6 +450,7 @@ def example_frames(size: int = 5, *, seed: int = 0) -> dict[str, pd.DataFrame]:
     """
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hseed
+    from hypothesis import strategies as st
 
     out: dict[str, pd.DataFrame] = {}
 

@@ -353,7 +353,7 @@ def _build_registry(preset: Preset, rng: np.random.Generator, first_month: int, 
         # Size: heavy-tailed by ownership (domain §1L: FDI ~229, state ~512, private ~13).
         mean = np.select([is_fdi, is_state], [230.0, 500.0], 13.0) * preset.size_scale
         sigma = np.select([is_fdi, is_state], [1.35, 1.0], 1.15)
-        mean = mean * np.where(~is_fdi & in_zone, 2.5, 1.0) * np.where(is_fdi & np.isin(sector, ("14", "15")), 1.6, 1.0)
+        mean = mean * np.where(~is_fdi & in_zone, 1.7, 1.0) * np.where(is_fdi & np.isin(sector, ("14", "15")), 1.6, 1.0)
         mean = mean * np.where(~is_fdi & ~is_state & ~in_zone, 0.82, 1.0)
         base = np.clip(rng.lognormal(np.log(mean) - sigma**2 / 2, sigma), 1.0, 30000.0)
         # Founding: most firms predate the window, ~22% are founded during it.
@@ -366,7 +366,7 @@ def _build_registry(preset: Preset, rng: np.random.Generator, first_month: int, 
         fragility = rng.normal(0.0, 0.35, n) - 0.25 * (np.log(base) - np.log(10.0)) - 0.15 * is_fdi
         parts.append({
             "prov": np.full(n, p_idx), "district": district, "zone_id": zone_id, "zone_type": ztype,
-            "sector": sector, "ownership": own, "base_size": base, "growth": rng.normal(0.02, 0.05, n),
+            "sector": sector, "ownership": own, "base_size": base, "growth": rng.normal(0.0, 0.05, n),
             "founded_day": founded, "exposure": exposure, "wage_ratio": ratio, "fragility": fragility,
         })  # fmt: skip
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -439,7 +439,7 @@ def _simulate_drivers(
     wa = np.zeros(n, dtype=np.int64)
     closed = np.full(n, -1, dtype=np.int64)
     alive = np.ones(n, dtype=bool)
-    thr = 2.0 + reg.fragility * -1.0  # higher fragility, lower threshold
+    thr = 2.45 - reg.fragility  # fragile (small) firms fall into debt first
     base_close = np.where(reg.ownership == "fdi", 0.0005, 0.0011)
     for t in range(t_count):
         label = labels[t]
@@ -676,3 +676,443 @@ def _run_events(
         history = np.roll(history, 1, axis=0)
         history[0] = events[0, t]
     return hazard, events
+
+
+def _enterprise_frame(reg: _Registry, preset: Preset, drv: _Drivers, rng: np.random.Generator) -> pd.DataFrame:
+    """The enterprises table: tax-code ids, Vietnamese names, location, dates."""
+    n = reg.prov.size
+    ids = np.empty(n, dtype=object)
+    for p_idx, spec in enumerate(preset.provinces):
+        m = np.flatnonzero(reg.prov == p_idx)
+        numbers = rng.choice(10**8, size=m.size, replace=False)
+        ids[m] = [f"{spec.tax_prefix}{x:08d}" for x in numbers]
+    own = reg.ownership
+    u = rng.random(n)
+    form = np.select(
+        [own == "fdi", own == "state", u < 0.55, u < 0.88],
+        [np.where(u < 0.9, "Công ty TNHH ", "Công ty CP "), np.where(u < 0.6, "Công ty TNHH MTV ", "Công ty CP "),
+         "Công ty TNHH ", "Công ty CP "],
+        "Doanh nghiệp tư nhân ",
+    ).astype(object)  # fmt: skip
+    word = np.array([SECTOR_WORDS.get(s, "Thương mại") for s in reg.sector], dtype=object)
+    foreign = np.array(FOREIGN_NAMES, dtype=object)[rng.integers(0, len(FOREIGN_NAMES), n)] + " Việt Nam"
+    local = (
+        np.array(FIRST_NAMES, dtype=object)[rng.integers(0, len(FIRST_NAMES), n)]
+        + np.array(SECOND_NAMES, dtype=object)[rng.integers(0, len(SECOND_NAMES), n)]
+    )
+    name = form + word + " " + np.where(own == "fdi", foreign, local)
+    hd = np.array([p.code == "HD" for p in preset.provinces])[reg.prov]
+    for sector, label in (("14", "Công ty TNHH May Đại An"), ("15", "Công ty CP Giày Cẩm Bình")):
+        hit = np.flatnonzero(hd & (reg.sector == sector) & (own != "fdi"))
+        if hit.size:
+            name[hit[0]] = label
+    founded = np.where(rng.random(n) < 0.01, -1, reg.founded_day)
+    district = np.where(rng.random(n) < 0.005, None, reg.district)
+    frame = pd.DataFrame({
+        "enterprise_id": pd.Series(ids, dtype="str"),
+        "name": pd.Series(name, dtype="str"),
+        "province": pd.Series(np.array([p.name for p in preset.provinces], dtype=object)[reg.prov], dtype="str"),
+        "district": pd.Series(district, dtype="str"),
+        "zone_id": pd.Series(np.where(reg.zone_id == "", None, reg.zone_id), dtype="str"),
+        "zone_type": pd.Series(reg.zone_type, dtype="str"),
+        "sector": pd.Series(reg.sector, dtype="str"),
+        "ownership": pd.Series(own, dtype="str"),
+        "founded": _day_strings(founded),
+        "closed": _day_strings(drv.closed_day),
+    })  # fmt: skip
+    return frame[list(ENTERPRISE_COLUMNS)]
+
+
+def _indicator_frame(
+    reg: _Registry, drv: _Drivers, ids: pd.Series, first_month: int, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Monthly indicator rows as a provider delivers them: lags, gaps, missing cells, revisions."""
+    t_count, n = drv.headcount.shape
+    keep = drv.operating.T & (rng.random((n, t_count)) > 0.015)
+    ent, t = np.nonzero(keep)
+    rows = ent.size
+    hc = drv.headcount[t, ent].astype(np.float64)
+    wage = np.round(drv.wage[t, ent], -3)
+    wa = drv.wage_arrears_months[t, ent].astype(np.float64)
+    si = drv.si_months[t, ent].astype(np.float64)
+    arrears_share = rng.uniform(0.5, 1.0, n)[ent]
+    coverage = np.where(reg.ownership == "fdi", 0.95, np.where(reg.ownership == "state", 0.98, 0.55))[ent]
+    values: dict[str, np.ndarray] = {
+        "headcount": hc,
+        "avg_wage_vnd": wage,
+        "wage_arrears_vnd": np.round(wa * wage * hc * arrears_share, -3),
+        "wage_arrears_months": wa,
+        "insurance_debt_vnd": np.round(si * 0.32 * wage * np.round(hc * coverage), -3),
+        "insurance_debt_months": si,
+        "layoffs": drv.layoffs[t, ent].astype(np.float64),
+        "reduced_hours_workers": drv.reduced_hours[t, ent].astype(np.float64),
+    }
+    month_starts = _month_starts(first_month, t_count + 1).astype(np.int64)
+    month_end = month_starts[t + 1] - 1
+    lag = np.where(rng.random(rows) < 0.85, 15 + rng.poisson(5.0, rows), 25 + np.minimum(rng.exponential(20.0, rows), 95))
+    reported = month_end + lag.astype(np.int64)
+    effective = reported.copy()
+    empty = rng.random(rows) < 0.10
+    reported[empty] = -1
+    effective[empty] = month_end[empty] + 20
+    # ~2% of rows are revised later; the first delivery held preliminary figures.
+    revised = np.flatnonzero(rng.random(rows) < 0.02)
+    rev_values = {k: v[revised].copy() for k, v in values.items()}
+    rev_reported = effective[revised] + 10 + rng.poisson(25.0, revised.size)
+    pos = values["wage_arrears_months"][revised] > 0
+    values["wage_arrears_vnd"][revised[pos]] = np.round(values["wage_arrears_vnd"][revised[pos]] * 0.7, -3)
+    values["wage_arrears_months"][revised[pos]] -= 1
+    values["headcount"][revised] = np.round(values["headcount"][revised] * rng.normal(1.0, 0.02, revised.size))
+    values["avg_wage_vnd"][revised] = np.round(values["avg_wage_vnd"][revised] * rng.normal(1.0, 0.02, revised.size), -3)
+    # Cells not reported (never headcount); arrears amount and months go missing together.
+    for cols, p in ((("avg_wage_vnd",), 0.03), (("wage_arrears_vnd", "wage_arrears_months"), 0.03),
+                    (("insurance_debt_vnd", "insurance_debt_months"), 0.03), (("layoffs",), 0.04),
+                    (("reduced_hours_workers",), 0.05), (("wage_arrears_months",), 0.01)):  # fmt: skip
+        miss = rng.random(rows) < p
+        for col in cols:
+            values[col][miss] = np.nan
+    values["headcount"] = np.maximum(values["headcount"], 0)
+    all_ent = np.concatenate([ent, ent[revised]])
+    all_t = np.concatenate([t, t[revised]])
+    all_rep = np.concatenate([reported, rev_reported])
+    order = np.lexsort((np.concatenate([np.zeros(rows), np.ones(revised.size)]), all_t, all_ent))
+    month_labels = [f"{m // 12}-{m % 12 + 1:02d}" for m in range(first_month, first_month + t_count)]
+    frame = pd.DataFrame({
+        "enterprise_id": _take_text(ids.to_numpy(), all_ent[order]),
+        "month": _take_text(month_labels, all_t[order]),
+        **{k: np.concatenate([v, rev_values[k]])[order] for k, v in values.items()},
+        "reported_at": _day_strings(all_rep[order]),
+    })  # fmt: skip
+    frame["headcount"] = frame["headcount"].astype(np.int64)
+    return frame[list(INDICATOR_COLUMNS)]
+
+
+def _incident_frame(
+    reg: _Registry, drv: _Drivers, hz: _Hazard, events: np.ndarray, ids: pd.Series,
+    preset: Preset, first_month: int, rng: np.random.Generator,
+) -> pd.DataFrame:
+    """Incidents with dates, participants and causes consistent with the drivers."""  # fmt: skip
+    kind, t, ent = np.nonzero(events)
+    m = kind.size
+    t_count = events.shape[1]
+    month_starts = _month_starts(first_month, t_count + 1).astype(np.int64)
+    days_in_month = month_starts[t + 1] - month_starts[t]
+    started = month_starts[t] + (rng.random(m) * days_in_month).astype(np.int64)
+    duration = rng.choice(6, size=m, p=[0.45, 0.3, 0.13, 0.07, 0.03, 0.02])
+    ended = np.where(rng.random(m) < 0.08, -1, started + duration)
+    hc = drv.headcount[t, ent].astype(np.float64)
+    share_a = np.array([8.0, 5.0, 2.0, 1.0])[kind]
+    share_b = np.array([2.0, 3.0, 5.0, 6.0])[kind]
+    floor = np.array([10.0, 5.0, 3.0, 2.0])[kind]
+    part = np.clip(np.round(hc * rng.beta(share_a, share_b)), np.minimum(floor, hc), hc)
+    part = np.where(rng.random(m) < np.array([0.03, 0.08, 0.15, 0.25])[kind], np.nan, np.maximum(part, 1))
+    weights = np.column_stack([
+        1.2 + 1.5 * (hz.wage_gap_peers[t, ent] < -0.05) + 1.0 * hz.mw_soon[t] + 1.0 * drv.region_rise_soon[t, ent],
+        0.05 + 5.0 * (drv.wage_arrears_months[t, ent] > 0),
+        0.1 + 2.5 * hz.tet[t],
+        0.1 + 1.5 * (drv.si_months[t, ent] > 0),
+        0.1 + 3.0 * (hz.layoff_share[t, ent] > 0.02) + 1.0 * (hz.reduced_share[t, ent] > 0.1),
+        np.full(m, 0.9),
+        np.full(m, 0.3),
+    ])  # fmt: skip
+    cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+    cause_idx = np.minimum((cum < rng.random(m)[:, None]).sum(axis=1), len(CAUSES) - 1)
+    cause = np.array(CAUSES, dtype=object)[cause_idx]
+    cause[rng.random(m) < 0.05] = None
+    lag = np.minimum(1 + rng.geometric(0.12, m), 60)
+    reported = np.where(rng.random(m) < 0.10, -1, started + lag)
+    order = np.lexsort((ent, started))
+    codes = np.array([p.code for p in preset.provinces], dtype=object)[reg.prov[ent[order]]]
+    seq = np.arange(1, m + 1)
+    frame = pd.DataFrame({
+        "incident_id": pd.Series([f"INC-{c}-{s:06d}" for c, s in zip(codes, seq, strict=True)], dtype="str"),
+        "enterprise_id": _take_text(ids.to_numpy(), ent[order]),
+        "started": _day_strings(started[order]),
+        "ended": _day_strings(ended[order]),
+        "kind": pd.Series(np.array(KINDS, dtype=object)[kind[order]], dtype="str"),
+        "participants": part[order],
+        "cause": pd.Series(cause[order], dtype="str"),
+        "reported_at": _day_strings(reported[order]),
+    })  # fmt: skip
+    return frame[list(INCIDENT_COLUMNS)]
+
+
+def _operating_subset(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return arr[np.ix_(rows, cols)][mask]
+
+
+def simulate(preset: str = "hai-duong", *, seed: int = 0, start: str | None = None, end: str | None = None) -> World:
+    """Simulate a calibrated world for a preset ('hai-duong', 'demo', 'tiny') and seed.
+
+    ``start``/``end`` ('YYYY-MM', inclusive) override the preset period. Same arguments
+    give identical frames.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
+    spec = PRESETS[preset]
+    start, end = start or spec.start, end or spec.end
+    first = _month_index(start)
+    t_count = _month_index(end) - first + 1
+    if t_count < 1:
+        raise ValueError(f"end {end} is before start {start}")
+    reg = _build_registry(spec, np.random.default_rng([seed, 1]), first, t_count)
+    drv = _simulate_drivers(reg, spec, np.random.default_rng([seed, 2]), first, t_count)
+    hz = _hazard_terms(reg, drv, spec, np.random.default_rng([seed, 3]), first)
+    fdi = reg.ownership == "fdi"
+    coefs: list[dict[str, float]] = []
+    windows: list[tuple[np.ndarray, np.ndarray, float]] = []
+    for p_idx, ps in enumerate(spec.provinces):
+        rows, target = _window_rows(ps, first, t_count)
+        cols = np.flatnonzero(reg.prov == p_idx)
+        mask = drv.operating[np.ix_(rows, cols)]
+        windows.append((rows, cols, target))
+        coefs.append(
+            _calibrate_province(
+                _operating_subset(hz.log_size, rows, cols, mask),
+                np.broadcast_to(fdi[cols][None, :], mask.shape)[mask],
+                np.broadcast_to(hz.tet[rows][:, None], mask.shape)[mask],
+                _operating_subset(hz.rest, rows, cols, mask),
+                _operating_subset(hz.participants, rows, cols, mask),
+                target, ps.fdi_stoppage_share, spec.tet_share, ps.mean_participants,
+            )  # fmt: skip
+        )
+    eta = _eta(reg, hz, coefs)
+    base = np.exp(eta) * drv.operating
+    kind_scale = {
+        kind: ratio * float(base.sum()) / float((base * np.exp(elasticity * hz.log_size)).sum())
+        for kind, (ratio, elasticity) in OTHER_KIND_RATIO.items()
+    }
+    for _ in range(3):  # undo contagion's inflation of the expected counts (fixed point)
+        hazard, events = _run_events(reg, drv, hz, eta, kind_scale, seed)
+        for coef, (rows, cols, target) in zip(coefs, windows, strict=True):
+            coef["intercept"] += 0.8 * float(np.log(target / hazard[np.ix_(rows, cols)].sum()))
+        eta = _eta(reg, hz, coefs)
+    hazard, events = _run_events(reg, drv, hz, eta, kind_scale, seed)
+
+    enterprises = _enterprise_frame(reg, spec, drv, np.random.default_rng([seed, 4]))
+    ids = enterprises["enterprise_id"]
+    indicators = _indicator_frame(reg, drv, ids, first, np.random.default_rng([seed, 5]))
+    incidents = _incident_frame(reg, drv, hz, events, ids, spec, first, np.random.default_rng([seed, 6]))
+    founded_month = reg.founded_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    exists = (np.arange(first, first + t_count)[None, :] >= founded_month[:, None])
+    ent, t = np.nonzero(exists)
+    month_labels = [f"{m // 12}-{m % 12 + 1:02d}" for m in range(first, first + t_count)]
+    true_hazard = pd.DataFrame({
+        "enterprise_id": _take_text(ids.to_numpy(), ent),
+        "month": _take_text(month_labels, t),
+        "hazard": hazard[t, ent],
+        "operating": drv.operating[t, ent],
+    })  # fmt: skip
+    params: dict[str, Any] = {
+        "preset": spec.name,
+        "seed": seed,
+        "start": start,
+        "end": end,
+        "provinces": {p.code: p.name for p in spec.provinces},
+        "targets": {
+            p.code: {"stoppages": p.target_stoppages, "window": list(p.target_window or (start, end)),
+                     "fdi_share": p.fdi_stoppage_share, "mean_participants": p.mean_participants}
+            for p in spec.provinces
+        },  # fmt: skip
+        "tet_share_target": spec.tet_share,
+        "coefficients": {p.code: c for p, c in zip(spec.provinces, coefs, strict=True)},
+        "driver_coefficients": dict(DRIVER_COEFS),
+        "sector_coefficients": dict(SECTOR_HAZARD),
+        "other_kind_scale": kind_scale,
+        "year_factor": {k: {str(y): f for y, f in v.items()} for k, v in hz.year_factor.items()},
+        "zones": reg.zones,
+        "planned_zones": {
+            p.code: {"industrial_zone": p.planned_iz, "industrial_cluster": p.planned_ccn} for p in spec.provinces
+        },
+    }
+    return World(enterprises, indicators, incidents, true_hazard, params)
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    if fmt == "csv":
+        frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    else:
+        frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+    os.replace(tmp, path)
+
+
+def _integers_as_int(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns whose values are all whole become nullable Int64 (no '.0' in CSV)."""
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_float_dtype(values):
+            finite = values.dropna()
+            if (finite == np.round(finite)).all() and (finite.abs() < 2**53).all():
+                out[col] = values.astype("Int64")
+    return out
+
+
+def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv") -> list[Path]:
+    """Write the three contract tables to ``out`` and the truth to ``out/truth``.
+
+    Files are written atomically (temporary file, then ``os.replace``); same world, same bytes.
+    Returns the paths written, contract tables first.
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"unknown format {fmt!r}; use 'csv' or 'parquet'")
+    out = Path(out)
+    truth = out / "truth"
+    truth.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for name in ("enterprises", "indicators", "incidents"):
+        path = out / f"{name}.{fmt}"
+        _write_atomic(_integers_as_int(getattr(world, name)), path, fmt)
+        paths.append(path)
+    hazard_path = truth / "true_hazard.parquet"
+    _write_atomic(world.true_hazard, hazard_path, "parquet")
+    report_path = truth / "calibration.json"
+    tmp = report_path.with_name(report_path.name + ".tmp")
+    payload = {"report": calibration_report(world), "params": world.params}
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=float), encoding="utf-8")
+    os.replace(tmp, report_path)
+    return [*paths, hazard_path, report_path]
+
+
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """index.get_indexer(values), computed on the distinct values only (fast for long columns)."""
+    codes, uniques = pd.factorize(values)
+    return np.where(codes >= 0, index.get_indexer(uniques)[np.maximum(codes, 0)], -1)
+
+
+def _latest_arrays(
+    indicators: pd.DataFrame, ent_index: pd.Index, month_index: pd.Index
+) -> dict[str, np.ndarray]:
+    """Each (enterprise, month) at its latest revision, as arrays sorted by enterprise, month.
+
+    ``key`` is enterprise position * n_months + month position; an empty reported_at
+    counts as the month's last day + 20 days (contract default).
+    """
+    e = _positions(indicators["enterprise_id"], ent_index)
+    m = _positions(indicators["month"], month_index)
+    first = _month_index(str(month_index[0]))
+    starts = _month_starts(first, len(month_index) + 1).astype(np.int64)
+    codes, uniques = pd.factorize(indicators["reported_at"])
+    unique_days = pd.to_datetime(pd.Series(uniques)).to_numpy().astype("datetime64[D]")
+    reported = np.where(codes >= 0, unique_days[np.maximum(codes, 0)], np.datetime64("NaT"))
+    effective = np.where(np.isnat(reported), starts[m + 1] - 1 + 20, reported.astype(np.int64))
+    key = e.astype(np.int64) * len(month_index) + m
+    order = np.lexsort((effective, key))
+    key = key[order]
+    last = np.append(key[1:] != key[:-1], True)
+    rows = order[last]
+    out = {"key": key[last], "ent": e[rows], "month": m[rows]}
+    for col in ("headcount", "wage_arrears_months", "insurance_debt_months", "reduced_hours_workers"):
+        out[col] = indicators[col].to_numpy(dtype=np.float64)[rows]
+    return out
+
+
+def calibration_report(world: World) -> dict[str, float | int | str]:
+    """Figures to compare with domain.md: sizes, zone counts, realized and expected stoppages.
+
+    Expected figures weight enterprise-months by the true hazard; realized ones count
+    the incidents table. ``hd_*`` figures cover Hải Dương in 2021-01..2024-06.
+    """
+    ent, inc, truth, params = world.enterprises, world.incidents, world.true_hazard, world.params
+    ent_index = pd.Index(ent["enterprise_id"])
+    months = pd.Index(sorted(truth["month"].unique()))
+    n_months = len(months)
+    latest = _latest_arrays(world.indicators, ent_index, months)
+    report: dict[str, float | int | str] = {
+        "preset": str(params["preset"]), "seed": int(params["seed"]),
+        "start": str(params["start"]), "end": str(params["end"]),
+        "enterprises": len(ent), "enterprises_operating_at_end": int(ent["closed"].isna().sum()),
+    }  # fmt: skip
+    is_open = ent["closed"].isna().to_numpy()
+    last_of_ent = np.append(latest["ent"][1:] != latest["ent"][:-1], True)
+    report["workers"] = int(latest["headcount"][last_of_ent & is_open[latest["ent"]]].sum())
+    for kind, tag in (("industrial_zone", "iz"), ("industrial_cluster", "ccn")):
+        report[f"{tag}_operating"] = int(ent.loc[ent["zone_type"] == kind, "zone_id"].nunique())
+        report[f"{tag}_planned"] = sum(p.get(kind, 0) for p in params["planned_zones"].values())
+        in_hd = (ent["zone_type"] == kind) & (ent["province"] == "Hải Dương")
+        report[f"hd_{tag}_operating"] = int(ent.loc[in_hd, "zone_id"].nunique())
+        report[f"hd_{tag}_planned"] = int(params["planned_zones"].get("HD", {}).get(kind, 0))
+    # Expected stoppages and their composition from the true hazard.
+    t_ent = _positions(truth["enterprise_id"], ent_index)
+    t_month = _positions(truth["month"], months)
+    hazard = truth["hazard"].to_numpy(dtype=np.float64)
+    pos = np.searchsorted(latest["key"], t_ent.astype(np.int64) * n_months + t_month)
+    pos = np.minimum(pos, latest["key"].size - 1)
+    found = latest["key"][pos] == t_ent.astype(np.int64) * n_months + t_month
+    hc = np.where(found, latest["headcount"][pos], np.nan)
+    part = np.clip(0.8 * hc, np.minimum(10.0, hc), hc)
+    known = ~np.isnan(part)
+    fdi_ent = (ent["ownership"] == "fdi").to_numpy()
+    sector_ent = ent["sector"].to_numpy(dtype=object)
+    prov_ent = ent["province"].to_numpy(dtype=object)
+    first = _month_index(str(months[0]))
+    tet_flags = _tet_flags(_month_starts(first, n_months), first)
+    total = float(hazard.sum())
+    stops = inc[inc["kind"] == "work_stoppage"]
+    s_ent = ent_index.get_indexer(stops["enterprise_id"])
+    s_month = months.get_indexer(stops["started"].str[:7])
+    hd_window = (months >= HD_WINDOW[0]) & (months <= HD_WINDOW[1])
+    in_window = hd_window[t_month] & (prov_ent[t_ent] == "Hải Dương")
+    s_window = hd_window[s_month] & (prov_ent[s_ent] == "Hải Dương")
+    report["stoppages_expected"] = round(total, 2)
+    report["stoppages_realized"] = len(stops)
+    report["hd_stoppages_expected_2021_2024h1"] = round(float(hazard[in_window].sum()), 2)
+    report["hd_stoppages_realized_2021_2024h1"] = int(s_window.sum())
+    report["mean_participants_expected"] = round(float((hazard * part)[known].sum() / hazard[known].sum()), 1)
+    report["mean_participants_realized"] = round(float(stops["participants"].mean()), 1)
+    s_pos = np.searchsorted(latest["key"], s_ent.astype(np.int64) * n_months + s_month)
+    s_pos = np.minimum(s_pos, latest["key"].size - 1)
+    s_hc = np.where(latest["key"][s_pos] == s_ent * n_months + s_month, latest["headcount"][s_pos], np.nan)
+    report["participation_share"] = round(float(np.nanmean(stops["participants"].to_numpy() / s_hc)), 3)
+    report["fdi_share_expected"] = round(float(hazard[fdi_ent[t_ent]].sum() / total), 3)
+    report["fdi_share_realized"] = round(float(fdi_ent[s_ent].mean()), 3)
+    sector_sum = pd.Series(hazard).groupby(sector_ent[t_ent]).sum() / total
+    for code, share in sector_sum.sort_values(ascending=False).head(8).items():
+        report[f"sector_share_expected_{code}"] = round(float(share), 3)
+    core = sector_sum.reindex(["13", "14", "15", "16", "26"]).fillna(0.0).sum()
+    report["sector_share_expected_13_14_15_16_26"] = round(float(core), 3)
+    report["tet_share_expected"] = round(float(hazard[tet_flags[t_month]].sum() / total), 3)
+    report["tet_share_realized"] = round(float(tet_flags[s_month].mean()), 3)
+    report.update(_driver_figures(latest, sector_ent, months))
+    for code, name in params["provinces"].items():
+        report[f"stoppages_realized_{code}"] = int((prov_ent[s_ent] == name).sum())
+        report[f"stoppages_expected_{code}"] = round(float(hazard[prov_ent[t_ent] == name].sum()), 2)
+    for kind in KINDS[1:]:
+        report[f"incidents_{kind}"] = int((inc["kind"] == kind).sum())
+    return report
+
+
+def _tet_flags(month_days: np.ndarray, first_month: int) -> np.ndarray:
+    """True for the month containing Tết and the month before it."""
+    next_tet = reference.months_to_next_tet(month_days)
+    tet_days = month_days.astype(np.int64) + np.round(next_tet * reference.DAYS_PER_MONTH)
+    tet_month = tet_days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    return np.isin(tet_month - np.arange(first_month, first_month + month_days.size), (0, 1))
+
+
+def _driver_figures(latest: dict[str, np.ndarray], sector_ent: np.ndarray, months: pd.Index) -> dict[str, float | int | str]:
+    """SI debt before wage arrears, SI-debt prevalence and the 2022-23 slump in hours."""
+    same = np.append(False, latest["ent"][1:] == latest["ent"][:-1])
+    wa, si, hc = latest["wage_arrears_months"], latest["insurance_debt_months"], latest["headcount"]
+    prev_wa = np.where(same, np.append(np.nan, wa[:-1]), np.nan)
+    prev_si = np.where(same, np.append(np.nan, si[:-1]), np.nan)
+    starts = (wa > 0) & (prev_wa == 0) & ~np.isnan(prev_si)
+    known_si = ~np.isnan(si)
+    out: dict[str, float | int | str] = {
+        "wage_arrears_episodes": int(starts.sum()),
+        "si_debt_before_wage_arrears_share": round(float((prev_si[starts] > 0).mean()), 3) if starts.any() else float("nan"),
+        "si_debt_3m_firm_share": round(float((si[known_si] >= 3).mean()), 4),
+        "si_debt_3m_mean_headcount": round(float(hc[si >= 3].mean()), 1) if (si >= 3).any() else float("nan"),
+    }  # fmt: skip
+    textile = np.isin(sector_ent[latest["ent"]], TEXTILE_SECTORS)
+    share = latest["reduced_hours_workers"] / np.maximum(hc, 1.0)
+    label = months.to_numpy(dtype=object)[latest["month"]]
+    during = textile & (label >= SLUMP_START) & (label <= SLUMP_END)
+    before = textile & (label >= "2021-10") & (label <= "2022-09")
+    if during.any() and before.any():
+        b, d = float(np.nanmean(share[before])), float(np.nanmean(share[during]))
+        out["slump_reduced_hours_share_before"] = round(b, 4)
+        out["slump_reduced_hours_share_during"] = round(d, 4)
+        out["slump_ratio"] = round(d / max(b, 1e-6), 2)
+    return out

@@ -473,6 +473,10 @@ def _incident_context(
     return ent, ctx
 
 
+# 12 months of history behind the latest month plus up to 3 months of reporting lag.
+WINDOW_MONTHS = 16
+
+
 def _block_size(n_as_of: int, window: int, n_enterprises: int, cells: int = 3_000_000) -> int:
     return max(1, min(n_enterprises, cells // max(1, n_as_of * window)))
 
@@ -483,7 +487,7 @@ def build_features(
     incidents: pd.DataFrame,
     as_of: pd.DatetimeIndex | list[pd.Timestamp],
     *,
-    window: int = 13,
+    window: int = WINDOW_MONTHS,
 ) -> pd.DataFrame:
     """One row per (as_of, enterprise) in the scoring universe, every feature column.
 

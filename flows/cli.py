@@ -76,7 +76,7 @@ class Promote(str, Enum):
 
 def _settings() -> Settings:
     settings = Settings(home=Path(os.environ["EWS_HOME"])) if os.environ.get("EWS_HOME") else Settings()
-    configure_environment(settings)
+    configure_environment(settings, verbose=_State.debug)
     return settings
 
 

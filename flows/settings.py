@@ -71,10 +71,12 @@ class Settings(BaseSettings):
         return None
 
 
-def configure_environment(settings: Settings) -> None:
+def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
     """Point Prefect and MLflow at the workspace unless the operator set real servers.
 
     Must run before `prefect` or `mlflow` is imported: both read their settings at import.
+    Run logs go to the Prefect API in full; the console shows them only when `verbose`,
+    so that a failure reaches the user as the CLI's one line, not as a logged traceback.
     """
     root = settings.root
     root.mkdir(parents=True, exist_ok=True)
@@ -84,7 +86,8 @@ def configure_environment(settings: Settings) -> None:
         "PREFECT_HOME": str(settings.prefect_dir),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO" if verbose else "CRITICAL",
         "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",

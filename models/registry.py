@@ -106,7 +106,8 @@ def log_model_version(
         )
         version = str(info.registered_model_version)
         with tempfile.TemporaryDirectory() as tmp:
-            local = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp))
+            uri = f"models:/{model_name}/{version}"
+            local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=tmp))
             digest = artifact_digest(local)
         client = _client()
         client.set_model_version_tag(model_name, version, DIGEST_TAG, digest)

@@ -107,8 +107,8 @@ def split_by_time(table: pd.DataFrame, params: ModelParams) -> TrainingData:
     months = np.sort(labelled["as_of"].unique())
     valid_from = months[-params.valid_months]
     train_until = pd.Timestamp(valid_from) - pd.DateOffset(months=params.horizon_months)
-    valid_mask = (labelled["as_of"] >= valid_from).to_numpy()
-    train_mask = (labelled["as_of"] <= train_until).to_numpy()
+    valid_mask = np.array(labelled["as_of"] >= valid_from, dtype=bool)
+    train_mask = np.array(labelled["as_of"] <= train_until, dtype=bool)
     positive = labelled[target].to_numpy() == 1
     rng = np.random.default_rng(params.seed)
     keep = positive | (rng.random(len(labelled)) < params.negative_rate)
@@ -119,8 +119,14 @@ def split_by_time(table: pd.DataFrame, params: ModelParams) -> TrainingData:
     return TrainingData(labelled, target, train_mask, valid_mask, weight[train_mask])
 
 
-def make_classifier(columns: tuple[str, ...], params: ModelParams) -> Pipeline:
-    """Ordinal-encode the categorical columns and boost trees, monotone where the domain says."""
+def make_classifier(
+    columns: tuple[str, ...], params: ModelParams, *, unusable: tuple[str, ...] = ()
+) -> Pipeline:
+    """Ordinal-encode the categorical columns and boost trees, monotone where the domain says.
+
+    `unusable` columns (empty throughout training, e.g. a source that never reports wages)
+    are dropped inside the pipeline, so the model's input stays the feature set.
+    """
     categorical = list(categorical_columns(columns))
     encoder = OrdinalEncoder(
         handle_unknown="use_encoded_value",
@@ -128,11 +134,11 @@ def make_classifier(columns: tuple[str, ...], params: ModelParams) -> Pipeline:
         encoded_missing_value=np.nan,
     )
     prep = ColumnTransformer(
-        [("categorical", encoder, categorical)],
+        [("categorical", encoder, categorical), ("unusable", "drop", list(unusable))],
         remainder="passthrough",
         verbose_feature_names_out=False,
     ).set_output(transform="pandas")
-    monotone = {c: 1 for c in MONOTONE_INCREASING if c in columns}
+    monotone = {c: 1 for c in MONOTONE_INCREASING if c in columns and c not in unusable}
     booster = HistGradientBoostingClassifier(
         learning_rate=params.learning_rate,
         max_iter=params.max_iter,
@@ -162,9 +168,11 @@ def model_input(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 def fit(data: TrainingData, params: ModelParams) -> CalibratedClassifierCV:
     """Fit on the training months, then calibrate probabilities on the held-out months."""
     columns = feature_set(params.feature_set)
-    classifier = make_classifier(columns, params)
+    X = model_input(data.train, columns)
+    unusable = tuple(c for c in columns if c not in categorical_columns(columns) and X[c].isna().all())
+    classifier = make_classifier(columns, params, unusable=unusable)
     classifier.fit(
-        model_input(data.train, columns),
+        X,
         data.train[data.target].to_numpy().astype(int),
         model__sample_weight=data.train_weight,
     )

@@ -215,10 +215,10 @@ REFUSALS = {
     "empty file": ({"indicators": b""}, "indicators.csv: file is empty"),
     "header only": ({"indicators": IND_HEADER}, "indicators.csv: no data rows"),
     "missing table": ({"incidents": None}, "missing table file incidents.csv"),
-    "not utf-8": ({"enterprises": "enterprise_id,name\n".encode() + b"1,\xff\xfe\n"},
+    "not utf-8": ({"enterprises": b"enterprise_id,name\n" + b"1,\xff\xfe\n"},
                   "enterprises.csv: not valid UTF-8 at byte 21"),
     "cp1258 export": ({"enterprises": "enterprise_id,name\n1,Công ty\n".encode("cp1258")},
-                      "enterprises.csv: not valid UTF-8 at byte 23"),
+                      "enterprises.csv: not valid UTF-8 at byte 22 (byte 0xf4)"),
     "semicolon delimiter": ({"indicators": IND_HEADER.replace(",", ";") +
                              "0800123456;2024-01;1;;;;;;;;\n"},
                             "indicators.csv: only one column found, header splits on ';'"),
