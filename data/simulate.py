@@ -97,7 +97,18 @@ FIRST_NAMES = (
     "Tiến Đạt", "Thăng Long", "Hợp Nhất", "Đại Dương", "Tân Thành", "Gia Phát", "Anh Đức",
     "Hải Long", "Phương Đông", "Ngọc Khánh", "Thịnh Vượng", "Toàn Cầu", "Mai Linh",
 )  # fmt: skip
-SECOND_NAMES = ("", " Hải Dương", " Việt Nam", " Miền Bắc", " Sài Gòn", " Quốc tế", " Xanh", " 2", " Plus", " Group")
+SECOND_NAMES = (
+    "",
+    " Hải Dương",
+    " Việt Nam",
+    " Miền Bắc",
+    " Sài Gòn",
+    " Quốc tế",
+    " Xanh",
+    " 2",
+    " Plus",
+    " Group",
+)
 FOREIGN_NAMES = (
     "Shin Young", "Hansae", "Pou Sung", "Fu Yuan", "Yakjin", "Hanam", "Sumida", "Nam Yang",
     "Sky Dragon", "Quang Phong", "Vina Kangaroo", "Sung Woo", "Yazaki", "Brother", "Fantastic",
@@ -187,8 +198,17 @@ def _hai_duong(n: int, target: float, n_iz: int = 11, n_ccn: int = 32) -> Provin
 
 
 def _province(
-    name: str, code: str, prefix: str, n: int, districts: tuple[str, ...], izs: tuple[str, ...],
-    n_ccn: int, target: float, participants: float, fdi_share: float, fdi_stoppage: float,
+    name: str,
+    code: str,
+    prefix: str,
+    n: int,
+    districts: tuple[str, ...],
+    izs: tuple[str, ...],
+    n_ccn: int,
+    target: float,
+    participants: float,
+    fdi_share: float,
+    fdi_stoppage: float,
 ) -> ProvinceSpec:
     weights = np.linspace(2.0, 1.0, len(districts))
     dist = tuple((d, float(w)) for d, w in zip(districts, weights, strict=True))
@@ -211,11 +231,11 @@ def _comparables(scale: float) -> tuple[ProvinceSpec, ...]:
         _province("Hưng Yên", "HY", "09", int(4500 * s), ("Mỹ Hào", "Văn Lâm", "Yên Mỹ", "Văn Giang", "Hưng Yên", "Khoái Châu", "Ân Thi", "Kim Động"),
                   ("Phố Nối A", "Thăng Long II", "Minh Đức", "Yên Mỹ II"), 8, 20 * s, 400, 0.06, 0.78),
         _province("Bình Dương", "BD", "37", int(9000 * s), ("Thuận An", "Dĩ An", "Tân Uyên", "Bến Cát", "Thủ Dầu Một", "Bàu Bàng", "Bắc Tân Uyên", "Phú Giáo"),
-                  ("VSIP I", "VSIP II", "Mỹ Phước", "Sóng Thần", "Đồng An", "Việt Hương", "Tân Đông Hiệp B", "Nam Tân Uyên"), 6, 115 * s, 560, 0.09, 0.85),
+                  ("VSIP I", "VSIP II", "Mỹ Phước", "Sóng Thần", "Đồng An", "Việt Hương", "Tân Đông Hiệp B", "Nam Tân Uyên"), 6, 120 * s, 560, 0.09, 0.85),
         _province("Đồng Nai", "DN", "36", int(7500 * s), ("Biên Hòa", "Nhơn Trạch", "Long Thành", "Trảng Bom", "Vĩnh Cửu", "Thống Nhất", "Xuân Lộc", "Long Khánh"),
-                  ("Amata", "Biên Hòa II", "Nhơn Trạch III", "Long Thành", "Hố Nai", "Tam Phước", "Loteco", "Nhơn Trạch II"), 6, 95 * s, 620, 0.09, 0.84),
+                  ("Amata", "Biên Hòa II", "Nhơn Trạch III", "Long Thành", "Hố Nai", "Tam Phước", "Loteco", "Nhơn Trạch II"), 6, 100 * s, 620, 0.09, 0.84),
         _province("Long An", "LA", "11", int(4500 * s), ("Đức Hòa", "Bến Lức", "Cần Giuộc", "Tân An", "Cần Đước", "Châu Thành", "Thủ Thừa"),
-                  ("Tân Đức", "Đức Hòa III", "Xuyên Á", "Long Hậu", "Thuận Đạo", "Phúc Long"), 8, 75 * s, 470, 0.07, 0.80),
+                  ("Tân Đức", "Đức Hòa III", "Xuyên Á", "Long Hậu", "Thuận Đạo", "Phúc Long"), 8, 80 * s, 470, 0.07, 0.80),
     )  # fmt: skip
 
 
@@ -226,8 +246,19 @@ PRESETS: Mapping[str, Preset] = {
         "tiny",
         (
             _hai_duong(900, 10.0, n_iz=4, n_ccn=6),
-            _province("Bình Dương", "BD", "37", 600, ("Thuận An", "Dĩ An", "Tân Uyên", "Bến Cát"),
-                      ("VSIP I", "Mỹ Phước", "Sóng Thần"), 2, 45.0, 560, 0.12, 0.85),
+            _province(
+                "Bình Dương",
+                "BD",
+                "37",
+                600,
+                ("Thuận An", "Dĩ An", "Tân Uyên", "Bến Cát"),
+                ("VSIP I", "Mỹ Phước", "Sóng Thần"),
+                2,
+                45.0,
+                560,
+                0.12,
+                0.85,
+            ),
         ),  # fmt: skip
         "2019-01",
         "2024-12",
@@ -243,9 +274,10 @@ def _month_index(label: str) -> int:
 def _month_starts(first: int, count: int) -> np.ndarray:
     months = np.arange(first, first + count)
     return (
-        (months // 12 - 1970).astype("datetime64[Y]")
-        + (months % 12).astype("timedelta64[M]")
-    ).astype("datetime64[M]").astype("datetime64[D]")
+        ((months // 12 - 1970).astype("datetime64[Y]") + (months % 12).astype("timedelta64[M]"))
+        .astype("datetime64[M]")
+        .astype("datetime64[D]")
+    )
 
 
 def _day_strings(days: np.ndarray) -> pd.Series:
@@ -257,7 +289,7 @@ def _day_strings(days: np.ndarray) -> pd.Series:
     lo, hi = int(days[valid].min()), int(days[valid].max())
     labels = np.datetime_as_string(np.arange(lo, hi + 1).astype("datetime64[D]"))
     codes = np.where(valid, days - lo, -1)
-    return pd.Series(pd.Categorical.from_codes(codes, labels)).astype("str")
+    return pd.Series(pd.Categorical.from_codes(codes, pd.Index(labels))).astype("str")
 
 
 def _take_text(labels: np.ndarray | list[str], codes: np.ndarray) -> pd.Series:
@@ -330,7 +362,9 @@ def _build_registry(preset: Preset, rng: np.random.Generator, first_month: int, 
         u = rng.random(n)
         p_iz = np.select([is_fdi, is_state], [0.72, 0.05], 0.06)
         p_ccn = np.select([is_fdi, is_state], [0.14, 0.05], 0.10)
-        ztype = np.where(u < p_iz, "industrial_zone", np.where(u < p_iz + p_ccn, "industrial_cluster", "outside")).astype(object)
+        ztype = np.where(
+            u < p_iz, "industrial_zone", np.where(u < p_iz + p_ccn, "industrial_cluster", "outside")
+        ).astype(object)
         zone_id = np.full(n, "", dtype=object)
         district = _choice(rng, dict(spec.districts), n)
         for kind in ("industrial_zone", "industrial_cluster"):
@@ -348,21 +382,31 @@ def _build_registry(preset: Preset, rng: np.random.Generator, first_month: int, 
         in_zone = ztype != "outside"
         manuf = np.isin(sector, list(SECTOR_HAZARD))
         swap = in_zone & ~manuf & (rng.random(n) < 0.8)
-        sector[swap] = _choice(rng, {k: v for k, v in SECTOR_MIX["fdi"].items() if k != "46"}, int(swap.sum()))
+        sector[swap] = _choice(
+            rng, {k: v for k, v in SECTOR_MIX["fdi"].items() if k != "46"}, int(swap.sum())
+        )
         manuf = np.isin(sector, list(SECTOR_HAZARD))
         # Size: heavy-tailed by ownership (domain §1L: FDI ~229, state ~512, private ~13).
         mean = np.select([is_fdi, is_state], [230.0, 500.0], 13.0) * preset.size_scale
         sigma = np.select([is_fdi, is_state], [1.35, 1.0], 1.15)
-        mean = mean * np.where(~is_fdi & in_zone, 1.7, 1.0) * np.where(is_fdi & np.isin(sector, ("14", "15")), 1.6, 1.0)
+        mean = (
+            mean
+            * np.where(~is_fdi & in_zone, 1.7, 1.0)
+            * np.where(is_fdi & np.isin(sector, ("14", "15")), 1.6, 1.0)
+        )
         mean = mean * np.where(~is_fdi & ~is_state & ~in_zone, 0.82, 1.0)
         base = np.clip(rng.lognormal(np.log(mean) - sigma**2 / 2, sigma), 1.0, 30000.0)
         # Founding: most firms predate the window, ~22% are founded during it.
         new = rng.random(n) < 0.22
         age_days = np.minimum(rng.exponential(8.0 * 365.25, n), 30 * 365.25) + 30
-        founded = np.where(new, rng.integers(start_day, end_day - 60, n), start_day - age_days).astype(np.int64)
+        founded = np.where(new, rng.integers(start_day, end_day - 60, n), start_day - age_days).astype(
+            np.int64
+        )
         exposure = np.where(manuf, rng.beta(2.0, 2.0, n) * np.where(is_fdi | in_zone, 1.0, 0.4), 0.0)
         ratio = np.select([is_fdi, is_state], [1.95, 2.1], 1.65) * rng.lognormal(0.0, 0.14, n)
-        ratio = ratio * np.where(np.isin(sector, ("14", "15")), 0.93, 1.0) * np.where(sector == "26", 1.08, 1.0)
+        ratio = (
+            ratio * np.where(np.isin(sector, ("14", "15")), 0.93, 1.0) * np.where(sector == "26", 1.08, 1.0)
+        )
         fragility = rng.normal(0.0, 0.35, n) - 0.25 * (np.log(base) - np.log(10.0)) - 0.15 * is_fdi
         parts.append({
             "prov": np.full(n, p_idx), "district": district, "zone_id": zone_id, "zone_type": ztype,
@@ -373,7 +417,9 @@ def _build_registry(preset: Preset, rng: np.random.Generator, first_month: int, 
     return _Registry(zones=zones, **cols)
 
 
-def _regional_minimum(reg: _Registry, preset: Preset, month_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _regional_minimum(
+    reg: _Registry, preset: Preset, month_days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Region (T x N) and minimum wage (T x N) per enterprise-month, via unique districts."""
     prov_names = np.array([p.name for p in preset.provinces], dtype=object)[reg.prov]
     keys = pd.Series(prov_names + "|" + reg.district)
@@ -383,7 +429,9 @@ def _regional_minimum(reg: _Registry, preset: Preset, month_days: np.ndarray) ->
     wage_u = np.empty((t, len(uniques)))
     for k, key in enumerate(uniques):
         prov, dist = key.split("|")
-        region_u[:, k] = reference.minimum_wage_region(np.full(t, prov, dtype=object), np.full(t, dist, dtype=object), month_days)
+        region_u[:, k] = reference.minimum_wage_region(
+            np.full(t, prov, dtype=object), np.full(t, dist, dtype=object), month_days
+        )
         wage_u[:, k] = reference.minimum_wage_vnd(region_u[:, k], month_days)
     return region_u[:, codes], wage_u[:, codes]
 
@@ -421,7 +469,9 @@ def _simulate_drivers(
     south = np.isin(np.array([p.code for p in preset.provinces]), ("BD", "DN", "LA"))[reg.prov]
     slump_sector = np.array([SLUMP_INTENSITY.get(s, 0.0) for s in reg.sector])
     manuf = np.isin(reg.sector, list(SECTOR_HAZARD))
-    founded_month = reg.founded_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    founded_month = (
+        reg.founded_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    )
     start_idx = founded_month - first_month  # month index of founding (may be negative)
 
     out = {
@@ -463,7 +513,9 @@ def _simulate_drivers(
         age = t - start_idx
         ramp = np.clip(0.4 + 0.6 * age / 12.0, 0.4, 1.0)
         target = reg.base_size * np.exp(reg.growth * t / 12.0) * (1.0 - 0.25 * slump * reg.exposure) * ramp
-        p_lay = 0.002 + 0.03 * slump * reg.exposure + 0.03 * (wa > 0) + 0.01 * (z > 1.5) + 0.05 * covid * manuf
+        p_lay = (
+            0.002 + 0.03 * slump * reg.exposure + 0.03 * (wa > 0) + 0.01 * (z > 1.5) + 0.05 * covid * manuf
+        )
         p_lay = p_lay + 0.04 * (hc > 1.1 * target)
         layoffs = rng.binomial(hc, np.clip(p_lay, 0, 0.5))
         quits = rng.binomial(hc - layoffs, 0.015)
@@ -524,10 +576,7 @@ def _hazard_terms(
     c = DRIVER_COEFS
     month_int = np.arange(first_month, first_month + t_count)
     month_days = _month_starts(first_month, t_count)
-    next_tet = reference.months_to_next_tet(month_days)
-    tet_days = month_days.astype(np.int64) + np.round(next_tet * reference.DAYS_PER_MONTH)
-    tet_month = tet_days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
-    tet = np.isin(tet_month - month_int, (0, 1))
+    tet = _tet_flags(month_days, first_month)
     to_rise = reference.months_to_next_minimum_wage_rise(month_days)
     mw_soon = (to_rise > 0) & (to_rise <= 3.1)
     hc = np.maximum(drv.headcount, 1).astype(np.float64)
@@ -535,7 +584,7 @@ def _hazard_terms(
     # Wage gap to peers: same zone (or district outside zones) and sector.
     prov_names = np.array([p.code for p in preset.provinces], dtype=object)[reg.prov]
     peer_key = np.where(reg.zone_id != "", reg.zone_id, prov_names + "|" + reg.district) + "|" + reg.sector
-    groups, n_groups = pd.factorize(pd.Series(peer_key))[0], None
+    groups = pd.factorize(pd.Series(peer_key))[0]
     n_groups = int(groups.max()) + 1
     log_wage = np.log(np.maximum(drv.wage, 1.0))
     flat = (np.arange(t_count)[:, None] * n_groups + groups[None, :]).ravel()
@@ -596,8 +645,14 @@ def _window_rows(spec: ProvinceSpec, first_month: int, t_count: int) -> tuple[np
 
 
 def _calibrate_province(
-    log_size: np.ndarray, fdi: np.ndarray, tet: np.ndarray, rest: np.ndarray,
-    participants: np.ndarray, target: float, fdi_share: float, tet_share: float,
+    log_size: np.ndarray,
+    fdi: np.ndarray,
+    tet: np.ndarray,
+    rest: np.ndarray,
+    participants: np.ndarray,
+    target: float,
+    fdi_share: float,
+    tet_share: float,
     mean_participants: float,
 ) -> dict[str, float]:
     """Intercept, size elasticity, FDI and Tết coefficients matching the targets.
@@ -605,8 +660,8 @@ def _calibrate_province(
     Works on the operating enterprise-months of one province in its window (1-D arrays):
     bisection for the size elasticity (hazard-weighted mean participants), closed forms
     for the FDI and Tết shares of expected stoppages and for the intercept.
-    """  # fmt: skip
-    b_size, b_fdi, b_tet, b0 = 1.0, 1.0, 0.5, -10.0
+    """
+    b_size, b_fdi, b_tet = 1.0, 1.0, 0.5
     for _ in range(4):
         base = b_fdi * fdi + b_tet * tet + rest
         lo, hi = 0.0, 3.0
@@ -670,7 +725,7 @@ def _run_events(
         u = rng.random((len(KINDS), n))
         events[0, t] = u[0] < h
         for k, kind in enumerate(KINDS[1:], start=1):
-            ratio, elasticity = OTHER_KIND_RATIO[kind]
+            elasticity = OTHER_KIND_RATIO[kind][1]
             lam_k = kind_scale[kind] * np.exp(eta[t] + elasticity * hz.log_size[t]) * (1.0 + 0.5 * excite)
             events[k, t] = u[k] < -np.expm1(-lam_k * drv.operating[t])
         history = np.roll(history, 1, axis=0)
@@ -678,7 +733,9 @@ def _run_events(
     return hazard, events
 
 
-def _enterprise_frame(reg: _Registry, preset: Preset, drv: _Drivers, rng: np.random.Generator) -> pd.DataFrame:
+def _enterprise_frame(
+    reg: _Registry, preset: Preset, drv: _Drivers, rng: np.random.Generator
+) -> pd.DataFrame:
     """The enterprises table: tax-code ids, Vietnamese names, location, dates."""
     n = reg.prov.size
     ids = np.empty(n, dtype=object)
@@ -707,13 +764,16 @@ def _enterprise_frame(reg: _Registry, preset: Preset, drv: _Drivers, rng: np.ran
         if hit.size:
             name[hit[0]] = label
     founded = np.where(rng.random(n) < 0.01, -1, reg.founded_day)
-    district = np.where(rng.random(n) < 0.005, None, reg.district)
+    district = reg.district.copy()
+    district[rng.random(n) < 0.005] = None
+    zone_id = reg.zone_id.copy()
+    zone_id[zone_id == ""] = None
     frame = pd.DataFrame({
         "enterprise_id": pd.Series(ids, dtype="str"),
         "name": pd.Series(name, dtype="str"),
         "province": pd.Series(np.array([p.name for p in preset.provinces], dtype=object)[reg.prov], dtype="str"),
         "district": pd.Series(district, dtype="str"),
-        "zone_id": pd.Series(np.where(reg.zone_id == "", None, reg.zone_id), dtype="str"),
+        "zone_id": pd.Series(zone_id, dtype="str"),
         "zone_type": pd.Series(reg.zone_type, dtype="str"),
         "sector": pd.Series(reg.sector, dtype="str"),
         "ownership": pd.Series(own, dtype="str"),
@@ -735,7 +795,7 @@ def _indicator_frame(
     wage = np.round(drv.wage[t, ent], -3)
     wa = drv.wage_arrears_months[t, ent].astype(np.float64)
     si = drv.si_months[t, ent].astype(np.float64)
-    arrears_share = rng.uniform(0.5, 1.0, n)[ent]
+    arrears_share = np.asarray(rng.uniform(0.5, 1.0, n))[ent]
     coverage = np.where(reg.ownership == "fdi", 0.95, np.where(reg.ownership == "state", 0.98, 0.55))[ent]
     values: dict[str, np.ndarray] = {
         "headcount": hc,
@@ -749,7 +809,9 @@ def _indicator_frame(
     }
     month_starts = _month_starts(first_month, t_count + 1).astype(np.int64)
     month_end = month_starts[t + 1] - 1
-    lag = np.where(rng.random(rows) < 0.85, 15 + rng.poisson(5.0, rows), 25 + np.minimum(rng.exponential(20.0, rows), 95))
+    lag = np.where(
+        rng.random(rows) < 0.85, 15 + rng.poisson(5.0, rows), 25 + np.minimum(rng.exponential(20.0, rows), 95)
+    )
     reported = month_end + lag.astype(np.int64)
     effective = reported.copy()
     empty = rng.random(rows) < 0.10
@@ -762,8 +824,12 @@ def _indicator_frame(
     pos = values["wage_arrears_months"][revised] > 0
     values["wage_arrears_vnd"][revised[pos]] = np.round(values["wage_arrears_vnd"][revised[pos]] * 0.7, -3)
     values["wage_arrears_months"][revised[pos]] -= 1
-    values["headcount"][revised] = np.round(values["headcount"][revised] * rng.normal(1.0, 0.02, revised.size))
-    values["avg_wage_vnd"][revised] = np.round(values["avg_wage_vnd"][revised] * rng.normal(1.0, 0.02, revised.size), -3)
+    values["headcount"][revised] = np.round(
+        values["headcount"][revised] * rng.normal(1.0, 0.02, revised.size)
+    )
+    values["avg_wage_vnd"][revised] = np.round(
+        values["avg_wage_vnd"][revised] * rng.normal(1.0, 0.02, revised.size), -3
+    )
     # Cells not reported (never headcount); arrears amount and months go missing together.
     for cols, p in ((("avg_wage_vnd",), 0.03), (("wage_arrears_vnd", "wage_arrears_months"), 0.03),
                     (("insurance_debt_vnd", "insurance_debt_months"), 0.03), (("layoffs",), 0.04),
@@ -788,8 +854,14 @@ def _indicator_frame(
 
 
 def _incident_frame(
-    reg: _Registry, drv: _Drivers, hz: _Hazard, events: np.ndarray, ids: pd.Series,
-    preset: Preset, first_month: int, rng: np.random.Generator,
+    reg: _Registry,
+    drv: _Drivers,
+    hz: _Hazard,
+    events: np.ndarray,
+    ids: pd.Series,
+    preset: Preset,
+    first_month: int,
+    rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Incidents with dates, participants and causes consistent with the drivers."""  # fmt: skip
     kind, t, ent = np.nonzero(events)
@@ -841,7 +913,9 @@ def _operating_subset(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray, mask:
     return arr[np.ix_(rows, cols)][mask]
 
 
-def simulate(preset: str = "hai-duong", *, seed: int = 0, start: str | None = None, end: str | None = None) -> World:
+def simulate(
+    preset: str = "hai-duong", *, seed: int = 0, start: str | None = None, end: str | None = None
+) -> World:
     """Simulate a calibrated world for a preset ('hai-duong', 'demo', 'tiny') and seed.
 
     ``start``/``end`` ('YYYY-MM', inclusive) override the preset period. Same arguments
@@ -873,7 +947,10 @@ def simulate(preset: str = "hai-duong", *, seed: int = 0, start: str | None = No
                 np.broadcast_to(hz.tet[rows][:, None], mask.shape)[mask],
                 _operating_subset(hz.rest, rows, cols, mask),
                 _operating_subset(hz.participants, rows, cols, mask),
-                target, ps.fdi_stoppage_share, spec.tet_share, ps.mean_participants,
+                target,
+                ps.fdi_stoppage_share,
+                spec.tet_share,
+                ps.mean_participants,
             )  # fmt: skip
         )
     eta = _eta(reg, hz, coefs)
@@ -893,8 +970,10 @@ def simulate(preset: str = "hai-duong", *, seed: int = 0, start: str | None = No
     ids = enterprises["enterprise_id"]
     indicators = _indicator_frame(reg, drv, ids, first, np.random.default_rng([seed, 5]))
     incidents = _incident_frame(reg, drv, hz, events, ids, spec, first, np.random.default_rng([seed, 6]))
-    founded_month = reg.founded_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
-    exists = (np.arange(first, first + t_count)[None, :] >= founded_month[:, None])
+    founded_month = (
+        reg.founded_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    )
+    exists = np.arange(first, first + t_count)[None, :] >= founded_month[:, None]
     ent, t = np.nonzero(exists)
     month_labels = [f"{m // 12}-{m % 12 + 1:02d}" for m in range(first, first + t_count)]
     true_hazard = pd.DataFrame({
@@ -910,8 +989,12 @@ def simulate(preset: str = "hai-duong", *, seed: int = 0, start: str | None = No
         "end": end,
         "provinces": {p.code: p.name for p in spec.provinces},
         "targets": {
-            p.code: {"stoppages": p.target_stoppages, "window": list(p.target_window or (start, end)),
-                     "fdi_share": p.fdi_stoppage_share, "mean_participants": p.mean_participants}
+            p.code: {
+                "stoppages": p.target_stoppages,
+                "window": list(p.target_window or (start, end)),
+                "fdi_share": p.fdi_stoppage_share,
+                "mean_participants": p.mean_participants,
+            }
             for p in spec.provinces
         },  # fmt: skip
         "tet_share_target": spec.tet_share,
@@ -922,7 +1005,8 @@ def simulate(preset: str = "hai-duong", *, seed: int = 0, start: str | None = No
         "year_factor": {k: {str(y): f for y, f in v.items()} for k, v in hz.year_factor.items()},
         "zones": reg.zones,
         "planned_zones": {
-            p.code: {"industrial_zone": p.planned_iz, "industrial_cluster": p.planned_ccn} for p in spec.provinces
+            p.code: {"industrial_zone": p.planned_iz, "industrial_cluster": p.planned_ccn}
+            for p in spec.provinces
         },
     }
     return World(enterprises, indicators, incidents, true_hazard, params)
@@ -970,7 +1054,9 @@ def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv"
     report_path = truth / "calibration.json"
     tmp = report_path.with_name(report_path.name + ".tmp")
     payload = {"report": calibration_report(world), "params": world.params}
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=float), encoding="utf-8")
+    tmp.write_text(
+        json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=float), encoding="utf-8"
+    )
     os.replace(tmp, report_path)
     return [*paths, hazard_path, report_path]
 
@@ -1091,7 +1177,9 @@ def _tet_flags(month_days: np.ndarray, first_month: int) -> np.ndarray:
     return np.isin(tet_month - np.arange(first_month, first_month + month_days.size), (0, 1))
 
 
-def _driver_figures(latest: dict[str, np.ndarray], sector_ent: np.ndarray, months: pd.Index) -> dict[str, float | int | str]:
+def _driver_figures(
+    latest: dict[str, np.ndarray], sector_ent: np.ndarray, months: pd.Index
+) -> dict[str, float | int | str]:
     """SI debt before wage arrears, SI-debt prevalence and the 2022-23 slump in hours."""
     same = np.append(False, latest["ent"][1:] == latest["ent"][:-1])
     wa, si, hc = latest["wage_arrears_months"], latest["insurance_debt_months"], latest["headcount"]

@@ -32,8 +32,9 @@ app = typer.Typer(
 models_app = typer.Typer(help="See and move the champion model.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Piped output (reports, CI logs) gets wide tables instead of rich's 80-column default.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 T = TypeVar("T")
 EXIT_ERROR = 2
 EXIT_NOT_AVAILABLE = 3
@@ -288,7 +289,8 @@ def rank(
     frame = _run(action)
     view = frame.loc[:, list(RANK_COLUMNS)]
     if fmt is Format.json:
-        print(json.dumps(view.to_dict(orient="records"), ensure_ascii=False, default=str))
+        records = view.astype(object).where(view.notna(), None).to_dict(orient="records")
+        print(json.dumps(records, ensure_ascii=False, default=str))
     elif fmt is Format.csv:
         safe = view.copy()
         for column in ("enterprise_id", "name", "district", "zone_id", "reasons"):

@@ -6,6 +6,7 @@ starts, so that two workspaces (two `EWS_HOME`s) never touch each other.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -94,6 +95,9 @@ def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
         "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
         "GIT_PYTHON_REFRESH": "quiet",
+        "MLFLOW_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    # MLflow reads its level at import; an already imported MLflow is quietened here.
+    logging.getLogger("mlflow").setLevel(logging.INFO if verbose else logging.WARNING)

@@ -171,13 +171,16 @@ def list_versions(name: str) -> list[dict[str, Any]]:
         versions = client.search_model_versions(f"name = '{name}'")
     except MlflowException:
         return []
+    aliases: dict[str, list[str]] = {}
+    for alias, version in client.get_registered_model(name).aliases.items():
+        aliases.setdefault(str(version), []).append(alias)
     rows = []
     for mv in sorted(versions, key=lambda v: int(v.version)):
         tags = dict(mv.tags or {})
         rows.append(
             {
                 "version": str(mv.version),
-                "aliases": ",".join(sorted(mv.aliases or [])),
+                "aliases": ",".join(sorted(aliases.get(str(mv.version), []))),
                 "created": pd.Timestamp(mv.creation_timestamp, unit="ms", tz="UTC").isoformat(),
                 "run_id": mv.run_id,
                 "as_of": tags.get("as_of", ""),
