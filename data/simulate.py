@@ -80,7 +80,7 @@ NATIONAL_YEAR_FACTOR: dict[int, float] = {
 # Fixed driver coefficients of the log hazard (the calibrated ones live in params).
 DRIVER_COEFS: dict[str, float] = {
     "state": -1.0, "industrial_zone": 0.5, "industrial_cluster": 0.3,
-    "wage_arrears_months": 0.9, "insurance_debt_months": 0.08, "new_debt": 0.4,
+    "wage_arrears_months": 1.3, "insurance_debt_months": 0.2, "new_debt": 0.4,
     "layoff_share": 3.0, "reduced_hours_share": 1.2, "wage_gap_peers": -2.5,
     "wage_gap_minimum": -0.8, "minimum_wage_rise_soon": 0.35, "region_rise_soon": 0.6,
     "contagion_zone": 1.0, "contagion_district_sector": 0.6, "contagion_decay": 0.4,
@@ -407,7 +407,7 @@ def _build_registry(preset: Preset, rng: np.random.Generator, first_month: int, 
         ratio = (
             ratio * np.where(np.isin(sector, ("14", "15")), 0.93, 1.0) * np.where(sector == "26", 1.08, 1.0)
         )
-        fragility = rng.normal(0.0, 0.35, n) - 0.25 * (np.log(base) - np.log(10.0)) - 0.15 * is_fdi
+        fragility = rng.normal(0.0, 0.35, n) - 0.08 * (np.log(base) - np.log(10.0))
         parts.append({
             "prov": np.full(n, p_idx), "district": district, "zone_id": zone_id, "zone_type": ztype,
             "sector": sector, "ownership": own, "base_size": base, "growth": rng.normal(0.0, 0.05, n),
@@ -503,8 +503,8 @@ def _simulate_drivers(
         settle = (z < thr - 0.7) & (rng.random(n) < 0.35)
         prev_si = si
         si = np.where(above, si + 1, np.where(settle, 0, si))
-        start_wa = ((si >= 1) & (z > thr + 0.5)) | (z > thr + 1.6)
-        cont_wa = (wa > 0) & (z > thr + 0.1)
+        start_wa = ((si >= 2) & (z > thr + 0.2)) | (z > thr + 1.6)
+        cont_wa = (wa > 0) & (z > thr - 0.2)
         pay_wa = (wa > 0) & (z < thr) & (rng.random(n) < 0.6)
         wa = np.where((wa == 0) & start_wa | cont_wa, wa + 1, np.where(pay_wa, 0, wa))
         si = np.where(exists, si, 0)
