@@ -161,7 +161,8 @@ def _check_columns(table: str, label: str, columns: list[str]) -> None:
 def _finish(table: str, label: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Checks shared by all readers; returns the text frame with every contract column."""
     _check_columns(table, label, [str(c) for c in frame.columns])
-    if len(frame) == 0:
+    # A month without incidents is normal; a delivery without enterprises or indicators is not.
+    if len(frame) == 0 and table != "incidents":
         raise _refuse(label, "no data rows (empty or header only)")
     for c in OPTIONAL_COLUMNS[table]:
         if c not in frame.columns:

@@ -473,6 +473,7 @@ def _incident_context(
     return ent, ctx
 
 
+RowFilter = Callable[[pd.DatetimeIndex, np.ndarray], np.ndarray]
 # 12 months of history behind the latest month plus up to 3 months of reporting lag.
 WINDOW_MONTHS = 16
 
@@ -488,18 +489,22 @@ def build_features(
     as_of: pd.DatetimeIndex | list[pd.Timestamp],
     *,
     window: int = WINDOW_MONTHS,
+    rows: RowFilter | None = None,
 ) -> pd.DataFrame:
     """One row per (as_of, enterprise) in the scoring universe, every feature column.
 
     The universe at D: enterprises operating at D with at least one indicator row known
     at D. Inputs are the store's typed frames and are never modified; rows reported after
     an as-of date are invisible to it, so the result for D does not depend on them.
+    `rows`, given the as-of grid and the sorted enterprise ids, returns a (K, E) mask of
+    the rows wanted (training uses it to sample negatives before paying for features).
     """
     grid = pd.DatetimeIndex(sorted(set(pd.DatetimeIndex(as_of).normalize())))
     grid_days = day_number(grid.values)
     ent = enterprises.sort_values("enterprise_id", kind="stable").reset_index(drop=True)
     ent, context = _incident_context(ent, incidents, grid_days)
     alive = operating(ent, grid_days)
+    wanted = rows(grid, ent["enterprise_id"].to_numpy()) if rows is not None else None
 
     block = _block_size(len(grid), window, len(ent))
     frames = []
@@ -521,6 +526,8 @@ def build_features(
             zone_stoppages=block_context,
         )
         in_universe = alive[:, sl] & np.isfinite(snapshot.last_known_lag)
+        if wanted is not None:
+            in_universe &= wanted[:, sl]
         k_idx, e_idx = np.nonzero(in_universe)
         columns: dict[str, object] = {
             "as_of": grid.values[k_idx],

@@ -156,7 +156,7 @@ def simulate(
         paths = sim.write_source(world, out_dir, fmt.value)
         report = sim.calibration_report(world)
         out.print(f"wrote {len(paths)} files to {out_dir}")
-        for key in ("enterprises", "workers", "work_stoppages", "expected_work_stoppages"):
+        for key in ("enterprises", "workers", "stoppages_realized", "stoppages_expected"):
             if key in report:
                 out.print(f"  {key}: {report[key]}")
 

@@ -34,7 +34,7 @@ def run_demo(settings: Settings, *, preset: str, seed: int, console: Console) ->
     report = sim.calibration_report(world)
     step(
         f"wrote {source}: {report.get('enterprises')} enterprises, "
-        f"{report.get('work_stoppages')} work stoppages in its history"
+        f"{report.get('stoppages_realized')} work stoppages in its history"
     )
     ingested = ingest_flow(str(source))
     counts = ", ".join(f"{k} {v['accepted']}/{v['rows_in']}" for k, v in ingested["tables"].items())

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from features.build import build_features, known_at, month_ends
-from features.labels import add_labels, label_column
+from features.labels import add_labels, label_column, label_grid
 from features.sets import categorical_columns, feature_set
 
 # More months of arrears or insurance debt never lowers risk (checked by a test).
@@ -81,7 +81,12 @@ def build_training_table(
     as_of: pd.Timestamp,
     params: ModelParams,
 ) -> pd.DataFrame:
-    """Features and labels for every training as-of month, from what was known at `as_of`."""
+    """Features, labels and sample weights for every training month, from what was known at `as_of`.
+
+    Rows of the held-out months are all kept. In the training months every positive is
+    kept and negatives are sampled at `negative_rate` before features are computed, with
+    weight 1/rate so that probabilities stay on the population's scale.
+    """
     indicators, incidents = known_at(indicators, incidents, as_of)
     if indicators.empty:
         raise ValueError(f"no indicator rows were known on {pd.Timestamp(as_of).date()}")
@@ -90,17 +95,28 @@ def build_training_table(
         raise ValueError(
             f"not enough history before {pd.Timestamp(as_of).date()}: {len(grid)} labelled months"
         )
-    table = build_features(enterprises, indicators, incidents, grid)
-    return add_labels(
+    valid_from = grid[-params.valid_months]
+
+    def wanted(grid: pd.DatetimeIndex, ids: np.ndarray) -> np.ndarray:
+        positive = label_grid(incidents, grid, ids, horizon_months=params.horizon_months)
+        sampled = np.random.default_rng(params.seed).random(positive.shape) < params.negative_rate
+        held_out = np.asarray(grid >= valid_from)[:, None]
+        return positive | sampled | held_out
+
+    table = build_features(enterprises, indicators, incidents, grid, rows=wanted)
+    table = add_labels(
         table, incidents, horizons=(params.horizon_months,), label_cutoff=pd.Timestamp(as_of)
     )
+    target = label_column(params.horizon_months)
+    sampled_negative = (table[target] == 0) & (table["as_of"] < valid_from)
+    table["sample_weight"] = np.where(sampled_negative, 1.0 / params.negative_rate, 1.0)
+    return table
 
 
 def split_by_time(table: pd.DataFrame, params: ModelParams) -> TrainingData:
     """Hold out the latest `valid_months` as-of months; train on months ending H earlier.
 
     The gap of H months keeps training targets from reaching into the held-out period.
-    Negatives in the training part are sampled at `negative_rate` with weight 1/rate.
     """
     target = label_column(params.horizon_months)
     labelled = table.loc[table[target].notna()].reset_index(drop=True)
@@ -110,13 +126,10 @@ def split_by_time(table: pd.DataFrame, params: ModelParams) -> TrainingData:
     valid_mask = np.array(labelled["as_of"] >= valid_from, dtype=bool)
     train_mask = np.array(labelled["as_of"] <= train_until, dtype=bool)
     positive = labelled[target].to_numpy() == 1
-    rng = np.random.default_rng(params.seed)
-    keep = positive | (rng.random(len(labelled)) < params.negative_rate)
-    train_mask &= keep
-    weight = np.where(positive, 1.0, 1.0 / params.negative_rate)
     if not (positive & train_mask).any() or not (positive & valid_mask).any():
         raise ValueError("the training or validation period holds no positive example")
-    return TrainingData(labelled, target, train_mask, valid_mask, weight[train_mask])
+    weight = labelled["sample_weight"].to_numpy()[train_mask]
+    return TrainingData(labelled, target, train_mask, valid_mask, weight)
 
 
 def make_classifier(

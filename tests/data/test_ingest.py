@@ -427,3 +427,16 @@ def test_row_and_column_order_change_nothing(rnd: random.Random,
             report = ingest(str(folder), store)
             digests.append((report.delivery_id, store.content_digest()))
         assert digests[0] == digests[1]
+
+
+def test_incidents_header_only_is_a_month_without_incidents(write_source, tmp_path) -> None:
+    """An incidents table with its header and no rows ingests; the other tables still count."""
+    header = INCIDENTS_HEADER_ONLY
+    store = Store(tmp_path / "store-empty-incidents")
+    report = ingest(str(write_source(incidents=header)), store)
+    assert report.tables["incidents"].rows_in == 0
+    assert report.tables["indicators"].accepted == 4
+    assert len(store.load_incidents()) == 0
+
+
+INCIDENTS_HEADER_ONLY = "incident_id,enterprise_id,started,ended,kind,participants,cause,reported_at\n"
