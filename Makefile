@@ -28,6 +28,7 @@ demo: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy data features models flows
 	$(BIN)/pytest
 
 lint: $(TEST_STAMP)

@@ -437,7 +437,8 @@ def _validate_rows(table: str, raw: pd.DataFrame, probs: _Problems) -> pd.DataFr
             raise IngestRefused(f"{raw.attrs.get('label', table)}: column "
                                 f"{first['column']!r} fails {first['check']}") from None
         fc = fc.drop_duplicates(["index", "column", "check"])
-        for (col, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
+        for (col_key, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
+            col = str(col_key)
             pos = grp["index"].astype("int64").to_numpy()
             if check in _WIDE_CHECKS:
                 wcol, msg = _WIDE_CHECKS[check]

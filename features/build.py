@@ -43,7 +43,7 @@ class Inputs:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.latest.shape  # type: ignore[return-value]
+        return self.latest.shape
 
     def latest_value(self, column: str, months_before: int = 0) -> np.ndarray:
         """Value of an indicator `months_before` months before the latest month."""

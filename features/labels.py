@@ -74,7 +74,7 @@ def add_labels(
         events = events.loc[events["reported_at"] <= pd.Timestamp(label_cutoff).normalize()]
     grid = pd.DatetimeIndex(sorted(out["as_of"].unique()))
     ids = np.array(sorted(out["enterprise_id"].unique()), dtype=object)
-    row_k = grid.get_indexer(out["as_of"])
+    row_k = grid.get_indexer(pd.DatetimeIndex(out["as_of"]))
     row_e = pd.Index(ids).get_indexer(out["enterprise_id"])
     for horizon in horizons:
         hit = label_grid(events, grid, ids, horizon_months=horizon, kinds=kinds)

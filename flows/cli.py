@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -59,18 +59,18 @@ class _State:
     debug = False
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
 
 
-class SourceFormat(str, Enum):
+class SourceFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
 
 
-class Promote(str, Enum):
+class Promote(StrEnum):
     auto = "auto"
     never = "never"
 
@@ -345,8 +345,8 @@ def models_list() -> None:
             moves = Table(title="champion history")
             for column in ("at", "alias", "version", "previous", "actor", "reason"):
                 moves.add_column(column)
-            for row in history.itertuples(index=False):
-                moves.add_row(row.at, row.alias, row.version, str(row.previous or ""), row.actor, row.reason)
+            for record in history.to_dict("records"):
+                moves.add_row(*(str(record[c] or "") for c in ("at", "alias", "version", "previous", "actor", "reason")))
             out.print(moves)
 
     _run(action)

@@ -75,4 +75,4 @@ def explain_enterprise(settings: Settings, enterprise_id: str, as_of: dt.date | 
     console.print(table)
     past = incidents.loc[incidents["enterprise_id"] == enterprise_id]
     if len(past):
-        console.print("incidents: " + "; ".join(f"{r.started.date()} {r.kind}" for r in past.itertuples()))
+        console.print("incidents: " + "; ".join(f"{pd.Timestamp(s).date()} {k}" for s, k in zip(past["started"], past["kind"], strict=True)))

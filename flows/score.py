@@ -59,7 +59,10 @@ def score_flow(as_of: dt.date | None = None) -> dict[str, Any]:
     top = ranking.head(20)
     create_table_artifact(
         key="top-k",
-        table=top[["rank", "enterprise_id", "name", "score", "band", "reasons"]].to_dict(orient="records"),
+        table=[
+            {str(k): v for k, v in r.items()}
+            for r in top[["rank", "enterprise_id", "name", "score", "band", "reasons"]].to_dict(orient="records")
+        ],
         description=f"Top 20 as of {as_of_ts.date()}",
     )
     bands = ranking["band"].value_counts().to_dict()

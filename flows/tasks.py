@@ -22,7 +22,6 @@ from features import build, labels
 from models import evaluate, registry, scoring, train
 
 
-
 @dataclass(frozen=True)
 class StoreFrames:
     """The store's typed tables, read once per run, and the digest of its content."""

@@ -141,7 +141,8 @@ def rank_scores(features: pd.DataFrame, score: np.ndarray, *, capacity: float) -
     out = out.sort_values(["score", "enterprise_id"], ascending=[False, True], kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     out["band"] = bands(out["rank"].to_numpy(), len(out), capacity)
-    text = [reasons_for(row) for row in features.loc[out.index].to_dict("records")]
+    records: list[Row] = [{str(k): v for k, v in r.items()} for r in features.loc[out.index].to_dict("records")]
+    text = [reasons_for(row) for row in records]
     out["reasons"] = [vi for vi, _ in text]
     out["reasons_en"] = [en for _, en in text]
     return out.reset_index(drop=True)
