@@ -19,7 +19,14 @@ import numpy as np
 import pandas as pd
 
 from data import reference
-from features.panel import Snapshot, build_snapshot, day_number, first_known_index, month_number
+from features.panel import (
+    IndicatorArrays,
+    Snapshot,
+    day_number,
+    first_known_index,
+    month_number,
+    snapshot_from_arrays,
+)
 
 # Contagion and history count these incident kinds; labels are set separately.
 STOPPAGE = "work_stoppage"
@@ -28,6 +35,7 @@ DAYS_PER_MONTH = 30.4375
 # a rise is treated as known this many months before it takes effect.
 MIN_WAGE_RISE_KNOWN_MONTHS = 3
 CATEGORICAL = ("province", "sector", "ownership", "zone_type")
+STATIC_TEXT = ("province", "district", "zone_id", "zone_type", "sector", "ownership")
 
 
 @dataclass(frozen=True)
@@ -375,9 +383,12 @@ NUMERIC_FEATURES: tuple[Callable[[Inputs], np.ndarray], ...] = (
 
 def wage_to_peers(table: pd.DataFrame) -> pd.Series:
     """Average wage over the median of firms in the same zone (or district) and sector at D."""
-    place = table["zone_id"].fillna("district:" + table["district"].fillna("?"))
-    peers = table.groupby([table["as_of"], place, table["sector"]], sort=False, dropna=False)
-    median = peers["avg_wage_vnd"].transform("median")
+    zone = pd.Series(table["zone_id"]).astype("category").cat.codes.to_numpy().astype(np.int64)
+    district = pd.Series(table["district"]).astype("category").cat.codes.to_numpy().astype(np.int64)
+    place = np.where(zone >= 0, zone, zone.max(initial=0) + 2 + district)
+    sector = pd.Series(table["sector"]).astype("category").cat.codes.to_numpy()
+    keys = [table["as_of"].to_numpy(), place, sector]
+    median = table["avg_wage_vnd"].groupby(keys, sort=False).transform("median")
     ratio = table["avg_wage_vnd"] / median
     return ratio.where(np.isfinite(ratio)).rename("wage_to_peers")
 
@@ -504,14 +515,21 @@ def build_features(
     ent = enterprises.sort_values("enterprise_id", kind="stable").reset_index(drop=True)
     ent, context = _incident_context(ent, incidents, grid_days)
     alive = operating(ent, grid_days)
-    wanted = rows(grid, ent["enterprise_id"].to_numpy()) if rows is not None else None
+    all_ids = ent["enterprise_id"].to_numpy()
+    wanted = rows(grid, all_ids) if rows is not None else None
+    arrays = IndicatorArrays.from_frame(indicators, all_ids)
+    # Text attributes travel as category codes: 36 M rows of strings would not fit.
+    static = {}
+    for column in STATIC_TEXT:
+        categorical = pd.Categorical(ent[column])
+        static[column] = (np.asarray(categorical.codes), categorical.categories)
 
     block = _block_size(len(grid), window, len(ent))
     frames = []
     for start in range(0, len(ent), block):
         part = ent.iloc[start : start + block]
         ids = part["enterprise_id"].to_numpy()
-        snapshot = build_snapshot(indicators, ids, grid, window=window)
+        snapshot = snapshot_from_arrays(arrays.block(start, start + len(part)), ids, grid, window=window)
         sl = slice(start, start + len(part))
         block_context = {
             key: (value[:, sl] if key.endswith(":own") or key.startswith("own_") else value)
@@ -533,18 +551,19 @@ def build_features(
             "as_of": grid.values[k_idx],
             "enterprise_id": ids[e_idx],
         }
-        for column in ("province", "district", "zone_id", "zone_type", "sector", "ownership"):
-            columns[column] = part[column].to_numpy()[e_idx]
+        for column, (codes, _) in static.items():
+            columns[column] = codes[sl][e_idx]
         for feature in NUMERIC_FEATURES:
             columns[feature.__name__] = np.asarray(feature(inputs), dtype=np.float64)[k_idx, e_idx]
         frames.append(pd.DataFrame(columns))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if table.empty:
         return empty_feature_table()
+    for column, (_, categories) in static.items():
+        table[column] = pd.Categorical.from_codes(table[column].to_numpy(), categories)
     table["wage_to_peers"] = wage_to_peers(table)
     table = table.sort_values(["as_of", "enterprise_id"], kind="stable").reset_index(drop=True)
-    for column in ("enterprise_id", *CATEGORICAL, "district", "zone_id"):
-        table[column] = table[column].astype("str")
+    table["enterprise_id"] = table["enterprise_id"].astype("str")
     return table
 
 

@@ -81,6 +81,37 @@ class Snapshot:
         return picked
 
 
+@dataclass(frozen=True)
+class IndicatorArrays:
+    """Indicator revisions as flat arrays sorted by enterprise code: sliced per block."""
+
+    codes: np.ndarray  # enterprise position in the sorted enterprise list
+    month: np.ndarray  # month number
+    reported: np.ndarray  # day number of reported_at
+    values: np.ndarray  # (rows, len(INDICATOR_COLUMNS)) float64
+
+    @classmethod
+    def from_frame(cls, indicators: pd.DataFrame, enterprise_ids: np.ndarray) -> IndicatorArrays:
+        """Code, sort and convert once; rows of unknown enterprises are dropped."""
+        codes = pd.Index(enterprise_ids).get_indexer(indicators["enterprise_id"])
+        keep = codes >= 0
+        month = month_number(indicators["month"].to_numpy())[keep]
+        reported = day_number(indicators["reported_at"].to_numpy())[keep]
+        codes = codes[keep]
+        order = np.lexsort((reported, month, codes))
+        values = np.column_stack(
+            [indicators[c].to_numpy(dtype=np.float64, na_value=np.nan)[keep] for c in INDICATOR_COLUMNS]
+        )
+        return cls(codes[order], month[order], reported[order], values[order])
+
+    def block(self, first: int, stop: int) -> IndicatorArrays:
+        """The rows of enterprises first..stop-1, codes made relative to the block."""
+        lo, hi = np.searchsorted(self.codes, [first, stop], side="left")
+        return IndicatorArrays(
+            self.codes[lo:hi] - first, self.month[lo:hi], self.reported[lo:hi], self.values[lo:hi]
+        )
+
+
 def build_snapshot(
     indicators: pd.DataFrame,
     enterprise_ids: np.ndarray,
@@ -93,20 +124,25 @@ def build_snapshot(
     `indicators` is the store's typed frame (all revisions); rows of enterprises not in
     `enterprise_ids` are ignored. `as_of` must be sorted ascending.
     """
+    arrays = IndicatorArrays.from_frame(indicators, np.asarray(enterprise_ids))
+    return snapshot_from_arrays(arrays, np.asarray(enterprise_ids), as_of, window=window)
+
+
+def snapshot_from_arrays(
+    arrays: IndicatorArrays,
+    enterprise_ids: np.ndarray,
+    as_of: pd.DatetimeIndex,
+    *,
+    window: int,
+) -> Snapshot:
+    """`build_snapshot` on rows already coded and sorted by (enterprise, month, reported_at)."""
     n_k, n_e = len(as_of), len(enterprise_ids)
     grid_days = day_number(as_of.values)
     grid_months = month_number(as_of.values)
-    codes = pd.Index(enterprise_ids).get_indexer(indicators["enterprise_id"])
-    rows = indicators.loc[codes >= 0]
-    e = codes[codes >= 0]
-    m = month_number(rows["month"].to_numpy())
-    reported = day_number(rows["reported_at"].to_numpy())
-    k0 = first_known_index(grid_days, reported)
+    e, m = arrays.codes, arrays.month
+    k0 = first_known_index(grid_days, arrays.reported)
 
     # Revisions of the same (enterprise, month): each is valid until the next one is known.
-    order = np.lexsort((reported, m, e))
-    e, m, k0 = e[order], m[order], k0[order]
-    rows = rows.iloc[order]
     same_next = np.zeros(len(e), dtype=bool)
     same_next[:-1] = (e[1:] == e[:-1]) & (m[1:] == m[:-1])
     k1 = np.full(len(e), n_k, dtype=np.int64)
@@ -127,10 +163,9 @@ def build_snapshot(
     known = np.zeros(n_k * n_e * window, dtype=bool)
     known[flat] = True
     values: dict[str, np.ndarray] = {}
-    for column in INDICATOR_COLUMNS:
-        column_values = rows[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    for position, column in enumerate(INDICATOR_COLUMNS):
         cells = np.full(n_k * n_e * window, np.nan, dtype=np.float32)
-        cells[flat] = column_values[source]
+        cells[flat] = arrays.values[source, position]
         values[column] = cells.reshape(n_k, n_e, window)
 
     # Latest month known at all (any age), for staleness and the scoring universe.
