@@ -124,17 +124,18 @@ def make_panel(
     *,
     seed: int = 0,
     incident_rate: float = 0.001,
+    first_month: str = FIRST_MONTH,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(enterprises, indicators, incidents) for `n_enterprises` over `n_months` from 2022-01.
+    """(enterprises, indicators, incidents) for `n_enterprises` over `n_months` from `first_month`.
 
     Typed and sorted exactly as the store returns them. `incident_rate` is incidents per
     enterprise-month (about 1 per 1,000 by default; tests raise it to exercise contagion).
     """
     rng = np.random.default_rng(seed)
     n = n_enterprises
-    month0 = int(np.datetime64(FIRST_MONTH, "M").astype(np.int64))
-    first_day = int(np.datetime64(FIRST_MONTH, "M").astype("datetime64[D]").astype(np.int64))
-    last_day = int((np.datetime64(FIRST_MONTH, "M") + n_months).astype("datetime64[D]").astype(np.int64))
+    month0 = int(np.datetime64(first_month, "M").astype(np.int64))
+    first_day = int(np.datetime64(first_month, "M").astype("datetime64[D]").astype(np.int64))
+    last_day = int((np.datetime64(first_month, "M") + n_months).astype("datetime64[D]").astype(np.int64))
     ent = _enterprises(n, first_day, last_day, rng)
 
     # Operating months of every firm, one row per (firm, month).
@@ -149,7 +150,9 @@ def make_panel(
     e = np.repeat(np.arange(n), count)
     offset = np.arange(len(e)) - np.repeat(np.cumsum(count) - count, count)
     m = first[e] + offset
-    keep = rng.random(len(e)) >= 0.02  # months a firm did not report at all
+    # Months a firm did not report at all, and 3% of firms that fall silent for good.
+    silent_from = np.where(rng.random(n) < 0.03, rng.integers(month0, month0 + n_months, n), month0 + n_months)
+    keep = (rng.random(len(e)) >= 0.02) & (m < silent_from[e])
     e, m, offset = e[keep], m[keep], offset[keep]
     rows = len(e)
 
@@ -173,8 +176,8 @@ def make_panel(
     insurance_months[~in_distress & (rng.random(rows) < 0.03)] = 1.0
     wage_months = np.where(in_distress & (since >= 2), np.minimum(since - 1, 4), 0).astype(np.float64)
     monthly_bill = headcount * avg_wage
-    layoffs = rng.poisson(np.where(in_distress, 0.05, 0.01) * headcount).astype(np.float64)
-    reduced = np.where(in_distress, rng.poisson(0.2 * headcount), 0).astype(np.float64)
+    layoffs = np.floor(np.where(in_distress, 0.1, 0.02) * headcount * rng.random(rows))
+    reduced = np.where(in_distress, np.floor(0.4 * headcount * rng.random(rows)), 0.0)
     values = {
         "headcount": headcount,
         "avg_wage_vnd": avg_wage,
@@ -202,19 +205,20 @@ def make_panel(
     r_values["wage_arrears_months"] = np.where(bump, r_values["wage_arrears_months"] + 1,
                                                r_values["wage_arrears_months"])
     r_values["avg_wage_vnd"] = np.where(rng.random(len(rev)) < 0.2, np.nan, r_values["avg_wage_vnd"])
-    all_e = np.concatenate([e, e[rev]])
-    all_m = np.concatenate([m, m[rev]])
-    all_reported = np.concatenate([reported, reported[rev] + rng.integers(10, 121, len(rev))])
-    all_imputed = np.concatenate([imputed, np.zeros(len(rev), dtype=bool)])
-    order = np.argsort((all_e * (n_months + 1) + (all_m - month0)) * 2 + (np.arange(len(all_e)) >= rows),
-                       kind="stable")
+    # Each revision goes right after its original: the store's (id, month, reported_at) order.
+    after = rev + 1
     ids = _ids("08", n, 8)
-    indicators = pd.DataFrame({"enterprise_id": _text(ids, all_e[order])})
-    indicators["month"] = all_m[order].astype("datetime64[M]").astype("datetime64[ns]")
+    columns: dict[str, object] = {
+        "enterprise_id": _text(ids, np.insert(e, after, e[rev])),
+        "month": np.insert(m, after, m[rev]).astype("datetime64[M]").astype("datetime64[ns]"),
+    }
     for column, v in values.items():
-        indicators[column] = np.concatenate([v, r_values[column]])[order]
-    indicators["reported_at"] = _days(all_reported[order])
-    indicators["reported_at_imputed"] = all_imputed[order]
+        columns[column] = np.insert(v, after, r_values[column])
+    r_reported = reported[rev] + rng.integers(10, 121, len(rev))
+    columns["reported_at"] = _days(np.insert(reported, after, r_reported))
+    columns["reported_at_imputed"] = np.insert(imputed, after, np.zeros(len(rev), dtype=bool))
+    indicators = pd.DataFrame(columns, copy=False)
+    del columns, values, r_values
 
     # Incidents on operating firm-months, 20x more likely in distress.
     n_incidents = rng.binomial(rows, incident_rate)
@@ -249,6 +253,6 @@ def make_panel(
     return ent, indicators, incidents
 
 
-def panel_as_of(n_months: int = 36) -> pd.DatetimeIndex:
+def panel_as_of(n_months: int = 36, first_month: str = FIRST_MONTH) -> pd.DatetimeIndex:
     """Month-end as-of dates of the panel: the training grid the benchmark builds."""
-    return pd.date_range(pd.Timestamp(FIRST_MONTH + "-01"), periods=n_months, freq="ME")
+    return pd.date_range(pd.Timestamp(first_month + "-01"), periods=n_months, freq="ME")

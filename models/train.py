@@ -36,7 +36,7 @@ class ModelParams(BaseModel):
     history_months: int = Field(default=84, ge=12, description="As-of months used for training.")
     valid_months: int = Field(default=12, ge=3, description="Latest labelled months held out.")
     negative_rate: float = Field(
-        default=0.15, gt=0, le=1, description="Share of negative rows kept; weights undo it."
+        default=0.08, gt=0, le=1, description="Share of negative rows kept; weights undo it."
     )
     learning_rate: float = Field(default=0.06, gt=0, le=1)
     max_iter: int = Field(default=250, ge=10)
