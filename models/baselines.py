@@ -1,0 +1,113 @@
+"""The baselines every model is compared with: a readable logistic model and the officers' rule.
+
+- `make_logistic`: L2-regularized logistic regression on standardized numbers (median
+  imputation plus a missing indicator per column) and one-hot categoricals. Built only from
+  stock scikit-learn parts, so it stores with skops like the boosted model.
+- `ChecklistModel`: the labor officers' checklist (wage arrears ≥ 1 month or insurance debt
+  ≥ 3 months), as a classifier that can be scored, ranked and reported like any model.
+
+Class imbalance is handled by weights (the training table's `sample_weight`, or
+`class_weight`), never by synthetic rows; every random choice takes `params.seed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.frozen import FrozenEstimator
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from features.sets import categorical_columns, feature_set
+from models.evaluate import checklist_score
+from models.train import ModelParams, TrainingData, model_input
+
+# Scale of the checklist's squashing: its score is ≥ 100 for flagged firms (see `predict_proba`).
+_CHECKLIST_SCALE = 1000.0
+
+
+def make_logistic(
+    columns: tuple[str, ...],
+    params: ModelParams,
+    *,
+    C: float = 0.1,
+    class_weight: dict[int, float] | str | None = None,
+) -> Pipeline:
+    """A logistic-regression pipeline over the model input `columns` (see `models.train.model_input`).
+
+    Numbers: median imputation with a missing indicator (columns empty in training are
+    kept, imputed 0), then standardization. Categoricals: one-hot, unknown values ignored.
+    L2 penalty of strength 1/C. Pass sample weights at fit time as `model__sample_weight`
+    (the training table's weights undo negative sampling) or set `class_weight`.
+    """
+    categorical = list(categorical_columns(columns))
+    numeric = [c for c in columns if c not in categorical]
+    numbers = Pipeline([
+        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+        ("scale", StandardScaler()),
+    ])  # fmt: skip
+    prep = ColumnTransformer(
+        [
+            ("numeric", numbers, numeric),
+            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+        ],
+        verbose_feature_names_out=False,
+    )
+    model = LogisticRegression(
+        C=C, l1_ratio=0.0, class_weight=class_weight, max_iter=2000, random_state=params.seed
+    )
+    return Pipeline([("prep", prep), ("model", model)])
+
+
+def fit_logistic(data: TrainingData, params: ModelParams, *, C: float = 0.1) -> CalibratedClassifierCV:
+    """Fit the logistic baseline exactly as `models.train.fit` fits the boosted model.
+
+    Train months with the table's sample weights, then a sigmoid calibration on the
+    held-out months, so that both models are compared on the same footing.
+    """
+    columns = feature_set(params.feature_set)
+    pipeline = make_logistic(columns, params, C=C)
+    pipeline.fit(
+        model_input(data.train, columns),
+        data.train[data.target].to_numpy().astype(int),
+        model__sample_weight=data.train_weight,
+    )
+    calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
+    calibrated.fit(model_input(data.valid, columns), data.valid[data.target].to_numpy().astype(int))
+    return calibrated
+
+
+class ChecklistModel(ClassifierMixin, BaseEstimator):
+    """The officers' checklist as a classifier: flag arrears ≥ 1 month or insurance debt ≥ 3 months.
+
+    `fit` learns nothing (it stores `classes_` and the input columns). `predict_proba`
+    ranks flagged firms first, then by months of debt (`models.evaluate.checklist_score`),
+    squashed monotonically into [0, 1): it is a ranking score, **not** a calibrated
+    probability, so its Brier score and calibration are not meaningful.
+    """
+
+    def fit(self, X: pd.DataFrame, y: Any = None, sample_weight: Any = None) -> ChecklistModel:
+        self.classes_ = np.array([0, 1])
+        self.feature_names_in_ = np.asarray(list(X.columns), dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        return self
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """The checklist score: 100 for a flagged firm, plus months of arrears and debt/10."""
+        return checklist_score(X)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        score = self.decision_function(X)
+        positive = score / (score + _CHECKLIST_SCALE)
+        return np.column_stack([1.0 - positive, positive])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """1 for a flagged firm."""
+        return (self.decision_function(X) >= 100.0).astype(int)
