@@ -177,6 +177,11 @@ SELECT l.k, l.e, l.latest_lag,
   {pivot}
 FROM latest l JOIN grid_df g USING (k)
 {joins}""",
+        # Text attributes leave as ENUMs, which arrive in pandas as categories (no string copies).
+        *(
+            f"CREATE TYPE {c}_enum AS ENUM (SELECT DISTINCT {c} FROM ent WHERE {c} IS NOT NULL ORDER BY 1)"
+            for c in TEXT_COLUMNS
+        ),
         # Incidents known at each as-of date that started on or before it.
         f"""
 CREATE TEMP TABLE inc AS
@@ -209,7 +214,7 @@ SELECT k, ds, count(*) AS n_3m FROM inc WHERE stop AND age_days < {span[3]} GROU
         f"""
 CREATE TEMP TABLE prov_inc AS
 SELECT k, province, count(*) AS n_1m FROM inc WHERE stop AND age_days < {span[1]} GROUP BY k, province""",
-        """
+        f"""
 WITH universe AS (
   SELECT g.k, ent.e, ks.latest_m
   FROM grid_df g CROSS JOIN ent
@@ -237,7 +242,7 @@ WITH universe AS (
   LEFT JOIN ds_inc d ON d.k = u.k AND d.ds = coalesce(ent.district, '?') || '|' || ent.sector
   LEFT JOIN prov_inc p ON p.k = u.k AND p.province = ent.province
 )
-SELECT as_of, enterprise_id, province, district, zone_id, zone_type, sector, ownership,
+SELECT as_of, enterprise_id, {", ".join(f"CAST({c} AS {c}_enum) AS {c}" for c in TEXT_COLUMNS)},
   wage_arrears_months_0 AS wage_arrears_months,
   wage_arrears_vnd_0 / nullif(headcount_0, 0) AS wage_arrears_vnd_per_worker,
   wage_arrears_vnd_0 / nullif(headcount_0, 0) / nullif(minimum_wage, 0) AS wage_arrears_to_minimum_wage,
@@ -323,8 +328,7 @@ def duckdb_features(
     finally:
         con.close()
     table["as_of"] = table["as_of"].astype(grid.dtype)
-    for column in ("enterprise_id", *TEXT_COLUMNS):
-        table[column] = table[column].astype("str")
+    table["enterprise_id"] = table["enterprise_id"].astype("str")
     numeric = [f.__name__ for f in NUMERIC_FEATURES]
     for column in (*numeric, "wage_to_peers"):
         table[column] = table[column].astype(np.float64)

@@ -81,3 +81,44 @@ def test_commands_not_built_yet_say_so(workspace: Path) -> None:
         result = runner.invoke(app, [command])
         assert result.exit_code == 3
         assert "not available yet" in result.stderr
+
+
+def _known_by(world, day: pd.Timestamp):  # type: ignore[no-untyped-def]
+    """The delivery a workspace would have received by `day`: rows reported by then."""
+    from data.schemas import default_incident_reported_at, default_indicator_reported_at
+
+    indicators = world.indicators
+    month = pd.to_datetime(indicators["month"] + "-01")
+    reported = pd.to_datetime(indicators["reported_at"]).fillna(default_indicator_reported_at(month))
+    incidents = world.incidents
+    started = pd.to_datetime(incidents["started"])
+    incident_reported = pd.to_datetime(incidents["reported_at"]).fillna(default_incident_reported_at(started))
+    return indicators.loc[reported <= day], incidents.loc[incident_reported <= day]
+
+
+@pytest.mark.slow
+def test_workspace_with_today_and_workspace_with_only_d_give_identical_scores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None
+) -> None:
+    """Train as of D in a workspace holding data up to today and in one holding what was known at D."""
+    import dataclasses
+
+    from data import simulate as sim
+
+    world = sim.simulate("tiny", seed=2)
+    day = pd.Timestamp("2023-09-30")
+    indicators, incidents = _known_by(world, day)
+    assert len(indicators) < len(world.indicators) and len(incidents) < len(world.incidents)
+    sources = {"today": world, "at_d": dataclasses.replace(world, indicators=indicators, incidents=incidents)}
+    rankings = {}
+    for name, source_world in sources.items():
+        home = tmp_path / name
+        monkeypatch.setenv("EWS_HOME", str(home))
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow' / 'mlflow.db'}")
+        sim.write_source(source_world, tmp_path / f"source-{name}", "csv")
+        ews("ingest", str(tmp_path / f"source-{name}"))
+        ews("train", "--as-of", str(day.date()))
+        ews("score", "--as-of", str(day.date()))
+        text = ews("rank", "--as-of", str(day.date()), "--top", "0", "--format", "csv")
+        rankings[name] = pd.read_csv(io.StringIO(text), dtype=str).drop(columns=["model_version"])
+    pd.testing.assert_frame_equal(rankings["today"], rankings["at_d"])
