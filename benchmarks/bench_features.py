@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,32 +49,47 @@ def _generate(n: int, months: int, folder: Path) -> None:
     print(json.dumps({"seconds": seconds, "indicator_rows": len(frames[1]), "incidents": len(frames[2])}))
 
 
-def _run(which: str, folder: Path, months: int, profile: bool = False) -> None:
-    """Child process: load the panel, build the table once, report wall, rows and peak RSS."""
+def _run(which: str, folder: Path, months: int, profile: bool = False, parquet: bool = False) -> None:
+    """Child process: load the panel, build the table once, report wall, rows and peak RSS.
+
+    With `parquet`, the table is streamed to a Parquet file (`write_features`, DuckDB's
+    `COPY ... TO`) instead of returned in memory.
+    """
+    import functools
+
     import pandas as pd
 
     from benchmarks.features_duckdb import duckdb_features
     from benchmarks.synthetic_panel import panel_as_of
-    from features.build import build_features
+    from features.build import build_features, write_features
 
     frames = [pd.read_parquet(folder / f"{name}.parquet") for name in TABLES]
     as_of = panel_as_of(months)
     loaded_mb = _rss_mb()
-    build = build_features if which == "python" else duckdb_features
+    build: Callable[..., pd.DataFrame] = build_features if which == "python" else duckdb_features
+    if parquet:
+        out = str(folder / f"features-{which}.parquet")
+        if which == "python":
+
+            def build(*args: object) -> pd.DataFrame:
+                return pd.DataFrame(index=pd.RangeIndex(write_features(*args, path=out)))  # type: ignore[arg-type]
+        else:
+            build = functools.partial(duckdb_features, path=out)
+    enterprises, indicators, incidents = frames
     if profile:
         import cProfile
         import pstats
 
         profiler = cProfile.Profile()
         started = time.perf_counter()
-        table = profiler.runcall(build, *frames, as_of)
+        table = profiler.runcall(build, enterprises, indicators, incidents, as_of)
         print(f"# {which}: {time.perf_counter() - started:.1f} s, {len(table):,} rows", file=sys.stderr)
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("tottime").print_stats(20)
         stats.sort_stats("cumulative").print_stats(25)
         return
     started = time.perf_counter()
-    table = build(*frames, as_of)
+    table = build(enterprises, indicators, incidents, as_of)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "rows": len(table), "peak_mb": peak_mb, "inputs_mb": loaded_mb}))
@@ -119,6 +135,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per implementation run")
+    parser.add_argument(
+        "--parquet-from",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="from N firms on, both implementations stream the table to Parquet instead of memory",
+    )
     parser.add_argument("--profile", type=int, metavar="N", help="cProfile the Python builder at N firms")
     parser.add_argument("--child", nargs=2, metavar=("WHAT", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -127,15 +150,16 @@ def main() -> None:
         if what.startswith("generate:"):
             _generate(int(what.split(":")[1]), args.months, Path(folder))
         else:
-            _run(what.removesuffix(":profile"), Path(folder), args.months, what.endswith(":profile"))
+            which, _, flag = what.partition(":")
+            _run(which, Path(folder), args.months, flag == "profile", flag == "parquet")
         return
 
     sizes = [args.profile] if args.profile else args.sizes
     print(f"machine: {machine()}")
     rows = [
-        "| enterprises | months | indicator rows | rows out | python s | python peak MB | duckdb s "
+        "| enterprises | mode | months | indicator rows | rows out | python s | python peak MB | duckdb s "
         "| duckdb peak MB | python / duckdb | python µs/row | duckdb µs/row |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="bench-features-") as folder:
@@ -143,20 +167,27 @@ def main() -> None:
             panel = _child(["--child", f"generate:{n}", folder, *common], args.timeout)
             if panel is None:
                 break
-            print(f"{n:,} firms: panel in {panel['seconds']:.1f} s, {panel['indicator_rows']:,} indicator rows",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{n:,} firms: panel in {panel['seconds']:.1f} s, {panel['indicator_rows']:,} indicator rows",
+                file=sys.stderr,
+                flush=True,
+            )
             if args.profile:
                 subprocess.run([sys.executable, __file__, "--child", "python:profile", folder, *common])
                 return
-            py = _child(["--child", "python", folder, *common], args.timeout)
-            db = _child(["--child", "duckdb", folder, *common], args.timeout)
+            mode = "parquet" if n >= args.parquet_from else "memory"
+            suffix = ":parquet" if mode == "parquet" else ""
+            py = _child(["--child", f"python{suffix}", folder, *common], args.timeout)
+            db = _child(["--child", f"duckdb{suffix}", folder, *common], args.timeout)
         if py and db and py["rows"] != db["rows"]:
             print(f"  row counts differ: python {py['rows']}, duckdb {db['rows']}", file=sys.stderr)
         out = (py or db or {}).get("rows")
         ratio = f"{py['seconds'] / db['seconds']:.2f}" if py and db else "—"
-        per_row = {k: f"{r['seconds'] / r['rows'] * 1e6:.2f}" if r else "—" for k, r in (("py", py), ("db", db))}
+        per_row = {
+            k: f"{r['seconds'] / r['rows'] * 1e6:.2f}" if r else "—" for k, r in (("py", py), ("db", db))
+        }
         rows.append(
-            f"| {n:,} | {args.months} | {int(panel['indicator_rows']):,} | "
+            f"| {n:,} | {mode} | {args.months} | {int(panel['indicator_rows']):,} | "
             f"{f'{int(out):,}' if out else '—'} | {_cell(py, 'seconds', '.1f')} | "
             f"{_cell(py, 'peak_mb', ',.0f')} | {_cell(db, 'seconds', '.1f')} | {_cell(db, 'peak_mb', ',.0f')} | "
             f"{ratio} | {per_row['py']} | {per_row['db']} |"

@@ -8,13 +8,13 @@ independent implementation written the way a SQL engineer would write it:
 1. every indicator revision is valid from the first as-of date on or after its
    `reported_at` (an ASOF join) until the next revision of the same month is known
    (`lead` over the month's revisions);
-2. it is exploded into the (as-of, enterprise, lag) cells of the window it covers
-   (`unnest(range(...))`), lag 0 being the as-of month;
-3. one window pass per (as-of, enterprise) finds the latest month (smallest lag) and the
-   run of consecutive months, and one GROUP BY pivots the values needed at the latest
-   month and 1, 2, 3, 6 and 12 months before it;
+2. it is exploded into the (as-of, enterprise) cells of the window it covers
+   (`unnest(range(...))`) and one GROUP BY finds the latest month (smallest lag) and a
+   bitmask of the months with debt (streak and first appearance are bit arithmetic);
+3. the values at the latest month and 1, 2, 3, 6 and 12 months before it are hash joins
+   back to the revisions, on (enterprise, month) with the revision valid at the as-of date;
 4. incidents known at each as-of date are joined to the grid (a few per firm) and counted
-   per zone, district × sector, province and firm; wage-to-peers is a windowed median.
+   per zone, district × sector, province and firm; wage-to-peers is a grouped median.
 
 Small per-as-of and per-place lookups (calendar features, minimum wage and region by
 district and month) are computed in Python with `data.reference`, exactly as the builder
@@ -25,6 +25,7 @@ arithmetic because `features.panel.build_snapshot` stores its cells as float32.
 from __future__ import annotations
 
 import os
+import tempfile
 
 import duckdb
 import numpy as np
@@ -54,6 +55,12 @@ OFFSETS: dict[str, tuple[int, ...]] = {
 }
 
 
+def _memory_limit() -> str:
+    """60% of physical memory, leaving room for the pandas inputs and output."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{int(total * 0.6) // 2**20}MB"
+
+
 def _grid_table(grid: pd.DatetimeIndex) -> pd.DataFrame:
     """One row per as-of date: index k, day and month numbers, and the calendar features."""
     values = grid.values
@@ -73,8 +80,10 @@ def _grid_table(grid: pd.DatetimeIndex) -> pd.DataFrame:
 
 def _place_key(province: np.ndarray, district: np.ndarray) -> np.ndarray:
     """`province|district` ('' for no district): the join key of the place lookups."""
-    return np.array([f"{p}|{d if isinstance(d, str) else ''}" for p, d in zip(province, district, strict=True)],
-                    dtype=object)
+    return np.array(
+        [f"{p}|{d if isinstance(d, str) else ''}" for p, d in zip(province, district, strict=True)],
+        dtype=object,
+    )
 
 
 def _place_tables(
@@ -105,8 +114,11 @@ def _place_tables(
         prov, dist, as_of
     )
     regions = pd.DataFrame(
-        {"place": _place_key(prov, dist), "k": np.tile(np.arange(len(grid)), len(places)),
-         "minimum_wage_region_change_12m": change}
+        {
+            "place": _place_key(prov, dist),
+            "k": np.tile(np.arange(len(grid)), len(places)),
+            "minimum_wage_region_change_12m": change,
+        }
     )
     return wages, regions
 
@@ -299,18 +311,25 @@ def duckdb_features(
     *,
     window: int = WINDOW_MONTHS,
     threads: int | None = None,
+    path: str | None = None,
 ) -> pd.DataFrame:
     """One row per (as_of, enterprise) in the scoring universe, as `build_features` returns.
 
     Inputs are the store's typed frames; they are scanned by DuckDB in place (Arrow), not
-    copied into Python objects. `threads` defaults to every core of the machine.
+    copied into Python objects. `threads` defaults to every core of the machine. With
+    `path`, the table is instead written there by `COPY ... TO parquet` (the counterpart of
+    `features.build.write_features`) and a column-less frame of as many rows is returned.
     """
     grid = pd.DatetimeIndex(sorted(set(pd.DatetimeIndex(as_of).normalize())))
     grid_df = _grid_table(grid)
     wages_df, regions_df = _place_tables(enterprises, grid, window)
     con = duckdb.connect()
+    spill = tempfile.TemporaryDirectory(prefix="duckdb-spill-")
     try:
         con.execute(f"SET threads = {threads or os.cpu_count() or 1}")
+        # Spill to a private temp folder (not the working directory) beyond 60% of RAM.
+        con.execute(f"SET temp_directory = '{spill.name}'")
+        con.execute(f"SET memory_limit = '{_memory_limit()}'")
         con.execute("SET preserve_insertion_order = false")
         for name, frame in (
             ("enterprises_df", enterprises),
@@ -324,9 +343,14 @@ def duckdb_features(
         *setup, final = _sql(window, len(grid))
         for statement in setup:
             con.execute(statement)
+        if path is not None:
+            con.execute(f"COPY ({final}) TO '{path}' (FORMAT parquet)")
+            written: int = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]  # type: ignore[index]
+            return pd.DataFrame(index=pd.RangeIndex(written))
         table = con.execute(final).df()
     finally:
         con.close()
+        spill.cleanup()
     table["as_of"] = table["as_of"].astype(grid.dtype)
     table["enterprise_id"] = table["enterprise_id"].astype("str")
     numeric = [f.__name__ for f in NUMERIC_FEATURES]

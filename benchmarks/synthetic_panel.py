@@ -82,14 +82,14 @@ def _enterprises(n: int, first_day: int, last_day: int, rng: np.random.Generator
     )
     district[~in_zone & (rng.random(n) < 0.02)] = None
     province = np.where(bac_ninh, "Bắc Ninh", "Hải Dương").astype(object)
-    zone_type = np.where(in_zone, np.where(zone_kind[np.maximum(zone, 0)], "industrial_zone",
-                                           "industrial_cluster"), "outside").astype(object)
-    zone_id = np.where(in_zone, zone_ids[np.maximum(zone, 0)], None)
+    zone_type = np.where(
+        in_zone, np.where(zone_kind[np.maximum(zone, 0)], "industrial_zone", "industrial_cluster"), "outside"
+    ).astype(object)
+    zone_id = zone_ids[np.maximum(zone, 0)]
+    zone_id[~in_zone] = None
 
     sector = np.asarray(SECTORS, dtype=object)[rng.choice(len(SECTORS), n, p=SECTOR_WEIGHTS)]
-    ownership = np.asarray(("fdi", "private", "state"), dtype=object)[
-        rng.choice(3, n, p=(0.35, 0.6, 0.05))
-    ]
+    ownership = np.asarray(("fdi", "private", "state"), dtype=object)[rng.choice(3, n, p=(0.35, 0.6, 0.05))]
     old_start = int(np.datetime64("1995-01-01", "D").astype(np.int64))
     founded = rng.integers(old_start, first_day, n)
     new = rng.random(n) < 0.05
@@ -151,7 +151,9 @@ def make_panel(
     offset = np.arange(len(e)) - np.repeat(np.cumsum(count) - count, count)
     m = first[e] + offset
     # Months a firm did not report at all, and 3% of firms that fall silent for good.
-    silent_from = np.where(rng.random(n) < 0.03, rng.integers(month0, month0 + n_months, n), month0 + n_months)
+    silent_from = np.where(
+        rng.random(n) < 0.03, rng.integers(month0, month0 + n_months, n), month0 + n_months
+    )
     keep = (rng.random(len(e)) >= 0.02) & (m < silent_from[e])
     e, m, offset = e[keep], m[keep], offset[keep]
     rows = len(e)
@@ -202,8 +204,9 @@ def make_panel(
     r_values = {c: v[rev].copy() for c, v in values.items()}
     r_values["headcount"] = np.round(r_values["headcount"] * rng.normal(1.0, 0.05, len(rev)).clip(0.5))
     bump = rng.random(len(rev)) < 0.3
-    r_values["wage_arrears_months"] = np.where(bump, r_values["wage_arrears_months"] + 1,
-                                               r_values["wage_arrears_months"])
+    r_values["wage_arrears_months"] = np.where(
+        bump, r_values["wage_arrears_months"] + 1, r_values["wage_arrears_months"]
+    )
     r_values["avg_wage_vnd"] = np.where(rng.random(len(rev)) < 0.2, np.nan, r_values["avg_wage_vnd"])
     # Each revision goes right after its original: the store's (id, month, reported_at) order.
     after = rev + 1

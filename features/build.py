@@ -12,8 +12,9 @@ stale that state is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from features.panel import (
     Snapshot,
     day_number,
     first_known_index,
+    last_known_lag,
     month_number,
     snapshot_from_arrays,
 )
@@ -39,8 +41,18 @@ STATIC_TEXT = ("province", "district", "zone_id", "zone_type", "sector", "owners
 
 
 @dataclass(frozen=True)
+class Places:
+    """Minimum-wage lookups per place (a distinct (province, district)), computed once."""
+
+    code: np.ndarray  # (E,) place of each enterprise
+    first_month: int  # month number of column 0 of `minimum_wage`
+    minimum_wage: np.ndarray  # (P, months) VND in force in each month
+    region_change_12m: np.ndarray  # (P, K) regions moved up in the 12 months to each as-of date
+
+
+@dataclass(frozen=True)
 class Inputs:
-    """What the feature functions read for one block of enterprises: arrays are (K, E)."""
+    """What the feature functions read for a block of as-of dates: arrays are (K, E)."""
 
     snapshot: Snapshot
     latest: np.ndarray
@@ -48,14 +60,20 @@ class Inputs:
     incidents: pd.DataFrame
     grid_days: np.ndarray
     zone_stoppages: dict[str, np.ndarray]
+    places: Places | None = None
+    k_slice: slice = field(default_factory=lambda: slice(None))
+    _gathered: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.latest.shape
 
     def latest_value(self, column: str, months_before: int = 0) -> np.ndarray:
-        """Value of an indicator `months_before` months before the latest month."""
-        return self.snapshot.at_lag(column, self.latest + months_before)
+        """Value of an indicator `months_before` months before the latest month (cached: read-only)."""
+        key = (column, months_before)
+        if key not in self._gathered:
+            self._gathered[key] = self.snapshot.at_lag(column, self.latest + months_before)
+        return self._gathered[key]
 
     def broadcast(self, column: str) -> np.ndarray:
         """A per-enterprise static column repeated over the as-of dates."""
@@ -152,8 +170,10 @@ def insurance_debt_turning_to_wage_arrears(x: Inputs) -> np.ndarray:
     wage_before = x.latest_value("wage_arrears_months", 3)
     insurance_before = x.latest_value("insurance_debt_months", 3)
     defined = np.isfinite(wage_now) & np.isfinite(insurance_before)
-    turning = (np.nan_to_num(wage_now) > 0) & (np.nan_to_num(wage_before) == 0) & (
-        np.nan_to_num(insurance_before) > 0
+    turning = (
+        (np.nan_to_num(wage_now) > 0)
+        & (np.nan_to_num(wage_before) == 0)
+        & (np.nan_to_num(insurance_before) > 0)
     )
     return _flag(turning, defined)
 
@@ -214,6 +234,13 @@ def reduced_hours_share(x: Inputs) -> np.ndarray:
 
 
 def _minimum_wage_at_data_month(x: Inputs) -> np.ndarray:
+    if x.places is not None:
+        months = x.snapshot.as_of_month[:, None] - x.latest
+        ok = np.isfinite(months)
+        column = np.where(ok, months, x.places.first_month).astype(np.int64) - x.places.first_month
+        wage = x.places.minimum_wage[x.places.code[None, :], column]
+        wage[~ok] = np.nan
+        return wage
     dates = x.data_month_dates().ravel()
     province = np.repeat(x.enterprises["province"].to_numpy()[None, :], x.shape[0], axis=0).ravel()
     district = np.repeat(x.enterprises["district"].to_numpy()[None, :], x.shape[0], axis=0).ravel()
@@ -257,6 +284,8 @@ def months_to_minimum_wage_rise(x: Inputs) -> np.ndarray:
 
 def minimum_wage_region_change_12m(x: Inputs) -> np.ndarray:
     """Regions moved up in the 12 months to the as-of date (e.g. III→I is 2): a cost shock."""
+    if x.places is not None:
+        return x.places.region_change_12m[:, x.k_slice][x.places.code, :].T
     as_of = np.broadcast_to(x.snapshot.as_of.values[:, None], x.shape).ravel()
     year_before = (pd.DatetimeIndex(as_of) - pd.DateOffset(months=12)).values
     province = np.broadcast_to(x.enterprises["province"].to_numpy()[None, :], x.shape).ravel()
@@ -435,53 +464,125 @@ def _window_counts(
     return out
 
 
-def _incident_context(
-    enterprises: pd.DataFrame, incidents: pd.DataFrame, grid_days: np.ndarray
-) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Group codes on enterprises and the per-group and per-firm incident counts, (K, ·)."""
+@dataclass(frozen=True)
+class IncidentArrays:
+    """Incidents of known enterprises as arrays, with the group codes they count towards."""
+
+    firm: np.ndarray  # enterprise position
+    started: np.ndarray  # day number
+    reported: np.ndarray  # day number
+    stoppage: np.ndarray  # bool
+    groups: dict[str, tuple[np.ndarray, int]]  # per-group key: (group code of each incident, groups)
+
+
+def _incident_arrays(ent: pd.DataFrame, incidents: pd.DataFrame) -> IncidentArrays:
+    """Code the incidents once; `ent` carries the `_zone_code`-style group code columns."""
+    e_index = pd.Index(ent["enterprise_id"]).get_indexer(incidents["enterprise_id"])
+    inc = incidents.loc[e_index >= 0]
+    firm = e_index[e_index >= 0]
+    groups = {
+        key: (ent[column].to_numpy()[firm], int(ent.attrs[column]))
+        for key, column in (
+            ("zone", "_zone_code"),
+            ("district_sector", "_district_sector_code"),
+            ("province", "_province_code"),
+        )
+    }
+    return IncidentArrays(
+        firm=firm,
+        started=day_number(inc["started"].to_numpy()),
+        reported=day_number(inc["reported_at"].to_numpy()),
+        stoppage=(inc["kind"] == STOPPAGE).to_numpy(),
+        groups=groups,
+    )
+
+
+def _group_codes(enterprises: pd.DataFrame) -> pd.DataFrame:
+    """`enterprises` with the zone, district × sector and province codes contagion counts by."""
     ent = enterprises.copy()
     ent["_zone_code"], n_zone = _codes(ent["zone_id"])
     ds = ent["district"].fillna("?") + "|" + ent["sector"]
     ent["_district_sector_code"], n_ds = _codes(ds)
     ent["_province_code"], n_prov = _codes(ent["province"])
+    ent.attrs = {"_zone_code": n_zone, "_district_sector_code": n_ds, "_province_code": n_prov}
+    return ent
 
-    e_index = pd.Index(ent["enterprise_id"]).get_indexer(incidents["enterprise_id"])
-    inc = incidents.loc[e_index >= 0]
-    e_of = e_index[e_index >= 0]
-    started = day_number(inc["started"].to_numpy())
-    known_k = first_known_index(grid_days, day_number(inc["reported_at"].to_numpy()))
-    stoppage = (inc["kind"] == STOPPAGE).to_numpy()
 
+def _incident_counts(inc: IncidentArrays, n_e: int, grid_days: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-group and per-firm incident counts known at each as-of date of `grid_days`, (K, ·)."""
+    known_k = first_known_index(grid_days, inc.reported)
+    stop = inc.stoppage
+    s_e, s_started, s_known = inc.firm[stop], inc.started[stop], known_k[stop]
     ctx: dict[str, np.ndarray] = {}
-    s_e = e_of[stoppage]
-    s_started, s_known = started[stoppage], known_k[stoppage]
-    zone_of = ent["_zone_code"].to_numpy()[s_e]
+    zone_of, n_zone = inc.groups["zone"][0][stop], inc.groups["zone"][1]
     ctx["zone_3m"] = _window_counts(zone_of, n_zone, s_started, s_known, grid_days, 3)
     ctx["zone_decay"] = _window_counts(zone_of, n_zone, s_started, s_known, grid_days, 6, decay=1.5)
-    ds_of = ent["_district_sector_code"].to_numpy()[s_e]
+    ds_of, n_ds = inc.groups["district_sector"][0][stop], inc.groups["district_sector"][1]
     ctx["district_sector_3m"] = _window_counts(ds_of, n_ds, s_started, s_known, grid_days, 3)
-    prov_of = ent["_province_code"].to_numpy()[s_e]
+    prov_of, n_prov = inc.groups["province"][0][stop], inc.groups["province"][1]
     ctx["province_1m"] = _window_counts(prov_of, n_prov, s_started, s_known, grid_days, 1)
 
-    n_e = len(ent)
     own_stop_3m = _window_counts(s_e, n_e, s_started, s_known, grid_days, 3)
     own_stop_decay = _window_counts(s_e, n_e, s_started, s_known, grid_days, 6, decay=1.5)
     ctx["zone_3m:own"] = own_stop_3m
     ctx["zone_decay:own"] = own_stop_decay
     ctx["district_sector_3m:own"] = own_stop_3m
     ctx["own_stoppages_12m"] = _window_counts(s_e, n_e, s_started, s_known, grid_days, 12)
-    ctx["own_incidents_12m"] = _window_counts(e_of, n_e, started, known_k, grid_days, 12)
+    ctx["own_incidents_12m"] = _window_counts(inc.firm, n_e, inc.started, known_k, grid_days, 12)
 
     # Latest incident start known at D_k and not after D_k, per firm.
     last = np.full((len(grid_days) + 1, n_e), -np.inf)
-    k_from = np.maximum(np.searchsorted(grid_days, started, side="left"), known_k)
-    np.maximum.at(last, (k_from, e_of), started.astype(np.float64))
+    k_from = np.maximum(np.searchsorted(grid_days, inc.started, side="left"), known_k)
+    np.maximum.at(last, (k_from, inc.firm), inc.started.astype(np.float64))
     last = np.maximum.accumulate(last[:-1], axis=0)
     with np.errstate(invalid="ignore"):
         ctx["own_last_incident_months"] = np.where(
             np.isfinite(last), (grid_days[:, None] - last) / DAYS_PER_MONTH, np.nan
         )
-    return ent, ctx
+    return ctx
+
+
+def _incident_context(
+    enterprises: pd.DataFrame, incidents: pd.DataFrame, grid_days: np.ndarray
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Group codes on enterprises and the per-group and per-firm incident counts, (K, ·)."""
+    ent = _group_codes(enterprises)
+    return ent, _incident_counts(_incident_arrays(ent, incidents), len(ent), grid_days)
+
+
+def _places(ent: pd.DataFrame, grid: pd.DatetimeIndex, window: int) -> Places:
+    """Minimum wage per (place, data month) and region change per (place, as-of date)."""
+    province = ent["province"].to_numpy(dtype=object)
+    district = ent["district"].to_numpy(dtype=object)
+    p_codes, _ = _codes(ent["province"])
+    d_codes, n_d = _codes(ent["district"])
+    combined = (p_codes.astype(np.int64) + 1) * (n_d + 1) + d_codes + 1
+    _, first, code = np.unique(combined, return_index=True, return_inverse=True)
+    grid_months = month_number(grid.values)
+    first_month = int(grid_months.min()) - window + 1 if len(grid) else 0
+    months = np.arange(first_month, int(grid_months.max(initial=first_month)) + 1)
+    month_dates = months.astype("datetime64[M]").astype("datetime64[ns]")
+    n_p, n_m, n_k = len(first), len(months), len(grid)
+    prov, dist = np.repeat(province[first], n_m), np.repeat(district[first], n_m)
+    dates = np.tile(month_dates, n_p)
+    region = reference.minimum_wage_region(prov, dist, dates)
+    wage = reference.minimum_wage_vnd(region, dates).reshape(n_p, n_m)
+    prov, dist = np.repeat(province[first], n_k), np.repeat(district[first], n_k)
+    as_of = np.tile(grid.values, n_p)
+    year_before = (pd.DatetimeIndex(as_of) - pd.DateOffset(months=12)).values
+    now = reference.minimum_wage_region(prov, dist, as_of)
+    before = reference.minimum_wage_region(prov, dist, year_before)
+    return Places(code.reshape(-1), first_month, wage, (before - now).reshape(n_p, n_k))
+
+
+def _peer_ratio(k: np.ndarray, place: np.ndarray, sector: np.ndarray, wage: np.ndarray) -> np.ndarray:
+    """`wage_to_peers` on row arrays: wage over the median of its (as-of, place, sector) group."""
+    n_place, n_sector = int(place.max(initial=0)) + 2, int(sector.max(initial=0)) + 2
+    key = (k.astype(np.int64) * n_place + place + 1) * n_sector + sector + 1
+    median = pd.Series(wage).groupby(key, sort=False).transform("median").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = wage / median
+    return np.where(np.isfinite(ratio), ratio, np.nan)
 
 
 RowFilter = Callable[[pd.DatetimeIndex, np.ndarray], np.ndarray]
@@ -489,8 +590,95 @@ RowFilter = Callable[[pd.DatetimeIndex, np.ndarray], np.ndarray]
 WINDOW_MONTHS = 16
 
 
-def _block_size(n_as_of: int, window: int, n_enterprises: int, cells: int = 3_000_000) -> int:
-    return max(1, min(n_enterprises, cells // max(1, n_as_of * window)))
+def _block_size(n_as_of: int, window: int, n_enterprises: int, cells: int = 4_000_000) -> int:
+    """As-of dates per block: about `cells` snapshot cells, at least one date."""
+    return max(1, min(n_as_of, cells // max(1, n_enterprises * window)))
+
+
+def _feature_blocks(
+    enterprises: pd.DataFrame,
+    indicators: pd.DataFrame,
+    incidents: pd.DataFrame,
+    as_of: pd.DatetimeIndex | list[pd.Timestamp],
+    window: int,
+    rows: RowFilter | None,
+) -> tuple[dict[str, tuple[np.ndarray, pd.Index]], np.ndarray, Iterator[dict[str, np.ndarray]]]:
+    """Static categories, the sorted enterprise ids, and the rows block by block of as-of dates.
+
+    Each block is a dict of equal-length arrays (`as_of`, `_e` enterprise position, category
+    codes, every numeric feature and `wage_to_peers`), in (as_of, enterprise_id) order;
+    blocks follow each other in that order too, so their concatenation is the sorted table.
+    """
+    grid = pd.DatetimeIndex(sorted(set(pd.DatetimeIndex(as_of).normalize())))
+    grid_days = day_number(grid.values)
+    ent = _group_codes(enterprises.sort_values("enterprise_id", kind="stable").reset_index(drop=True))
+    incident_arrays = _incident_arrays(ent, incidents)
+    all_ids = ent["enterprise_id"].to_numpy()
+    n_e = len(ent)
+    # Text attributes travel as category codes: 36 M rows of strings would not fit.
+    static: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    for column in STATIC_TEXT:
+        categorical = pd.Categorical(ent[column])
+        static[column] = (np.asarray(categorical.codes), categorical.categories)
+    zone, district = static["zone_id"][0], static["district"][0]
+    peer_place = np.where(
+        zone >= 0, zone.astype(np.int64), len(static["zone_id"][1]) + 1 + district.astype(np.int64)
+    )
+    places = _places(ent, grid, window)
+
+    def blocks() -> Iterator[dict[str, np.ndarray]]:
+        alive = operating(ent, grid_days)
+        wanted = rows(grid, all_ids) if rows is not None else None
+        arrays = IndicatorArrays.from_frame(indicators, all_ids)
+        known_lag = last_known_lag(arrays, n_e, grid)
+        grid_months = month_number(grid.values)
+        step = _block_size(len(grid), window, n_e)
+        for first in range(0, len(grid), step):
+            ks = slice(first, min(first + step, len(grid)))
+            in_universe = alive[ks] & np.isfinite(known_lag[ks])
+            if wanted is not None:
+                in_universe &= wanted[ks]
+            k_idx, e_idx = np.nonzero(in_universe)
+            del in_universe
+            if len(k_idx) == 0:
+                continue
+            months = arrays.months(int(grid_months[ks].min()) - window + 1, int(grid_months[ks].max()))
+            snapshot = snapshot_from_arrays(months, all_ids, grid[ks], window=window, known_lag=known_lag[ks])
+            inputs = Inputs(
+                snapshot=snapshot,
+                latest=snapshot.latest_lag(),
+                enterprises=ent,
+                incidents=incidents,
+                grid_days=grid_days[ks],
+                zone_stoppages=_incident_counts(incident_arrays, n_e, grid_days[ks]),
+                places=places,
+                k_slice=ks,
+            )
+            out: dict[str, np.ndarray] = {"as_of": grid.values[ks][k_idx], "_e": e_idx}
+            for column, (codes, _) in static.items():
+                out[column] = codes[e_idx]
+            for feature in NUMERIC_FEATURES:
+                out[feature.__name__] = np.asarray(feature(inputs), dtype=np.float64)[k_idx, e_idx]
+            del inputs, snapshot
+            out["wage_to_peers"] = _peer_ratio(
+                k_idx, peer_place[e_idx], static["sector"][0][e_idx], out["avg_wage_vnd"]
+            )
+            yield out
+
+    return static, all_ids, blocks()
+
+
+def _block_frame(
+    block: dict[str, np.ndarray],
+    static: dict[str, tuple[np.ndarray, pd.Index]],
+    ids: pd.api.extensions.ExtensionArray,
+) -> pd.DataFrame:
+    """The output frame of concatenated block arrays: categories and ids decoded."""
+    columns: dict[str, object] = {"as_of": block.pop("as_of"), "enterprise_id": ids.take(block.pop("_e"))}
+    for column, (_, categories) in static.items():
+        columns[column] = pd.Categorical.from_codes(block.pop(column), categories)
+    columns.update(block)
+    return pd.DataFrame(columns, copy=False)
 
 
 def build_features(
@@ -509,62 +697,55 @@ def build_features(
     an as-of date are invisible to it, so the result for D does not depend on them.
     `rows`, given the as-of grid and the sorted enterprise ids, returns a (K, E) mask of
     the rows wanted (training uses it to sample negatives before paying for features).
+    Rows are sorted by (as_of, enterprise_id). See `write_features` for tables too large
+    to hold in memory.
     """
-    grid = pd.DatetimeIndex(sorted(set(pd.DatetimeIndex(as_of).normalize())))
-    grid_days = day_number(grid.values)
-    ent = enterprises.sort_values("enterprise_id", kind="stable").reset_index(drop=True)
-    ent, context = _incident_context(ent, incidents, grid_days)
-    alive = operating(ent, grid_days)
-    all_ids = ent["enterprise_id"].to_numpy()
-    wanted = rows(grid, all_ids) if rows is not None else None
-    arrays = IndicatorArrays.from_frame(indicators, all_ids)
-    # Text attributes travel as category codes: 36 M rows of strings would not fit.
-    static = {}
-    for column in STATIC_TEXT:
-        categorical = pd.Categorical(ent[column])
-        static[column] = (np.asarray(categorical.codes), categorical.categories)
-
-    block = _block_size(len(grid), window, len(ent))
-    frames = []
-    for start in range(0, len(ent), block):
-        part = ent.iloc[start : start + block]
-        ids = part["enterprise_id"].to_numpy()
-        snapshot = snapshot_from_arrays(arrays.block(start, start + len(part)), ids, grid, window=window)
-        sl = slice(start, start + len(part))
-        block_context = {
-            key: (value[:, sl] if key.endswith(":own") or key.startswith("own_") else value)
-            for key, value in context.items()
-        }
-        inputs = Inputs(
-            snapshot=snapshot,
-            latest=snapshot.latest_lag(),
-            enterprises=part,
-            incidents=incidents,
-            grid_days=grid_days,
-            zone_stoppages=block_context,
-        )
-        in_universe = alive[:, sl] & np.isfinite(snapshot.last_known_lag)
-        if wanted is not None:
-            in_universe &= wanted[:, sl]
-        k_idx, e_idx = np.nonzero(in_universe)
-        columns: dict[str, object] = {
-            "as_of": grid.values[k_idx],
-            "enterprise_id": ids[e_idx],
-        }
-        for column, (codes, _) in static.items():
-            columns[column] = codes[sl][e_idx]
-        for feature in NUMERIC_FEATURES:
-            columns[feature.__name__] = np.asarray(feature(inputs), dtype=np.float64)[k_idx, e_idx]
-        frames.append(pd.DataFrame(columns))
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if table.empty:
+    static, all_ids, blocks = _feature_blocks(enterprises, indicators, incidents, as_of, window, rows)
+    parts = list(blocks)
+    if not parts:
         return empty_feature_table()
-    for column, (_, categories) in static.items():
-        table[column] = pd.Categorical.from_codes(table[column].to_numpy(), categories)
-    table["wage_to_peers"] = wage_to_peers(table)
-    table = table.sort_values(["as_of", "enterprise_id"], kind="stable").reset_index(drop=True)
-    table["enterprise_id"] = table["enterprise_id"].astype("str")
-    return table
+    # Concatenate column by column, freeing each block's piece as it goes: peak ≈ table + 1 column.
+    table = {name: np.concatenate([part.pop(name) for part in parts]) for name in list(parts[0])}
+    del parts
+    return _block_frame(table, static, pd.array(all_ids, dtype="str"))
+
+
+def write_features(
+    enterprises: pd.DataFrame,
+    indicators: pd.DataFrame,
+    incidents: pd.DataFrame,
+    as_of: pd.DatetimeIndex | list[pd.Timestamp],
+    path: str | Path,
+    *,
+    window: int = WINDOW_MONTHS,
+    rows: RowFilter | None = None,
+) -> int:
+    """Stream `build_features`'s table to a Parquet file, one row group per block of as-of dates.
+
+    Same rows, order, columns and values as `build_features`; memory is bounded by one
+    block plus the inputs instead of the whole table. Returns the number of rows written.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    static, all_ids, blocks = _feature_blocks(enterprises, indicators, incidents, as_of, window, rows)
+    ids = pd.array(all_ids, dtype="str")
+    written = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        for block in blocks:
+            table = pa.Table.from_pandas(_block_frame(block, static, ids), preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(str(path), table.schema)
+            writer.write_table(table, row_group_size=max(1, table.num_rows))
+            written += table.num_rows
+            del table
+        if writer is None:
+            empty_feature_table().to_parquet(path, index=False)
+    finally:
+        if writer is not None:
+            writer.close()
+    return written
 
 
 def feature_names() -> tuple[str, ...]:
@@ -596,6 +777,7 @@ def month_ends(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
 
 __all__ = [
     "build_features",
+    "write_features",
     "feature_names",
     "known_at",
     "month_ends",

@@ -83,33 +83,57 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class IndicatorArrays:
-    """Indicator revisions as flat arrays sorted by enterprise code: sliced per block."""
+    """Indicator revisions as flat arrays sorted by (month, enterprise, reported_at).
 
-    codes: np.ndarray  # enterprise position in the sorted enterprise list
-    month: np.ndarray  # month number
-    reported: np.ndarray  # day number of reported_at
-    values: np.ndarray  # (rows, len(INDICATOR_COLUMNS)) float64
+    Month-major order makes the revisions of any range of months a contiguous slice, and
+    keeps the revisions of one (enterprise, month) adjacent and in reporting order.
+    """
+
+    codes: np.ndarray  # int32 enterprise position in the sorted enterprise list
+    month: np.ndarray  # int32 month number
+    reported: np.ndarray  # int32 day number of reported_at
+    values: np.ndarray  # (len(INDICATOR_COLUMNS), rows) float32, as the snapshot stores them
 
     @classmethod
     def from_frame(cls, indicators: pd.DataFrame, enterprise_ids: np.ndarray) -> IndicatorArrays:
         """Code, sort and convert once; rows of unknown enterprises are dropped."""
         codes = pd.Index(enterprise_ids).get_indexer(indicators["enterprise_id"])
-        keep = codes >= 0
+        keep = np.flatnonzero(codes >= 0)
+        codes = codes[keep]
         month = month_number(indicators["month"].to_numpy())[keep]
         reported = day_number(indicators["reported_at"].to_numpy())[keep]
-        codes = codes[keep]
-        order = np.lexsort((reported, month, codes))
-        values = np.column_stack(
-            [indicators[c].to_numpy(dtype=np.float64, na_value=np.nan)[keep] for c in INDICATOR_COLUMNS]
-        )
-        return cls(codes[order], month[order], reported[order], values[order])
+        order = _revision_order(codes, month, reported, len(enterprise_ids))
+        keep = keep[order]
+        codes, month, reported = codes[order], month[order], reported[order]
+        del order
+        values = np.empty((len(INDICATOR_COLUMNS), len(keep)), dtype=np.float32)
+        for position, column in enumerate(INDICATOR_COLUMNS):
+            values[position] = indicators[column].to_numpy(dtype=np.float64, na_value=np.nan)[keep]
+        return cls(codes.astype(np.int32), month.astype(np.int32), _as_int32(reported), values)
 
-    def block(self, first: int, stop: int) -> IndicatorArrays:
-        """The rows of enterprises first..stop-1, codes made relative to the block."""
-        lo, hi = np.searchsorted(self.codes, [first, stop], side="left")
+    def months(self, first: int, last: int) -> IndicatorArrays:
+        """The revisions of months first..last (month numbers, inclusive): a view."""
+        lo, hi = np.searchsorted(self.month, [first, last + 1], side="left")
         return IndicatorArrays(
-            self.codes[lo:hi] - first, self.month[lo:hi], self.reported[lo:hi], self.values[lo:hi]
+            self.codes[lo:hi], self.month[lo:hi], self.reported[lo:hi], self.values[:, lo:hi]
         )
+
+
+def _as_int32(days: np.ndarray) -> np.ndarray:
+    """Day numbers as int32, NaT (the smallest int64) as the smallest int32."""
+    return np.maximum(days, np.iinfo(np.int32).min).astype(np.int32)
+
+
+def _revision_order(codes: np.ndarray, month: np.ndarray, reported: np.ndarray, n_e: int) -> np.ndarray:
+    """Stable order by (month, enterprise, reported): one int64 key when it fits, else lexsort."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    m0, r0 = month.min(), reported.min()
+    n_m, n_r = int(month.max() - m0) + 1, int(reported.max() - r0) + 1
+    if r0 == np.iinfo(np.int64).min or n_m * max(n_e, 1) * n_r >= 2**62:
+        return np.lexsort((reported, codes, month))
+    key = ((month - m0) * n_e + codes) * n_r + (reported - r0)
+    return np.argsort(key, kind="stable")
 
 
 def build_snapshot(
@@ -128,63 +152,91 @@ def build_snapshot(
     return snapshot_from_arrays(arrays, np.asarray(enterprise_ids), as_of, window=window)
 
 
+def _same_next(arrays: IndicatorArrays) -> np.ndarray:
+    """True where the next row is a later revision of the same (enterprise, month)."""
+    e, m = arrays.codes, arrays.month
+    same_next = np.zeros(len(e), dtype=bool)
+    same_next[:-1] = (e[1:] == e[:-1]) & (m[1:] == m[:-1])
+    return same_next
+
+
+def last_known_lag(arrays: IndicatorArrays, n_e: int, as_of: pd.DatetimeIndex) -> np.ndarray:
+    """Months from each as-of month back to the latest month known at all (any age), (K, E).
+
+    float32 (small integers, exact); NaN where nothing is known yet. A month reported
+    before it ended counts as the as-of month itself (lag 0).
+    """
+    n_k = len(as_of)
+    grid_months = month_number(as_of.values)
+    first_revision = np.ones(len(arrays.codes), dtype=bool)
+    first_revision[1:] = ~_same_next(arrays)[:-1]
+    k0 = first_known_index(day_number(as_of.values), arrays.reported)
+    rows = np.flatnonzero(first_revision & (k0 < n_k))
+    del first_revision
+    floor = np.iinfo(np.int32).min
+    latest = np.full((n_k + 1, n_e), floor, dtype=np.int32)
+    np.maximum.at(latest, (k0[rows], arrays.codes[rows]), arrays.month[rows])
+    del k0, rows
+    latest = np.maximum.accumulate(latest[:n_k], axis=0)
+    has_any = latest > floor
+    lag = np.clip(grid_months[:, None] - np.where(has_any, latest, 0), 0, None)
+    return np.where(has_any, lag, np.nan).astype(np.float32)
+
+
 def snapshot_from_arrays(
     arrays: IndicatorArrays,
     enterprise_ids: np.ndarray,
     as_of: pd.DatetimeIndex,
     *,
     window: int,
+    known_lag: np.ndarray | None = None,
 ) -> Snapshot:
-    """`build_snapshot` on rows already coded and sorted by (enterprise, month, reported_at)."""
+    """`build_snapshot` on rows already coded and sorted (see `IndicatorArrays`).
+
+    `arrays` may be limited to the months of the window of `as_of` when `known_lag` (the
+    `last_known_lag` of these as-of dates, which needs every month) is given.
+    """
     n_k, n_e = len(as_of), len(enterprise_ids)
     grid_days = day_number(as_of.values)
     grid_months = month_number(as_of.values)
-    e, m = arrays.codes, arrays.month
+    m = arrays.month.astype(np.int64)
     k0 = first_known_index(grid_days, arrays.reported)
 
     # Revisions of the same (enterprise, month): each is valid until the next one is known.
-    same_next = np.zeros(len(e), dtype=bool)
-    same_next[:-1] = (e[1:] == e[:-1]) & (m[1:] == m[:-1])
-    k1 = np.full(len(e), n_k, dtype=np.int64)
+    same_next = _same_next(arrays)
+    k1 = np.full(len(m), n_k, dtype=np.int64)
     k1[:-1] = np.where(same_next[:-1], k0[1:], n_k)
+    del same_next
 
     # The as-of dates for which the month falls inside the window [as-of month - W + 1, as-of month].
-    k_first_in_window = np.searchsorted(grid_months, m, side="left")
-    k_after_window = np.searchsorted(grid_months, m + window, side="left")
-    start = np.maximum(k0, k_first_in_window)
-    stop = np.minimum(k1, k_after_window)
+    start = np.maximum(k0, np.searchsorted(grid_months, m, side="left"))
+    stop = np.minimum(k1, np.searchsorted(grid_months, m + window, side="left"))
+    del k0, k1
     span = np.clip(stop - start, 0, None)
-    source = np.repeat(np.arange(len(e)), span)
-    offsets = np.arange(len(source)) - np.repeat(np.cumsum(span) - span, span)
-    k = start[source] + offsets
-    lag = grid_months[k] - m[source]
-    flat = (k * n_e + e[source]) * window + lag
+    del stop
+    source = np.repeat(np.arange(len(m)), span)
+    k = np.repeat(start - (np.cumsum(span) - span), span)
+    del start, span
+    k += np.arange(len(source))
+    flat = (k * n_e + arrays.codes[source]) * window + (grid_months[k] - m[source])
+    del k, m
 
     known = np.zeros(n_k * n_e * window, dtype=bool)
     known[flat] = True
     values: dict[str, np.ndarray] = {}
     for position, column in enumerate(INDICATOR_COLUMNS):
         cells = np.full(n_k * n_e * window, np.nan, dtype=np.float32)
-        cells[flat] = arrays.values[source, position]
+        cells[flat] = arrays.values[position][source]
         values[column] = cells.reshape(n_k, n_e, window)
+    del flat, source
 
-    # Latest month known at all (any age), for staleness and the scoring universe.
-    first_revision = np.ones(len(e), dtype=bool)
-    first_revision[1:] = ~same_next[:-1]
-    known_rows = first_revision & (k0 < n_k)
-    latest = np.full((n_k + 1, n_e), np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(latest, (k0[known_rows], e[known_rows]), m[known_rows])
-    latest = np.maximum.accumulate(latest[:n_k], axis=0)
-    has_any = latest > np.iinfo(np.int64).min
-    # A month reported before it ended counts as the as-of month itself (lag 0).
-    lag_any = np.clip(grid_months[:, None] - np.where(has_any, latest, 0), 0, None)
-    last_known_lag = np.where(has_any, lag_any, np.nan).astype(np.float64)
-
+    if known_lag is None:
+        known_lag = last_known_lag(arrays, n_e, as_of)
     return Snapshot(
         as_of=as_of,
         enterprise_ids=np.asarray(enterprise_ids),
         window=window,
         values=values,
         known=known.reshape(n_k, n_e, window),
-        last_known_lag=last_known_lag,
+        last_known_lag=known_lag,
     )

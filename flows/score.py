@@ -7,15 +7,19 @@ import hashlib
 from typing import Any
 
 import pandas as pd
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from features.build import known_at
 from features.sets import feature_set
 from flows import tasks
 from flows.settings import Settings
-from models.train import predict
+from models.scoring import explain_scores
+from models.train import model_input, predict
+
+explain = task(name="explain-scores", cache_policy=NO_CACHE)(explain_scores)
 
 ENTERPRISE_COLUMNS = ("name", "province", "district", "zone_id", "sector", "ownership")
 
@@ -45,7 +49,11 @@ def score_flow(as_of: dt.date | None = None) -> dict[str, Any]:
         raise ValueError(f"no enterprise has indicators known on {as_of_ts.date()}; nothing to score")
     columns = feature_set(version.tags.get("feature_set", "ews-v1"))
     probability = predict(model, features, columns)
-    ranking = tasks.rank_scores(features, probability, capacity=settings.capacity)
+    reasons = explain(model, model_input(features, columns))
+    base_rate = float(version.tags["base_rate"]) if version.tags.get("base_rate") else None
+    ranking = tasks.rank_scores(
+        features, probability, capacity=settings.capacity, reasons=reasons, base_rate=base_rate
+    )
     attributes = frames.enterprises.set_index("enterprise_id").loc[ranking["enterprise_id"], list(ENTERPRISE_COLUMNS)]
     for column in ENTERPRISE_COLUMNS:
         ranking[column] = attributes[column].to_numpy()

@@ -18,8 +18,8 @@ from prefect.cache_policies import NO_CACHE
 from data import ingest as ingest_module
 from data import rankings
 from data.store import Store
-from features import build, labels
-from models import evaluate, registry, scoring, train
+from features import build
+from models import registry, scoring
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,7 @@ class StoreFrames:
 
 
 ingest_source = task(name="validate-and-store", cache_policy=NO_CACHE)(ingest_module.ingest)
-build_training_table = task(name="build-training-table", cache_policy=NO_CACHE)(
-    train.build_training_table
-)
-split_by_time = task(name="split-by-time", cache_policy=NO_CACHE)(train.split_by_time)
-fit = task(name="fit", cache_policy=NO_CACHE)(train.fit)
-evaluate_model = task(name="evaluate", cache_policy=NO_CACHE)(evaluate.evaluate)
 build_features = task(name="build-features", cache_policy=NO_CACHE)(build.build_features)
-add_labels = task(name="add-labels", cache_policy=NO_CACHE)(labels.add_labels)
 log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(
     registry.log_model_version
 )

@@ -1,27 +1,35 @@
-"""Train a challenger as of a date, log and register it, and promote it when it earns it."""
+"""Train a challenger as of a date: backtest, fit, report, register, and promote when it earns it."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 
 from data import audit
 from features.sets import feature_set
 from flows import tasks
 from flows.settings import Settings
-from models import registry
+from models import backtest, metrics, registry, report
 from models.evaluate import paired_bootstrap_gain
-from models.train import ModelParams, model_input, predict
+from models.train import ModelParams, model_input
 
 Promote = Literal["auto", "never"]
+CHAMPION_RECIPE = "champion"
+
+build_training_frame = task(name="build-training-frame", cache_policy=NO_CACHE)(backtest.build_training_frame)
+run_backtest = task(name="rolling-origin-backtest", cache_policy=NO_CACHE)(backtest.run_backtest)
+fit_final = task(name="fit-final", cache_policy=NO_CACHE)(backtest.fit_at)
 
 
 def code_version() -> str:
@@ -39,26 +47,69 @@ def code_version() -> str:
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
 
 
-def _decide(
-    challenger_metrics: dict[str, float],
-    gain: dict[str, float] | None,
-    has_champion: bool,
-    promote: Promote,
-) -> tuple[bool, str]:
-    """Promote when there is no champion, or when the gain's lower bound is above zero."""
+def champion_recipe(model_name: str, champion: registry.ModelVersion | None) -> ModelParams | None:
+    """The champion's parameters, to be backtested beside the challenger (None: no champion)."""
+    if champion is None:
+        return None
+    logged = registry.version_params(model_name, champion.version)
+    known = {k: v for k, v in logged.items() if k in ModelParams.model_fields}
+    if "target_kinds" in known:
+        known["target_kinds"] = ast.literal_eval(known["target_kinds"])  # a logged tuple of str
+    return ModelParams.model_validate(known)
+
+
+def decide(gain: dict[str, float] | None, has_champion: bool, promote: Promote) -> tuple[bool, str]:
+    """Promote when there is no champion, or when the gain's 90% interval is above zero."""
     if promote == "never":
         return False, "promotion disabled (--promote never)"
     if not has_champion:
         return True, "no champion yet"
-    assert gain is not None
-    if gain["pr_auc_gain_low"] > 0:
-        return True, (
-            f"PR-AUC gain {gain['pr_auc_gain']:+.4f} (90% interval from {gain['pr_auc_gain_low']:+.4f})"
-        )
-    return False, (
-        f"PR-AUC gain {gain['pr_auc_gain']:+.4f} is within the uncertainty "
-        f"(90% interval from {gain['pr_auc_gain_low']:+.4f})"
+    if gain is None:
+        return False, "same recipe as the champion on the same data: no gain"
+    low = gain["pr_auc_gain_low"]
+    words = f"backtest PR-AUC gain {gain['pr_auc_gain']:+.4f} (90% interval from {low:+.4f})"
+    return (True, words) if low > 0 else (False, words + ": within the uncertainty")
+
+
+def _truth_probability(truth: str | None, rows: pd.DataFrame, horizon: int) -> np.ndarray | None:
+    if not truth:
+        return None
+    hazard = pd.read_parquet(truth, columns=["enterprise_id", "month", "hazard"])
+    return metrics.true_probability(hazard, rows[["as_of", "enterprise_id"]], horizon_months=horizon)
+
+
+def _report_files(
+    out: Path,
+    bt: pd.DataFrame,
+    comparison: pd.DataFrame,
+    per_origin: pd.DataFrame,
+    scores: dict[str, np.ndarray],
+    lead: dict[str, float],
+    slices: pd.DataFrame,
+    card_args: dict[str, Any],
+) -> str:
+    """Write plots, tables and the model card into `out`; return the card."""
+    y = bt["y"].to_numpy()
+    report.plot_pr_curves(y, scores, out / "pr_curves.png")
+    report.plot_calibration(y, scores, out / "calibration.png")
+    report.plot_backtest(per_origin, out / "backtest_recall_at_k.png")
+    comparison.to_csv(out / "backtest_summary.csv", index=False)
+    per_origin.to_csv(out / "backtest_by_origin.csv", index=False)
+    slices.to_csv(out / "backtest_slices.csv", index=False)
+    metrics.calibration_table(y, scores["hgb"]).to_csv(out / "calibration_table.csv", index=False)
+    card = report.model_card(
+        comparison=comparison,
+        lead=lead,
+        slices=slices,
+        figures={
+            "PR curves on the backtest": "pr_curves.png",
+            "Calibration": "calibration.png",
+            "Recall in the monthly top k, per origin": "backtest_recall_at_k.png",
+        },
+        **card_args,
     )
+    (out / "model_card.md").write_text(card, encoding="utf-8")
+    return card
 
 
 @flow(name="train", log_prints=False)
@@ -66,76 +117,135 @@ def train_flow(
     as_of: dt.date | None = None,
     promote: Promote = "auto",
     params: ModelParams | None = None,
+    truth: str | None = None,
 ) -> dict[str, Any]:
-    """Fit a challenger on what was known at `as_of`, register it, maybe promote it."""
+    """Backtest the candidates, fit the challenger on what was known at `as_of`, register it.
+
+    `truth` (simulated worlds only) is the simulator's true-hazard file: the backtest then
+    also reports the best possible ranking. Training never reads it.
+    """
     settings = Settings()
     logger = get_run_logger()
     params = params or ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
     as_of_ts = pd.Timestamp(as_of or dt.date.today())
     frames = tasks.load_store(str(settings.store_dir))
-    table = tasks.build_training_table(
+    frame = build_training_frame(
         frames.enterprises, frames.indicators, frames.incidents, as_of=as_of_ts, params=params
     )
-    data = tasks.split_by_time(table, params)
-    model = tasks.fit(data, params)
-    columns = feature_set(params.feature_set)
-    valid = data.valid
-    y_valid = valid[data.target].to_numpy().astype(int)
-    probability = predict(model, valid, columns)
-    metrics = tasks.evaluate_model(
-        y_valid, probability, valid["as_of"].to_numpy(), valid, capacity=settings.capacity
-    )
-
     champion = registry.alias_version(settings.model_name, registry.CHAMPION)
-    gain = None
-    if champion is not None:
-        champion_model, _ = registry.load_verified(settings.model_name, registry.CHAMPION)
-        champion_columns = feature_set(champion.tags.get("feature_set", params.feature_set))
-        champion_probability = predict(champion_model, valid, champion_columns)
-        gain = paired_bootstrap_gain(
-            y_valid, probability, champion_probability, valid["as_of"].to_numpy(), seed=params.seed
-        )
-        metrics.update({f"vs_champion_{k}": v for k, v in gain.items()})
+    recipe = champion_recipe(settings.model_name, champion)
+    same_recipe = recipe is not None and recipe == params and champion.tags.get("data_digest") == frames.digest  # type: ignore[union-attr]
+    recipes = {CHAMPION_RECIPE: recipe} if recipe is not None and not same_recipe else {}
+    bt = run_backtest(frame, candidates=("hgb", "logistic"), recipes=recipes)
 
-    train_rows = data.train
+    y = bt["y"].to_numpy()
+    as_of_rows = bt["as_of"].to_numpy()
+    scores = {name: bt[name].to_numpy() for name in ("hgb", "logistic")}
+    truth_p = _truth_probability(truth, bt, params.horizon_months)
+    comparison = metrics.compare(scores, y, as_of_rows, bt, truth_p, capacity=settings.capacity, n_boot=100, seed=params.seed)
+    per_origin = report.backtest_table(
+        {
+            origin: metrics.compare(
+                {name: s[mask] for name, s in scores.items()},
+                y[mask],
+                as_of_rows[mask],
+                bt.loc[mask],
+                None if truth_p is None else truth_p[mask],
+                capacity=settings.capacity,
+                n_boot=0,
+            )
+            for origin in np.unique(as_of_rows)
+            for mask in [as_of_rows == origin]
+        }
+    )
+    slices = metrics.compare_slices(scores, y, as_of_rows, bt, capacity=settings.capacity, n_boot=50, seed=params.seed)
+    long = bt[["as_of", "enterprise_id"]].assign(score=scores["hgb"])
+    lead = metrics.lead_time_summary(
+        metrics.lead_times(long, frame.incidents, capacity=settings.capacity, horizon_months=params.horizon_months),
+        n_boot=100,
+        seed=params.seed,
+    )
+    gain = None
+    if CHAMPION_RECIPE in recipes:
+        gain = paired_bootstrap_gain(y, scores["hgb"], bt[CHAMPION_RECIPE].to_numpy(), as_of_rows, seed=params.seed)
+
+    final = fit_final(frame, frame.as_of, "hgb")
+    columns = feature_set(params.feature_set)
+    headline = {(str(r["model"]), str(r["metric"])): float(r["value"]) for r in comparison.to_dict("records")}
+    flat_metrics: dict[str, float] = {}
+    for r in comparison.to_dict("records"):
+        key = f"backtest_{r['model']}_{r['metric']}"
+        flat_metrics.update({key: float(r["value"]), f"{key}_low": float(r["low"]), f"{key}_high": float(r["high"])})
+    flat_metrics.update({f"lead_{k}": float(v) for k, v in lead.items()})
+    if gain:
+        flat_metrics.update({f"vs_champion_{k}": v for k, v in gain.items()})
+    step_metrics = {
+        f"origin_{model}_{metric}": list(group.sort_values("origin")["value"])
+        for (model, metric), group in per_origin.groupby(["model", "metric"])
+    }
+    base_rate = float(np.nanmean(frame.labels(frame.as_of)[frame.table["as_of"].to_numpy() >= frame.full_from]))
+    window = (str(pd.Timestamp(frame.grid[0]).date()), str(pd.Timestamp(frame.grid[-1]).date()))
     tags = {
         "as_of": str(as_of_ts.date()),
         "data_digest": frames.digest,
         "code_version": code_version(),
         "feature_set": params.feature_set,
-        "target": data.target,
-        "valid_from": str(pd.Timestamp(valid["as_of"].min()).date()),
-        "valid_pr_auc": f"{metrics['pr_auc']:.4f}",
-        "valid_recall_at_k": f"{metrics['recall_at_k']:.4f}",
+        "target": f"{'+'.join(params.target_kinds)} within {params.horizon_months} months",
+        "base_rate": f"{base_rate:.6g}",
+        "valid_pr_auc": f"{headline.get(('hgb', 'pr_auc'), float('nan')):.4f}",
+        "valid_recall_at_k": f"{headline.get(('hgb', 'recall_at_k'), float('nan')):.4f}",
+        "backtest_origins": str(params.backtest_origins),
         "run_name": f"train-{as_of_ts.date()}",
     }
-    texts = {
-        "feature_list.json": json.dumps({"feature_set": params.feature_set, "columns": columns}, indent=1),
-        "metrics.json": json.dumps(metrics, indent=1, sort_keys=True, default=float),
-        "training_summary.json": json.dumps(
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        card = _report_files(
+            out,
+            bt,
+            comparison,
+            per_origin,
+            scores,
+            lead,
+            slices,
             {
-                "train_rows": int(len(train_rows)),
-                "train_positives": int(train_rows[data.target].sum()),
-                "train_from": str(pd.Timestamp(train_rows["as_of"].min()).date()),
-                "train_to": str(pd.Timestamp(train_rows["as_of"].max()).date()),
-                "valid_rows": int(len(valid)),
-                "valid_positives": int(y_valid.sum()),
+                "name": settings.model_name,
+                "model": "hgb",
+                "as_of": str(as_of_ts.date()),
+                "data_window": window,
+                "feature_set": params.feature_set,
+                "features": columns,
+                "capacity": settings.capacity,
+                "horizon_months": params.horizon_months,
+                "params": params.model_dump(),
             },
-            indent=1,
-        ),
-    }
-    version = tasks.log_model_version(
-        model,
-        model_name=settings.model_name,
-        experiment=settings.experiment,
-        artifact_root=settings.mlflow_artifact_root,
-        params=params.model_dump(),
-        metrics=metrics,
-        tags=tags,
-        input_example=model_input(valid, columns),
-        texts=texts,
-    )
-    promoted, why = _decide(metrics, gain, champion is not None, promote)
+        )
+        texts = {
+            "feature_list.json": json.dumps({"feature_set": params.feature_set, "columns": columns}, indent=1),
+            "training_summary.json": json.dumps(
+                {
+                    "fit_rows": final.fit_rows,
+                    "fit_positives": final.fit_positives,
+                    "calibration_rows": final.calibration_rows,
+                    "data_window": window,
+                },
+                indent=1,
+            ),
+        }
+        example_rows = frame.table.loc[frame.table["as_of"] == frame.grid[-1]].head(5)
+        version = tasks.log_model_version(
+            final.model,
+            model_name=settings.model_name,
+            experiment=settings.experiment,
+            artifact_root=settings.mlflow_artifact_root,
+            params=params.model_dump(),
+            metrics=flat_metrics,
+            tags=tags,
+            input_example=model_input(example_rows, columns),
+            texts=texts,
+            step_metrics=step_metrics,
+            artifact_dir=out,
+        )
+    promoted, why = decide(gain, champion is not None, promote)
     registry.set_alias(settings.model_name, registry.CHALLENGER, version.version)
     if promoted:
         registry.set_alias(settings.model_name, registry.CHAMPION, version.version)
@@ -148,22 +258,23 @@ def train_flow(
             reason=f"train: {why}",
         )
     logger.info("version %s registered; promoted=%s (%s)", version.version, promoted, why)
-    summary = {
+    create_markdown_artifact(key="model-card", markdown=card)
+    summary_table = comparison.pivot(index="model", columns="metric", values="value")
+    return {
         "model_name": settings.model_name,
         "version": version.version,
         "run_id": version.run_id,
         "as_of": str(as_of_ts.date()),
         "promoted": promoted,
         "decision": why,
-        "metrics": {k: (None if not np.isfinite(v) else round(float(v), 6)) for k, v in metrics.items()},
+        "backtest": {
+            model: {m: (None if not np.isfinite(v) else round(float(v), 6)) for m, v in row.items()}
+            for model, row in summary_table.iterrows()
+        },
+        "metrics": {
+            "pr_auc": flat_metrics.get("backtest_hgb_pr_auc"),
+            "recall_at_k": flat_metrics.get("backtest_hgb_recall_at_k"),
+            "checklist_pr_auc": flat_metrics.get("backtest_checklist_pr_auc"),
+            "checklist_recall_at_k": flat_metrics.get("backtest_checklist_recall_at_k"),
+        },
     }
-    create_markdown_artifact(
-        key="train-summary",
-        markdown=(
-            f"# Training as of {as_of_ts.date()}\n\n"
-            f"Version **{version.version}**; promoted: **{promoted}** ({why}).\n\n"
-            f"| metric | value |\n|---|---|\n"
-            + "\n".join(f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items()) if np.isfinite(v))
-        ),
-    )
-    return summary

@@ -82,8 +82,14 @@ def log_model_version(
     tags: Mapping[str, str],
     input_example: pd.DataFrame,
     texts: Mapping[str, str],
+    step_metrics: Mapping[str, list[float]] | None = None,
+    artifact_dir: Path | None = None,
 ) -> ModelVersion:
-    """Log one training run with its model, register it, and record the artifact digest."""
+    """Log one training run with its model, register it, and record the artifact digest.
+
+    `step_metrics` are series (one value per backtest origin, logged as steps);
+    `artifact_dir` holds plots, tables and the model card, logged under `report/`.
+    """
     experiment_id = ensure_experiment(experiment, artifact_root)
     untrusted = sio.get_untrusted_types(data=sio.dumps(model))
     example = input_example.head(5)
@@ -94,6 +100,12 @@ def log_model_version(
         mlflow.set_tags(dict(tags))
         for file_name, text in texts.items():
             mlflow.log_text(text, file_name)
+        for key, series in (step_metrics or {}).items():
+            for step, point in enumerate(series):
+                if pd.notna(point):
+                    mlflow.log_metric(key, float(point), step=step)
+        if artifact_dir is not None:
+            mlflow.log_artifacts(str(artifact_dir), artifact_path="report")
         info = mlflow.sklearn.log_model(
             model,
             name="model",
@@ -162,6 +174,12 @@ def load_verified(name: str, alias: str = CHAMPION) -> tuple[Any, ModelVersion]:
             )
         model = mlflow.sklearn.load_model(str(local))
     return model, resolved
+
+
+def version_params(name: str, version: str) -> dict[str, str]:
+    """The parameters logged with the run that produced a version."""
+    run_id = _client().get_model_version(name, version).run_id
+    return dict(_client().get_run(str(run_id)).data.params)
 
 
 def list_versions(name: str) -> list[dict[str, Any]]:

@@ -35,11 +35,16 @@ class ModelParams(BaseModel):
     horizon_months: int = Field(default=3, ge=1, le=12)
     history_months: int = Field(default=84, ge=12, description="As-of months used for training.")
     valid_months: int = Field(default=12, ge=3, description="Latest labelled months held out.")
+    calibration_months: int = Field(
+        default=6, ge=1, description="Months after the fit on which probabilities are calibrated."
+    )
+    backtest_origins: int = Field(default=12, ge=0, description="Monthly origins of the rolling backtest.")
+    target_kinds: tuple[str, ...] = ("work_stoppage",)
     negative_rate: float = Field(
         default=0.08, gt=0, le=1, description="Share of negative rows kept; weights undo it."
     )
-    learning_rate: float = Field(default=0.06, gt=0, le=1)
-    max_iter: int = Field(default=250, ge=10)
+    learning_rate: float = Field(default=0.08, gt=0, le=1)
+    max_iter: int = Field(default=200, ge=10)
     max_leaf_nodes: int = Field(default=15, ge=2)
     min_samples_leaf: int = Field(default=80, ge=1)
     l2_regularization: float = Field(default=1.0, ge=0)
@@ -189,7 +194,7 @@ def fit(data: TrainingData, params: ModelParams) -> CalibratedClassifierCV:
         data.train[data.target].to_numpy().astype(int),
         model__sample_weight=data.train_weight,
     )
-    calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method="sigmoid")
+    calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method="sigmoid", ensemble=False)
     calibrated.fit(model_input(data.valid, columns), data.valid[data.target].to_numpy().astype(int))
     return calibrated
 

@@ -65,6 +65,7 @@ def test_same_rows_and_columns(tables: tuple[pd.DataFrame, pd.DataFrame]) -> Non
 @pytest.mark.parametrize("column", ["province", "district", "zone_id", "zone_type", "sector", "ownership"])
 def test_same_text_columns(tables: tuple[pd.DataFrame, pd.DataFrame], column: str) -> None:
     python, sql = tables
+
     # Values, not dtypes: the builder returns categories, the reference plain text.
     def text(series: pd.Series) -> list[object]:
         values = series.astype(object)
@@ -83,17 +84,29 @@ def test_same_feature_values(tables: tuple[pd.DataFrame, pd.DataFrame], column: 
     assert (np.isnan(x) == np.isnan(y)).all(), f"{column}: NaN in different rows"
     finite = ~np.isnan(x)
     bad = ~np.isclose(x[finite], y[finite], rtol=RTOL, atol=ATOL)
-    assert not bad.any(), f"{column}: {bad.sum()} values differ, e.g. {x[finite][bad][:3]} vs {y[finite][bad][:3]}"
+    assert not bad.any(), (
+        f"{column}: {bad.sum()} values differ, e.g. {x[finite][bad][:3]} vs {y[finite][bad][:3]}"
+    )
 
 
 def test_panel_exercises_the_features(tables: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     """Guard against a vacuous comparison: the features vary and are mostly defined."""
     python, _ = tables
     always_varies = [
-        "debt_streak_months", "debt_first_appearance", "headcount_change_12m", "layoffs_share_3m",
-        "wage_to_minimum_wage", "zone_stoppages_3m", "zone_stoppages_decayed",
-        "district_sector_stoppages_3m", "province_stoppages_1m", "months_since_last_incident",
-        "stoppages_12m", "months_since_last_report", "wage_arrears_reported", "wage_to_peers",
+        "debt_streak_months",
+        "debt_first_appearance",
+        "headcount_change_12m",
+        "layoffs_share_3m",
+        "wage_to_minimum_wage",
+        "zone_stoppages_3m",
+        "zone_stoppages_decayed",
+        "district_sector_stoppages_3m",
+        "province_stoppages_1m",
+        "months_since_last_incident",
+        "stoppages_12m",
+        "months_since_last_report",
+        "wage_arrears_reported",
+        "wage_to_peers",
     ]
     for column in always_varies:
         assert python[column].nunique() > 1, column

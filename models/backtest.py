@@ -1,0 +1,200 @@
+"""Rolling-origin backtest: train on what was known at each origin, score the month that follows.
+
+For each of the last `n` monthly origins O (month ends whose target window has closed by
+the training date T), every candidate is fitted on as-of months up to O − H − C, its
+probabilities are calibrated on the C months after that (a later slice than the fit),
+and it scores the as-of date O; the outcome is whether a stoppage started in (O, O + H].
+
+Features at a date depend only on what was known at that date, so one feature table
+serves every origin. Labels differ: a fit at origin O sees only incidents reported by O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
+
+from features.build import build_features, known_at
+from features.labels import add_labels, label_column, label_grid
+from features.sets import categorical_columns, feature_set
+from models.baselines import make_logistic
+from models.train import ModelParams, make_classifier, model_input, training_grid
+
+Candidate = Callable[[tuple[str, ...], ModelParams, tuple[str, ...]], Any]
+
+
+def _hgb(columns: tuple[str, ...], params: ModelParams, unusable: tuple[str, ...]) -> Any:
+    return make_classifier(columns, params, unusable=unusable)
+
+
+def _logistic(columns: tuple[str, ...], params: ModelParams, unusable: tuple[str, ...]) -> Any:
+    return make_logistic(columns, params)
+
+
+CANDIDATES: dict[str, Candidate] = {"hgb": _hgb, "logistic": _logistic}
+
+
+@dataclass(frozen=True)
+class TrainingFrame:
+    """The feature table behind the final fit and every origin, and what it was built from."""
+
+    table: pd.DataFrame
+    incidents: pd.DataFrame
+    as_of: pd.Timestamp
+    grid: pd.DatetimeIndex
+    full_from: pd.Timestamp
+    params: ModelParams
+
+    def origins(self, n: int) -> pd.DatetimeIndex:
+        """The last n month ends whose target window has closed by the training date."""
+        return self.grid[-n:] if n > 0 else self.grid[:0]
+
+    def labels(self, cutoff: pd.Timestamp) -> np.ndarray:
+        """Targets of every row from incidents reported by `cutoff` (NaN: window still open)."""
+        rows = self.table[["as_of", "enterprise_id"]]
+        labelled = add_labels(
+            rows,
+            self.incidents,
+            horizons=(self.params.horizon_months,),
+            kinds=self.params.target_kinds,
+            label_cutoff=cutoff,
+        )
+        return labelled[label_column(self.params.horizon_months)].to_numpy()
+
+    @property
+    def keep_draw(self) -> np.ndarray:
+        """A seeded uniform draw per row, for sampling negatives of fully kept months."""
+        return np.random.default_rng(self.params.seed + 1).random(len(self.table))
+
+    def weights(self, y: np.ndarray) -> np.ndarray:
+        """1/rate for every negative: fits only ever see a `negative_rate` sample of them."""
+        return np.where(y == 0, 1.0 / self.params.negative_rate, 1.0)
+
+
+def _months_before(day: pd.Timestamp, months: int) -> pd.Timestamp:
+    return (pd.Timestamp(day) - pd.DateOffset(months=months)).normalize()
+
+
+def build_training_frame(
+    enterprises: pd.DataFrame,
+    indicators: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    params: ModelParams,
+) -> TrainingFrame:
+    """Features for the final fit and the backtest, from what was known at `as_of`.
+
+    Months used for calibration or evaluation by any origin keep every row; earlier
+    months keep every positive and a `negative_rate` sample of negatives.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    indicators, incidents = known_at(indicators, incidents, as_of)
+    if indicators.empty:
+        raise ValueError(f"no indicator rows were known on {as_of.date()}")
+    grid = training_grid(indicators, as_of, params)
+    needed = params.backtest_origins + params.calibration_months + params.horizon_months + 6
+    if len(grid) < needed:
+        raise ValueError(f"not enough history before {as_of.date()}: {len(grid)} labelled months, {needed} needed")
+    first_origin = grid[-params.backtest_origins] if params.backtest_origins else as_of
+    full_from = _months_before(first_origin, params.horizon_months + params.calibration_months)
+
+    def wanted(grid: pd.DatetimeIndex, ids: np.ndarray) -> np.ndarray:
+        positive = label_grid(
+            incidents, grid, ids, horizon_months=params.horizon_months, kinds=params.target_kinds
+        )
+        sampled = np.random.default_rng(params.seed).random(positive.shape) < params.negative_rate
+        return positive | sampled | np.asarray(grid >= full_from)[:, None]
+
+    # Evaluation dates are the origins themselves, already in the grid.
+    table = build_features(enterprises, indicators, incidents, grid, rows=wanted)
+    return TrainingFrame(table, incidents, as_of, grid, full_from, params)
+
+
+@dataclass
+class Fitted:
+    """One candidate fitted at one origin."""
+
+    name: str
+    model: Any
+    origin: pd.Timestamp
+    fit_rows: int
+    fit_positives: int
+    calibration_rows: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fitted:
+    """Fit candidate `name` on what was known at `origin`; calibrate on the following months."""
+    params = frame.params
+    columns = feature_set(params.feature_set)
+    y = frame.labels(origin)
+    as_of = frame.table["as_of"]
+    calibrate_from = _months_before(origin, params.horizon_months + params.calibration_months)
+    # Negatives of fully kept months are sampled for the fit too, at the frame's rate.
+    sampled_out = (as_of >= frame.full_from).to_numpy() & (y == 0) & (frame.keep_draw >= params.negative_rate)
+    fit_rows = ((as_of <= calibrate_from) & np.isfinite(y)).to_numpy() & ~sampled_out
+    calibration_rows = ((as_of > calibrate_from) & (as_of <= _months_before(origin, params.horizon_months)) & np.isfinite(y)).to_numpy()
+    if not (y[fit_rows] == 1).any() or not (y[calibration_rows] == 1).any():
+        raise ValueError(f"origin {pd.Timestamp(origin).date()}: no positive example to fit or calibrate on")
+    X = model_input(frame.table.loc[fit_rows], columns)
+    numeric = [c for c in columns if c not in categorical_columns(columns)]
+    unusable = tuple(c for c in numeric if X[c].isna().all())
+    estimator = CANDIDATES[name](columns, params, unusable)
+    estimator.fit(X, y[fit_rows].astype(int), model__sample_weight=frame.weights(y)[fit_rows])
+    calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="sigmoid", ensemble=False)
+    calibrated.fit(model_input(frame.table.loc[calibration_rows], columns), y[calibration_rows].astype(int))
+    return Fitted(
+        name,
+        calibrated,
+        pd.Timestamp(origin),
+        int(fit_rows.sum()),
+        int((y[fit_rows] == 1).sum()),
+        int(calibration_rows.sum()),
+    )
+
+
+def predict_rows(model: Any, rows: pd.DataFrame, params: ModelParams) -> np.ndarray:
+    """Calibrated probability for feature rows."""
+    if rows.empty:
+        return np.zeros(0)
+    return np.asarray(model.predict_proba(model_input(rows, feature_set(params.feature_set))))[:, 1]
+
+
+def run_backtest(
+    frame: TrainingFrame,
+    *,
+    candidates: tuple[str, ...] = ("hgb", "logistic"),
+    recipes: Mapping[str, ModelParams] | None = None,
+) -> pd.DataFrame:
+    """Score each origin's as-of date with every candidate fitted at that origin.
+
+    Returns one row per (origin, enterprise): the outcome `y` (known at the training date),
+    the checklist's inputs and slice columns, and one probability column per candidate and
+    per extra recipe (`recipes`: name → parameters, e.g. the champion's).
+    """
+    y_final = frame.labels(frame.as_of)
+    parts = []
+    for origin in frame.origins(frame.params.backtest_origins):
+        rows = frame.table["as_of"] == origin
+        part = frame.table.loc[rows].copy()
+        part["y"] = y_final[rows.to_numpy()]
+        for name in candidates:
+            part[name] = predict_rows(fit_at(frame, origin, name).model, part, frame.params)
+        for name, params in (recipes or {}).items():
+            # The recipe's hyper-parameters on the same rows; the rows' sampling stays the frame's.
+            same_rows = params.model_copy(
+                update={"negative_rate": frame.params.negative_rate, "horizon_months": frame.params.horizon_months}
+            )
+            other = replace(frame, params=same_rows)
+            part[name] = predict_rows(fit_at(other, origin, "hgb").model, part, same_rows)
+        parts.append(part)
+    if not parts:
+        raise ValueError("no backtest origin: set backtest_origins ≥ 1")
+    return pd.concat(parts, ignore_index=True)
