@@ -35,6 +35,8 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "model_version",
     "run_id",
     "input_digest",
+    "months_stale",
+    "stale",
 )
 
 _SCHEMA = """
@@ -56,6 +58,8 @@ CREATE TABLE IF NOT EXISTS scores (
     model_version TEXT NOT NULL,
     run_id TEXT NOT NULL,
     input_digest TEXT NOT NULL,
+    months_stale REAL,
+    stale INTEGER,
     PRIMARY KEY (as_of, enterprise_id)
 );
 CREATE TABLE IF NOT EXISTS score_runs (
@@ -83,9 +87,18 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.executescript(_SCHEMA)
+        _add_missing_columns(conn)
         yield conn
     finally:
         conn.close()
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring a workspace made by an older version up to the current columns."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(scores)")}
+    for column, kind in (("months_stale", "REAL"), ("stale", "INTEGER")):
+        if column not in have:
+            conn.execute(f"ALTER TABLE scores ADD COLUMN {column} {kind}")
 
 
 def publish(path: Path, ranking: pd.DataFrame) -> int:

@@ -18,7 +18,21 @@ EWS_FEATURES_V1: tuple[str, ...] = (
     *CATEGORICAL,
 )
 
-FEATURE_SETS: dict[str, tuple[str, ...]] = {"ews-v1": EWS_FEATURES_V1}
+# The reference a plain model would use: the latest reported figures as they are, with no
+# history, calendar, contagion or peers. Backtested beside ews-v1 to show what they add.
+SIMPLE_FEATURES_V1: tuple[str, ...] = (
+    "headcount",
+    "avg_wage_vnd",
+    "wage_arrears_months",
+    "insurance_debt_months",
+    "layoffs_share_1m",
+    "reduced_hours_share",
+    "sector",
+    "ownership",
+    "zone_type",
+)
+
+FEATURE_SETS: dict[str, tuple[str, ...]] = {"ews-v1": EWS_FEATURES_V1, "simple-v1": SIMPLE_FEATURES_V1}
 DEFAULT_FEATURE_SET = "ews-v1"
 
 

@@ -192,23 +192,38 @@ def ingest(
 def train(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Train on what was known at this date (default: today).")] = None,
     promote: Annotated[Promote, typer.Option(help="auto: promote only if it beats the champion; never.")] = Promote.auto,
+    origins: Annotated[int, typer.Option(help="Monthly origins of the rolling backtest.", min=1, max=60)] = 12,
+    truth: Annotated[
+        Path | None, typer.Option(help="Simulated worlds only: truth/true_hazard.parquet, for the ceiling.")
+    ] = None,
 ) -> None:
-    """Fit, evaluate and register a challenger; promote it only if it beats the champion."""
+    """Backtest, fit and register a challenger; promote it only if it beats the champion."""
     as_of_date = _date(as_of, "--as-of")
-    _settings()
+    settings = _settings()
+    if truth is not None and not truth.is_file():
+        err.print(f"error: --truth {truth}: no such file", markup=False)
+        raise typer.Exit(EXIT_ERROR)
 
     def action() -> dict[str, Any]:
         from flows.train import train_flow
+        from models.train import ModelParams
 
-        return train_flow(as_of=as_of_date, promote=promote.value)
+        params = ModelParams(horizon_months=settings.horizon_months, seed=settings.seed, backtest_origins=origins)
+        return train_flow(as_of=as_of_date, promote=promote.value, params=params, truth=str(truth) if truth else None)
 
     summary = _run(action)
-    metrics = summary["metrics"]
     out.print(
-        f"model {summary['model_name']} version {summary['version']} (as of {summary['as_of']}): "
-        f"PR-AUC {metrics.get('pr_auc')}, recall@top-k {metrics.get('recall_at_k')}; "
+        f"model {summary['model_name']} version {summary['version']} (as of {summary['as_of']}); "
         f"champion: {'yes' if summary['promoted'] else 'no'} ({summary['decision']})"
     )
+    table = Table(title=f"backtest over {origins} monthly origins")
+    columns = ("pr_auc", "recall_at_k", "precision_at_k", "lift_at_k", "brier", "roc_auc")
+    table.add_column("model")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for model, row in summary["backtest"].items():
+        table.add_row(model, *("-" if row.get(c) is None else f"{row[c]:.4f}" for c in columns))
+    out.print(table)
 
 
 @app.command()

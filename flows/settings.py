@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         default=0.01, gt=0, description="Analysts' monthly capacity: a share (<1) or a count."
     )
     seed: int = Field(default=0, description="Seed for every random choice in training.")
+    alert_webhook_url: str | None = Field(
+        default=None, description="Operator's webhook that receives alerts as JSON (EWS_ALERT_WEBHOOK_URL)."
+    )
+    dashboard_url: str | None = Field(
+        default=None, description="Where the analysts' page is served, linked from the nightly report."
+    )
 
     @property
     def root(self) -> Path:

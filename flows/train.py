@@ -26,6 +26,8 @@ from models.train import ModelParams, model_input
 
 Promote = Literal["auto", "never"]
 CHAMPION_RECIPE = "champion"
+# The challenger (hgb), the readable baseline, and a plain GBM on the raw latest figures.
+CANDIDATES = ("hgb", "logistic", "reference_gbm")
 
 build_training_frame = task(name="build-training-frame", cache_policy=NO_CACHE)(backtest.build_training_frame)
 run_backtest = task(name="rolling-origin-backtest", cache_policy=NO_CACHE)(backtest.run_backtest)
@@ -94,6 +96,9 @@ def _report_files(
     report.plot_calibration(y, scores, out / "calibration.png")
     report.plot_backtest(per_origin, out / "backtest_recall_at_k.png")
     comparison.to_csv(out / "backtest_summary.csv", index=False)
+    # The latest origin's rows and scores: the reference nightly drift checks compare against.
+    latest = bt.loc[bt["as_of"] == bt["as_of"].max()].drop(columns=["as_of", "y"])
+    latest.rename(columns={"hgb": "score"}).to_parquet(out / registry.REFERENCE_FILE, index=False)
     per_origin.to_csv(out / "backtest_by_origin.csv", index=False)
     slices.to_csv(out / "backtest_slices.csv", index=False)
     metrics.calibration_table(y, scores["hgb"]).to_csv(out / "calibration_table.csv", index=False)
@@ -118,6 +123,7 @@ def train_flow(
     promote: Promote = "auto",
     params: ModelParams | None = None,
     truth: str | None = None,
+    candidates: tuple[str, ...] = CANDIDATES,
 ) -> dict[str, Any]:
     """Backtest the candidates, fit the challenger on what was known at `as_of`, register it.
 
@@ -136,11 +142,13 @@ def train_flow(
     recipe = champion_recipe(settings.model_name, champion)
     same_recipe = recipe is not None and recipe == params and champion.tags.get("data_digest") == frames.digest  # type: ignore[union-attr]
     recipes = {CHAMPION_RECIPE: recipe} if recipe is not None and not same_recipe else {}
-    bt = run_backtest(frame, candidates=("hgb", "logistic"), recipes=recipes)
+    if "hgb" not in candidates:
+        raise ValueError("the candidates must include 'hgb', the model that is registered")
+    bt = run_backtest(frame, candidates=candidates, recipes=recipes)
 
     y = bt["y"].to_numpy()
     as_of_rows = bt["as_of"].to_numpy()
-    scores = {name: bt[name].to_numpy() for name in ("hgb", "logistic")}
+    scores = {name: bt[name].to_numpy() for name in candidates}
     truth_p = _truth_probability(truth, bt, params.horizon_months)
     comparison = metrics.compare(scores, y, as_of_rows, bt, truth_p, capacity=settings.capacity, n_boot=100, seed=params.seed)
     per_origin = report.backtest_table(

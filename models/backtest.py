@@ -37,7 +37,13 @@ def _logistic(columns: tuple[str, ...], params: ModelParams, unusable: tuple[str
     return make_logistic(columns, params)
 
 
-CANDIDATES: dict[str, Candidate] = {"hgb": _hgb, "logistic": _logistic}
+def _reference(columns: tuple[str, ...], params: ModelParams, unusable: tuple[str, ...]) -> Any:
+    return make_classifier(columns, params, unusable=unusable)
+
+
+CANDIDATES: dict[str, Candidate] = {"hgb": _hgb, "logistic": _logistic, "reference_gbm": _reference}
+# Candidates that read another feature set than the run's.
+CANDIDATE_FEATURE_SETS: dict[str, str] = {"reference_gbm": "simple-v1"}
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,8 @@ class Fitted:
 def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fitted:
     """Fit candidate `name` on what was known at `origin`; calibrate on the following months."""
     params = frame.params
+    if name in CANDIDATE_FEATURE_SETS:
+        params = params.model_copy(update={"feature_set": CANDIDATE_FEATURE_SETS[name]})
     columns = feature_set(params.feature_set)
     y = frame.labels(origin)
     as_of = frame.table["as_of"]
@@ -170,7 +178,7 @@ def predict_rows(model: Any, rows: pd.DataFrame, params: ModelParams) -> np.ndar
 def run_backtest(
     frame: TrainingFrame,
     *,
-    candidates: tuple[str, ...] = ("hgb", "logistic"),
+    candidates: tuple[str, ...] = ("hgb", "logistic", "reference_gbm"),
     recipes: Mapping[str, ModelParams] | None = None,
 ) -> pd.DataFrame:
     """Score each origin's as-of date with every candidate fitted at that origin.
@@ -186,7 +194,11 @@ def run_backtest(
         part = frame.table.loc[rows].copy()
         part["y"] = y_final[rows.to_numpy()]
         for name in candidates:
-            part[name] = predict_rows(fit_at(frame, origin, name).model, part, frame.params)
+            fitted = fit_at(frame, origin, name)
+            columns_params = frame.params.model_copy(
+                update={"feature_set": CANDIDATE_FEATURE_SETS.get(name, frame.params.feature_set)}
+            )
+            part[name] = predict_rows(fitted.model, part, columns_params)
         for name, params in (recipes or {}).items():
             # The recipe's hyper-parameters on the same rows; the rows' sampling stays the frame's.
             same_rows = params.model_copy(

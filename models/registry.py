@@ -31,6 +31,7 @@ from data.errors import EwsError
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 DIGEST_TAG = "artifact_sha256"
+REFERENCE_FILE = "reference_features.parquet"
 
 
 class ModelIntegrityError(EwsError):
@@ -180,6 +181,19 @@ def version_params(name: str, version: str) -> dict[str, str]:
     """The parameters logged with the run that produced a version."""
     run_id = _client().get_model_version(name, version).run_id
     return dict(_client().get_run(str(run_id)).data.params)
+
+
+def reference_features(name: str, version: str) -> pd.DataFrame | None:
+    """The training reference sample logged with a version (None when it has none)."""
+    run_id = _client().get_model_version(name, version).run_id
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=f"report/{REFERENCE_FILE}", dst_path=tmp
+            )
+            return pd.read_parquet(path)
+    except (MlflowException, OSError):
+        return None
 
 
 def list_versions(name: str) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ def test_ingest_train_score_rank(workspace: Path, tiny_source: Path) -> None:
     again = json.loads(ews("ingest", str(tiny_source), "--json"))
     assert again["status"] == "unchanged"
 
-    ews("train", "--as-of", AS_OF)
+    ews("train", "--as-of", AS_OF, "--origins", "2")
     from models import registry
 
     champion = registry.alias_version("labor-ews", registry.CHAMPION)
@@ -57,13 +57,23 @@ def test_ingest_train_score_rank(workspace: Path, tiny_source: Path) -> None:
     assert first["score"].astype(float).between(0, 1).all()
     assert (first["band"] == "high").sum() >= 1
 
+    # The night leaves its exports (verified by their manifest) and a self-contained report.
+    from data.exports import verify_exports
+
+    assert verify_exports(workspace / "exports", AS_OF)
+    report = (workspace / "reports" / f"report-{AS_OF}.html").read_text(encoding="utf-8")
+    assert "<html" in report.lower() and first["enterprise_id"].iloc[0] in report
+    exported = pd.read_csv(workspace / "exports" / f"ranking-{AS_OF}.csv", dtype=str).drop(columns=["run_id"])
+
     # The same night scored again replaces its rows: identical, no second copy.
     ews("score", "--as-of", AS_OF)
+    again_exported = pd.read_csv(workspace / "exports" / f"ranking-{AS_OF}.csv", dtype=str).drop(columns=["run_id"])
+    pd.testing.assert_frame_equal(exported, again_exported)  # only the run that wrote it differs
     second = pd.read_csv(io.StringIO(ews("rank", "--as-of", AS_OF, "--top", "0", "--format", "csv")), dtype=str)
     pd.testing.assert_frame_equal(first, second)
 
     # A second training with nothing new cannot beat the champion by more than the noise.
-    ews("train", "--as-of", AS_OF, "--promote", "never")
+    ews("train", "--as-of", AS_OF, "--promote", "never", "--origins", "2")
     assert registry.alias_version("labor-ews", registry.CHAMPION).version == "1"  # type: ignore[union-attr]
     assert registry.alias_version("labor-ews", registry.CHALLENGER).version == "2"  # type: ignore[union-attr]
 
@@ -117,7 +127,7 @@ def test_workspace_with_today_and_workspace_with_only_d_give_identical_scores(
         monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow' / 'mlflow.db'}")
         sim.write_source(source_world, tmp_path / f"source-{name}", "csv")
         ews("ingest", str(tmp_path / f"source-{name}"))
-        ews("train", "--as-of", str(day.date()))
+        ews("train", "--as-of", str(day.date()), "--origins", "2")
         ews("score", "--as-of", str(day.date()))
         text = ews("rank", "--as-of", str(day.date()), "--top", "0", "--format", "csv")
         rankings[name] = pd.read_csv(io.StringIO(text), dtype=str).drop(columns=["model_version"])

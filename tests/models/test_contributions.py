@@ -17,7 +17,7 @@ from models.contributions import PHRASES, contributions, raw_score, reasons, rea
 from models.train import ModelParams, build_training_table, fit, make_classifier, model_input, split_by_time
 
 AS_OF = pd.Timestamp("2023-12-20")
-PARAMS = ModelParams(max_iter=12, valid_months=9)
+PARAMS = ModelParams(max_iter=60, valid_months=9)
 COLUMNS = feature_set(PARAMS.feature_set)
 
 
