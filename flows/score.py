@@ -79,9 +79,10 @@ def watch_night(
     if drift is not None:
         for record in drift.loc[drift["status"] == "alert"].to_dict("records"):
             row = {str(key): value for key, value in record.items()}
-            message = f"{row['column']}: PSI {row['psi']:.3f} above {row['alert_threshold']:.3f}"
+            message = f"{row['column']}: PSI {row['psi']:.3f} above the alert threshold {row.get('alert_threshold')}"
             raised.append(("drift", "warn", message, row))
-    if previous is not None and churn["churn"] > CHURN_ALERT:
+    churn_share = churn.get("churn")
+    if previous is not None and churn_share is not None and churn_share > CHURN_ALERT:
         raised.append(("churn", "warn", f"{churn['churn']:.0%} of the top {k} changed since the previous night", churn))
     stale_share = float(ranking["stale"].mean())
     if stale_share > 0.2:
@@ -100,7 +101,7 @@ def watch_night(
         key="night-checks",
         markdown=(
             f"# Checks for {as_of}\n\n- report: `{report_path}`\n- exports: `{exports['csv'].parent}`\n"
-            f"- top-{k} churn: {churn['churn']:.0%}\n- stale enterprises: {stale_share:.1%}\n"
+            f"- top-{k} churn: {'n/a (first night)' if churn_share is None else f'{churn_share:.0%}'}\n- stale enterprises: {stale_share:.1%}\n"
             + "".join(f"- **{kind}** ({severity}): {message}\n" for kind, severity, message, _ in raised)
         ),
     )
