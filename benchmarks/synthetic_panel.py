@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from data.reference import district_region_table
+from features.panel import INDICATOR_COLUMNS
 
 FIRST_MONTH = "2022-01"
 SECTORS = ("14", "15", "26", "27", "10", "13", "16", "22", "25", "46")
@@ -25,15 +26,8 @@ SECTOR_WEIGHTS = (0.22, 0.12, 0.14, 0.06, 0.08, 0.08, 0.07, 0.08, 0.07, 0.08)
 KINDS = ("work_stoppage", "slowdown", "gathering", "petition")
 KIND_WEIGHTS = (0.45, 0.15, 0.2, 0.2)
 CAUSES = ("wages", "wage_arrears", "tet_bonus", "insurance", "layoffs", "conditions", "other")
-OPTIONAL = (
-    "avg_wage_vnd",
-    "wage_arrears_vnd",
-    "wage_arrears_months",
-    "insurance_debt_vnd",
-    "insurance_debt_months",
-    "layoffs",
-    "reduced_hours_workers",
-)
+# Every indicator but headcount may be left empty.
+OPTIONAL = tuple(c for c in INDICATOR_COLUMNS if c != "headcount")
 
 
 def _text(values: np.ndarray, codes: np.ndarray | None = None) -> pd.Series:

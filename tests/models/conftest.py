@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from data import simulate as sim
 from data.ingest import ingest
@@ -23,3 +26,10 @@ def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 @pytest.fixture(scope="session")
 def tiny_frames(tiny_store: Store) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return tiny_store.load_enterprises(), tiny_store.load_indicators(), tiny_store.load_incidents()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    """Small fits run best on one thread, and do not stall when the machine is busy."""
+    with threadpool_limits(limits=1):
+        yield

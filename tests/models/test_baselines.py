@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
-from threadpoolctl import threadpool_limits
 
 from features.sets import feature_set
 from models.baselines import ChecklistModel, fit_logistic, make_logistic
@@ -29,13 +28,6 @@ def test_checklist_orders_flagged_firms_first_then_by_months_of_debt() -> None:
     # Flagged: arrears 2 > arrears 1 > insurance 5 > insurance 3; then insurance 2, then nothing.
     assert np.argsort(-p[:, 1], kind="stable").tolist() == [1, 3, 4, 2, 0, 5]
     assert model.predict(X).tolist() == [0, 1, 1, 1, 1, 0]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():  # type: ignore[no-untyped-def]
-    """Small fits run best on one thread, and do not stall when the machine is busy."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
-from threadpoolctl import threadpool_limits
 
 from features.sets import EWS_FEATURES_V1, feature_set
 from models.baselines import fit_logistic
@@ -19,13 +18,6 @@ from models.train import ModelParams, build_training_table, fit, make_classifier
 AS_OF = pd.Timestamp("2023-12-20")
 PARAMS = ModelParams(max_iter=60, valid_months=9)
 COLUMNS = feature_set(PARAMS.feature_set)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():  # type: ignore[no-untyped-def]
-    """Small fits run best on one thread, and do not stall when the machine is busy."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 @pytest.fixture(scope="module")
