@@ -6,6 +6,7 @@ other failure prints one line too, and the traceback only with `--debug`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -397,9 +398,32 @@ def models_rollback() -> None:
 
 
 @app.command()
-def serve() -> None:
-    """Run the schedules: nightly scoring and monthly retraining."""
-    _not_available("serve", "scheduled service: planned with the nightly scoring work")
+def serve(
+    list_only: Annotated[bool, typer.Option("--list", help="Only list the deployments and their next runs.")] = False,
+) -> None:
+    """Run the schedules: nightly scoring (02:00) and monthly retraining (the 1st, 03:00), Asia/Ho_Chi_Minh."""
+    settings = _settings()
+    from flows import schedule
+
+    for name, times in _run(lambda: schedule.upcoming(3)).items():
+        out.print(f"{name}: next runs " + ", ".join(t.isoformat() for t in times))
+    if list_only:
+        return
+
+    def action() -> None:
+        server = (
+            contextlib.nullcontext(os.environ["PREFECT_API_URL"])
+            if os.environ.get("PREFECT_API_URL")
+            else schedule.local_prefect_server(settings.prefect_dir)
+        )
+        with server as api_url:
+            os.environ["PREFECT_API_URL"] = api_url
+            from prefect import serve as prefect_serve
+
+            out.print(f"serving on {api_url}; stop with Ctrl-C (future runs are kept)")
+            prefect_serve(*schedule.deployments(), pause_on_shutdown=False, limit=1)  # type: ignore[arg-type]
+
+    _run(action)
 
 
 @app.command()

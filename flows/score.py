@@ -18,6 +18,7 @@ from data.exports import write_exports
 from features.build import known_at
 from features.sets import feature_set
 from flows import tasks
+from flows.schedule import scheduled_as_of
 from flows.settings import Settings
 from models import monitoring, registry
 from models.evaluate import capacity_count
@@ -124,7 +125,7 @@ def score_flow(as_of: dt.date | None = None) -> dict[str, Any]:
     """Score every enterprise operating at `as_of` with the champion and publish the ranking."""
     settings = Settings()
     logger = get_run_logger()
-    as_of_ts = pd.Timestamp(as_of or today_in_vietnam())
+    as_of_ts = pd.Timestamp(as_of or scheduled_as_of() or today_in_vietnam())
     model, version = tasks.load_champion(settings.model_name)
     frames = tasks.load_store(str(settings.store_dir))
     indicators, incidents = known_at(frames.indicators, frames.incidents, as_of_ts)

@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from data import audit
 from features.sets import feature_set
 from flows import tasks
+from flows.schedule import scheduled_as_of
 from flows.settings import Settings
 from models import backtest, metrics, registry, report
 from models.evaluate import paired_bootstrap_gain
@@ -133,7 +134,7 @@ def train_flow(
     settings = Settings()
     logger = get_run_logger()
     params = params or ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
-    as_of_ts = pd.Timestamp(as_of or dt.date.today())
+    as_of_ts = pd.Timestamp(as_of or scheduled_as_of() or dt.date.today())
     frames = tasks.load_store(str(settings.store_dir))
     frame = build_training_frame(
         frames.enterprises, frames.indicators, frames.incidents, as_of=as_of_ts, params=params
