@@ -1,15 +1,13 @@
-"""Rare-event metrics as pure functions returning plain floats.
-
-A model is judged the way analysts use it: each month they can review the top k
-enterprises, so the headline figures are recall and precision within the monthly top k,
-next to PR-AUC and the Brier score.
+"""Shared evaluation pieces: the monthly capacity, the officers' checklist, top-k masks,
+and the paired bootstrap that decides promotions. The metrics themselves are in
+`models.metrics`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import average_precision_score
 
 # The officers' checklist: flag wage arrears or insurance debt above these thresholds.
 CHECKLIST_WAGE_ARREARS_MONTHS = 1.0
@@ -37,45 +35,6 @@ def top_k_by_month(as_of: np.ndarray, score: np.ndarray, capacity: float) -> np.
     size = frame.groupby("as_of")["score"].transform("size").to_numpy()
     k = np.array([capacity_count(int(n), capacity) for n in size])
     return rank <= k
-
-
-def ranking_metrics(
-    y: np.ndarray, score: np.ndarray, as_of: np.ndarray, *, capacity: float = 0.01
-) -> dict[str, float]:
-    """PR-AUC, ROC-AUC and monthly top-k recall and precision of one score."""
-    y = np.asarray(y, dtype=int)
-    top = top_k_by_month(as_of, score, capacity)
-    positives = y.sum()
-    both_classes = 0 < positives < len(y)
-    return {
-        "pr_auc": float(average_precision_score(y, score)) if both_classes else float("nan"),
-        "roc_auc": float(roc_auc_score(y, score)) if both_classes else float("nan"),
-        "recall_at_k": float((top & (y == 1)).sum() / positives) if positives else float("nan"),
-        "precision_at_k": float((top & (y == 1)).sum() / max(1, top.sum())),
-    }
-
-
-def evaluate(
-    y: np.ndarray,
-    probability: np.ndarray,
-    as_of: np.ndarray,
-    table: pd.DataFrame,
-    *,
-    capacity: float = 0.01,
-) -> dict[str, float]:
-    """Model metrics, the checklist's, and the lift of one over the other."""
-    metrics = ranking_metrics(y, probability, as_of, capacity=capacity)
-    metrics["brier"] = float(brier_score_loss(y, probability))
-    metrics["base_rate"] = float(np.mean(y))
-    metrics["mean_probability"] = float(np.mean(probability))
-    metrics["rows"] = float(len(y))
-    metrics["positives"] = float(np.sum(y))
-    checklist = ranking_metrics(y, checklist_score(table), as_of, capacity=capacity)
-    for name, value in checklist.items():
-        metrics[f"checklist_{name}"] = value
-    if checklist["recall_at_k"] > 0:
-        metrics["lift_recall_at_k"] = metrics["recall_at_k"] / checklist["recall_at_k"]
-    return metrics
 
 
 def paired_bootstrap_gain(
