@@ -53,15 +53,24 @@ def _counts(y: np.ndarray, w: np.ndarray, ranked: _Ranked) -> tuple[np.ndarray, 
     return np.cumsum(ws * ys)[ranked.last], np.cumsum(ws * (1 - ys))[ranked.last]
 
 
+def _cumulative(
+    y: np.ndarray, score: np.ndarray, w: np.ndarray | None, ranked: _Ranked | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Weighted true and false positives down the ranking; None without both classes."""
+    y = np.asarray(y, dtype=np.float64)
+    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
+    tp, fp = _counts(y, w, ranked or _ranked(score))
+    return None if tp[-1] <= 0 or fp[-1] <= 0 else (tp, fp)
+
+
 def average_precision(
     y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None, *, ranked: _Ranked | None = None
 ) -> float:
     """PR-AUC as average precision (scikit-learn's definition); NaN without both classes."""
-    y = np.asarray(y, dtype=np.float64)
-    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
-    tp, fp = _counts(y, w, ranked or _ranked(score))
-    if tp[-1] <= 0 or fp[-1] <= 0:
+    counts = _cumulative(y, score, w, ranked)
+    if counts is None:
         return float("nan")
+    tp, fp = counts
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.nan_to_num(tp / (tp + fp))
     return float(np.sum(np.diff(tp, prepend=0.0) / tp[-1] * precision))
@@ -71,11 +80,10 @@ def roc_auc(
     y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None, *, ranked: _Ranked | None = None
 ) -> float:
     """Area under the ROC curve (ties count half); NaN without both classes."""
-    y = np.asarray(y, dtype=np.float64)
-    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
-    tp, fp = _counts(y, w, ranked or _ranked(score))
-    if tp[-1] <= 0 or fp[-1] <= 0:
+    counts = _cumulative(y, score, w, ranked)
+    if counts is None:
         return float("nan")
+    tp, fp = counts
     return float(np.trapezoid(np.r_[0.0, tp / tp[-1]], np.r_[0.0, fp / fp[-1]]))
 
 
