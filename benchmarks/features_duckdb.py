@@ -19,7 +19,7 @@ independent implementation written the way a SQL engineer would write it:
 Small per-as-of and per-place lookups (calendar features, minimum wage and region by
 district and month) are computed in Python with `data.reference`, exactly as the builder
 does, and joined in. Indicator values are rounded to float32 (SQL ``FLOAT``) before any
-arithmetic because `features.panel.build_snapshot` stores its cells as float32.
+arithmetic because `features.panel.snapshot_from_arrays` stores its cells as float32.
 """
 
 from __future__ import annotations

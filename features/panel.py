@@ -136,22 +136,6 @@ def _revision_order(codes: np.ndarray, month: np.ndarray, reported: np.ndarray, 
     return np.argsort(key, kind="stable")
 
 
-def build_snapshot(
-    indicators: pd.DataFrame,
-    enterprise_ids: np.ndarray,
-    as_of: pd.DatetimeIndex,
-    *,
-    window: int = 13,
-) -> Snapshot:
-    """Scatter every indicator revision into the (as-of, enterprise, lag) cells it covers.
-
-    `indicators` is the store's typed frame (all revisions); rows of enterprises not in
-    `enterprise_ids` are ignored. `as_of` must be sorted ascending.
-    """
-    arrays = IndicatorArrays.from_frame(indicators, np.asarray(enterprise_ids))
-    return snapshot_from_arrays(arrays, np.asarray(enterprise_ids), as_of, window=window)
-
-
 def _same_next(arrays: IndicatorArrays) -> np.ndarray:
     """True where the next row is a later revision of the same (enterprise, month)."""
     e, m = arrays.codes, arrays.month
@@ -191,7 +175,9 @@ def snapshot_from_arrays(
     window: int,
     known_lag: np.ndarray | None = None,
 ) -> Snapshot:
-    """`build_snapshot` on rows already coded and sorted (see `IndicatorArrays`).
+    """Scatter every indicator revision into the (as-of, enterprise, lag) cells it covers.
+
+    Rows are already coded and sorted (see `IndicatorArrays`); `as_of` is sorted ascending.
 
     `arrays` may be limited to the months of the window of `as_of` when `known_lag` (the
     `last_known_lag` of these as-of dates, which needs every month) is given.

@@ -53,7 +53,6 @@ RANK_COLUMNS = (
     "as_of",
     "model_version",
 )
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _State:
@@ -270,13 +269,6 @@ def backfill(
         out.print(f"{summary['as_of']}: {summary['rows']} enterprises, model {summary['model_version']}")
 
 
-def escape_formula(value: object) -> object:
-    """Neutralise spreadsheet formulas in a text cell (OWASP ASVS 1.2.10)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 @app.command()
 def rank(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Scored date (default: the latest).")] = None,
@@ -308,6 +300,8 @@ def rank(
         records = view.astype(object).where(view.notna(), None).to_dict(orient="records")
         print(json.dumps(records, ensure_ascii=False, default=str))
     elif fmt is Format.csv:
+        from data.exports import escape_formula
+
         safe = view.copy()
         for column in ("enterprise_id", "name", "district", "zone_id", "reasons"):
             safe[column] = safe[column].map(escape_formula)
