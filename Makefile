@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
 
-.PHONY: demo test lint typecheck bench clean lock
+.PHONY: demo test lint typecheck bench clean lock browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,17 +25,24 @@ $(TEST_STAMP): pyproject.toml requirements.lock | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/ews demo
 
-test: $(TEST_STAMP)
+# Debian's Chromium drives the dashboard's browser test (Playwright uses it; nothing is downloaded).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null; }; }
+
+test: $(TEST_STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy data features models flows
+	$(BIN)/mypy data features models flows app
 	$(BIN)/pytest
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy data features models flows
+	$(BIN)/mypy data features models flows app
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_demo.py
