@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data.errors import EwsError
+from data.faults import pause_point
 
 try:  # POSIX advisory lock; other platforms rely on the deployment's concurrency limit.
     import fcntl
@@ -209,9 +210,18 @@ def export_paths(out_dir: Path, as_of: str) -> dict[str, Path]:
     return paths
 
 
-def write_exports(ranking: pd.DataFrame, out_dir: Path, *, as_of: str) -> dict[str, Path]:
+def write_exports(
+    ranking: pd.DataFrame,
+    out_dir: Path,
+    *,
+    as_of: str,
+    code_version: str | None = None,
+    model_sha256: str | None = None,
+) -> dict[str, Path]:
     """Publish one night's ranking as Parquet, CSV (BOM, formulas escaped) and JSON, then a manifest.
 
+    The manifest also records the code version and the SHA-256 of the model's artifact (I5),
+    so that each file can be traced to the code and the exact model bytes that produced it.
     Returns the paths keyed by `parquet`, `csv`, `json`, `manifest`. Raises `ExportError` on
     invalid input; any failure leaves the previous export of that night intact.
     """
@@ -233,10 +243,12 @@ def write_exports(ranking: pd.DataFrame, out_dir: Path, *, as_of: str) -> dict[s
                     raise ExportError(f"{paths[fmt].name}: the bytes on disk differ from those written")
             if pq.read_metadata(temps["parquet"]).num_rows != len(frame):
                 raise ExportError("parquet row count differs from the ranking")
+            pause_point("exports.before_replace")
             # From here on the set changes: no manifest means "incomplete" to a reader.
             paths["manifest"].unlink(missing_ok=True)
             for fmt, temp in temps.items():
                 os.replace(temp, paths[fmt])
+                pause_point(f"exports.after_replace_{fmt}")
             _fsync_dir(out_dir)
         finally:
             for temp in temps.values():
@@ -249,12 +261,15 @@ def write_exports(ranking: pd.DataFrame, out_dir: Path, *, as_of: str) -> dict[s
             "model_version": _single(ranking, "model_version"),
             "run_id": _single(ranking, "run_id"),
             "input_digest": _single(ranking, "input_digest"),
+            "code_version": code_version,
+            "model_sha256": model_sha256,
             "files": {
                 paths[fmt].name: {"sha256": _sha256(data), "bytes": len(data)}
                 for fmt, data in contents.items()
             },
         }
         text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        pause_point("exports.before_manifest")
         atomic_write_bytes(paths["manifest"], text.encode("utf-8"))
     return paths
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import EwsError
+from data.faults import pause_point
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "as_of",
@@ -69,7 +70,8 @@ CREATE TABLE IF NOT EXISTS score_runs (
     model_version TEXT NOT NULL,
     input_digest TEXT NOT NULL,
     rows INTEGER NOT NULL,
-    published_at TEXT NOT NULL
+    published_at TEXT NOT NULL,
+    completed_at TEXT
 );
 """
 
@@ -99,6 +101,8 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
     for column, kind in (("months_stale", "REAL"), ("stale", "INTEGER")):
         if column not in have:
             conn.execute(f"ALTER TABLE scores ADD COLUMN {column} {kind}")
+    if "completed_at" not in {row[1] for row in conn.execute("PRAGMA table_info(score_runs)")}:
+        conn.execute("ALTER TABLE score_runs ADD COLUMN completed_at TEXT")
 
 
 def publish(path: Path, ranking: pd.DataFrame) -> int:
@@ -119,9 +123,11 @@ def publish(path: Path, ranking: pd.DataFrame) -> int:
             conn.execute("BEGIN IMMEDIATE")
             for as_of, group in frame.groupby("as_of"):
                 conn.execute("DELETE FROM scores WHERE as_of = ?", (as_of,))
+                pause_point("publish.after_delete")
                 first = group.iloc[0]
                 conn.execute(
-                    "INSERT OR REPLACE INTO score_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO score_runs (as_of, run_id, model_name, model_version,"
+                    " input_digest, rows, published_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
                     (
                         as_of,
                         first["run_id"],
@@ -132,14 +138,37 @@ def publish(path: Path, ranking: pd.DataFrame) -> int:
                         published_at,
                     ),
                 )
-            conn.executemany(
-                f"INSERT INTO scores ({', '.join(SCORE_COLUMNS)}) VALUES ({placeholders})", rows
-            )
+            conn.executemany(f"INSERT INTO scores ({', '.join(SCORE_COLUMNS)}) VALUES ({placeholders})", rows)
+            pause_point("publish.before_commit")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
     return len(rows)
+
+
+def mark_complete(path: Path, as_of: str, run_id: str) -> bool:
+    """Record that the run that published `as_of` also finished its exports, report and checks.
+
+    A publication starts incomplete (`completed_at` NULL, set in its own transaction), so a
+    run killed between the commit and this call leaves a night the catch-up scores again.
+    Returns False when another run has published the night since.
+    """
+    stamp = pd.Timestamp.now(tz="UTC").isoformat()
+    with connect(path) as conn:
+        cursor = conn.execute(
+            "UPDATE score_runs SET completed_at = ? WHERE as_of = ? AND run_id = ?", (stamp, as_of, run_id)
+        )
+        return cursor.rowcount == 1
+
+
+def completed_dates(path: Path) -> list[str]:
+    """As-of dates whose publishing run finished everything (rows, exports, report), oldest first."""
+    if not path.exists():
+        return []
+    with connect(path) as conn:
+        query = "SELECT as_of FROM score_runs WHERE completed_at IS NOT NULL ORDER BY as_of"
+        return [r[0] for r in conn.execute(query)]
 
 
 def scored_dates(path: Path) -> list[str]:
@@ -163,6 +192,24 @@ def read_ranking(path: Path, as_of: str | None = None) -> pd.DataFrame:
             "SELECT * FROM scores WHERE as_of = ? ORDER BY rank", conn, params=(chosen,)
         )
     return frame
+
+
+def read_scores(
+    path: Path, dates: list[str], columns: tuple[str, ...] = ("as_of", "enterprise_id", "score", "band")
+) -> pd.DataFrame:
+    """Selected columns of the published rows of several nights (for calibration against outcomes)."""
+    unknown = [c for c in columns if c not in SCORE_COLUMNS]
+    if unknown:
+        raise EwsError(f"unknown score columns {unknown}")
+    if not dates or not path.exists():
+        return pd.DataFrame(columns=list(columns))
+    marks = ", ".join("?" for _ in dates)
+    with connect(path) as conn:
+        return pd.read_sql_query(
+            f"SELECT {', '.join(columns)} FROM scores WHERE as_of IN ({marks}) ORDER BY as_of, rank",
+            conn,
+            params=tuple(dates),
+        )
 
 
 def score_runs(path: Path) -> pd.DataFrame:

@@ -9,6 +9,11 @@ The monthly work-stoppage hazard is log-linear in these drivers plus Tết, mini
 rises, a yearly macro factor and within-zone contagion, and its free coefficients are
 calibrated in code (closed form and bisection on expected counts) per province.
 
+The preset 'demo-robust' is a robustness variant, not a calibrated world: the same drivers
+enter the hazard through steps and interactions (`THRESHOLD_COEFS`), contagion is stronger
+and the provinces' base rates are shifted. It exists to check models on a hazard shape they
+were not designed on; nothing may be tuned on it.
+
 Everything is vectorized across enterprises; only months are looped over.
 """
 
@@ -17,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,6 +94,15 @@ OTHER_KIND_RATIO: dict[str, tuple[float, float]] = {
     # kind: (count relative to work stoppages, size elasticity offset)
     "slowdown": (1.0, -0.2), "gathering": (2.0, -0.5), "petition": (3.0, -0.8),
 }  # fmt: skip
+# Robustness variant (`Preset.hazard_shape == "threshold"`), not calibrated to any source:
+# the same drivers enter the log hazard through steps and interactions instead of the
+# log-linear terms above, so that a model tuned on the calibrated world can be checked on
+# a world whose shape it has never seen. Risk still never falls with more months of debt.
+THRESHOLD_COEFS: dict[str, float] = {
+    "wage_arrears_1m": 0.5, "wage_arrears_2m": 1.8, "insurance_6m": 0.7,
+    "insurance_3m_with_layoffs": 1.4, "layoffs_with_cut_hours": 1.0, "new_debt_fdi": 0.8,
+    "textile_cut_hours": 2.0, "below_peers": 1.2, "near_minimum": 0.7, "rise_soon_fdi": 0.6,
+}  # fmt: skip
 FIRST_NAMES = (
     "Đại An", "Cẩm Bình", "Hưng Thịnh", "Phú Thái", "Thành Công", "Minh Phát", "Hoàng Long",
     "An Phú", "Việt Tiến", "Tân Phát", "Hải Hà", "Đức Thành", "Phúc Lộc", "Kim Sơn",
@@ -151,6 +165,10 @@ class Preset:
     end: str
     tet_share: float = 0.30
     size_scale: float = 1.0
+    # Robustness variants only (see `THRESHOLD_COEFS`): the shape of the hazard's driver
+    # terms and a multiplier of contagion strength. The default is the calibrated world.
+    hazard_shape: Literal["log-linear", "threshold"] = "log-linear"
+    contagion_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -242,6 +260,23 @@ def _comparables(scale: float) -> tuple[ProvinceSpec, ...]:
 PRESETS: Mapping[str, Preset] = {
     "hai-duong": Preset("hai-duong", (_hai_duong(17000, 7.0),), "2019-01", "2026-10"),
     "demo": Preset("demo", (_hai_duong(17000, 7.0), *_comparables(1.0)), "2019-01", "2026-10"),
+    # Robustness variant (not calibrated to any source): the demo's provinces with base rates
+    # shifted north (fewer southern, more northern stoppages), a hazard of steps and
+    # interactions (`THRESHOLD_COEFS`) and contagion 1.8 times as strong. It stands in for a
+    # world whose hazard the models were not designed on; never tune on it.
+    "demo-robust": Preset(
+        "demo-robust",
+        tuple(
+            replace(spec, target_stoppages=spec.target_stoppages * factor)
+            for spec, factor in zip(
+                (_hai_duong(17000, 7.0), *_comparables(1.0)), (1.5, 1.8, 1.6, 0.6, 0.7, 0.8), strict=True
+            )
+        ),
+        "2019-01",
+        "2026-10",
+        hazard_shape="threshold",
+        contagion_scale=1.8,
+    ),
     "tiny": Preset(
         "tiny",
         (
@@ -612,7 +647,33 @@ def _hazard_terms(
         }  # fmt: skip
         year_factor[spec.code] = factors
         macro[:, p_idx] = np.log([factors[int(y)] for y in years])
-    rest = (
+    if preset.hazard_shape == "threshold":
+        rest = static[None, :] + macro[:, reg.prov] + _threshold_terms(reg, drv, gap_peers, gap_min, mw_soon)
+    else:
+        rest = _log_linear_terms(
+            static, macro[:, reg.prov], drv, layoff_share, reduced_share, gap_peers, gap_min, mw_soon
+        )
+    participants = np.clip(0.8 * hc, np.minimum(10.0, hc), hc)
+    return _Hazard(
+        rest=rest, log_size=log_size, participants=participants, tet=tet, mw_soon=mw_soon,
+        wage_gap_peers=gap_peers, layoff_share=layoff_share, reduced_share=reduced_share,
+        year_factor=year_factor,
+    )  # fmt: skip
+
+
+def _log_linear_terms(
+    static: np.ndarray,
+    macro: np.ndarray,
+    drv: _Drivers,
+    layoff_share: np.ndarray,
+    reduced_share: np.ndarray,
+    gap_peers: np.ndarray,
+    gap_min: np.ndarray,
+    mw_soon: np.ndarray,
+) -> np.ndarray:
+    """The calibrated world's driver terms: log-linear in capped drivers (T x N)."""
+    c = DRIVER_COEFS
+    return (
         static[None, :]
         + c["wage_arrears_months"] * np.minimum(drv.wage_arrears_months, 3)
         + c["insurance_debt_months"] * np.minimum(drv.si_months, 6)
@@ -623,14 +684,33 @@ def _hazard_terms(
         + c["wage_gap_minimum"] * np.clip(gap_min, -0.5, 1.0)
         + c["minimum_wage_rise_soon"] * mw_soon[:, None]
         + c["region_rise_soon"] * drv.region_rise_soon
-        + macro[:, reg.prov]
+        + macro
     )
-    participants = np.clip(0.8 * hc, np.minimum(10.0, hc), hc)
-    return _Hazard(
-        rest=rest, log_size=log_size, participants=participants, tet=tet, mw_soon=mw_soon,
-        wage_gap_peers=gap_peers, layoff_share=layoff_share, reduced_share=reduced_share,
-        year_factor=year_factor,
-    )  # fmt: skip
+
+
+def _threshold_terms(
+    reg: _Registry, drv: _Drivers, gap_peers: np.ndarray, gap_min: np.ndarray, mw_soon: np.ndarray
+) -> np.ndarray:
+    """The robustness variant's driver terms: steps and interactions (T x N), see `THRESHOLD_COEFS`."""
+    c = THRESHOLD_COEFS
+    hc = np.maximum(drv.headcount, 1).astype(np.float64)
+    arrears, si = drv.wage_arrears_months, drv.si_months
+    laying_off = drv.layoffs / hc >= 0.03
+    cutting_hours = drv.reduced_hours / hc >= 0.10
+    fdi = (reg.ownership == "fdi")[None, :]
+    textile = np.isin(reg.sector, TEXTILE_SECTORS)[None, :]
+    return (
+        c["wage_arrears_1m"] * (arrears >= 1)
+        + c["wage_arrears_2m"] * (arrears >= 2)
+        + c["insurance_6m"] * (si >= 6)
+        + c["insurance_3m_with_layoffs"] * ((si >= 3) & laying_off)
+        + c["layoffs_with_cut_hours"] * (laying_off & cutting_hours)
+        + c["new_debt_fdi"] * (drv.new_debt * fdi)
+        + c["textile_cut_hours"] * (drv.reduced_hours / hc) * textile
+        + c["below_peers"] * (gap_peers < -0.15)
+        + c["near_minimum"] * (gap_min < -0.35)
+        + c["rise_soon_fdi"] * (mw_soon[:, None] & fdi)
+    )
 
 
 def _window_rows(spec: ProvinceSpec, first_month: int, t_count: int) -> tuple[np.ndarray, float]:
@@ -699,7 +779,13 @@ def _eta(reg: _Registry, hz: _Hazard, coefs: list[dict[str, float]]) -> np.ndarr
 
 
 def _run_events(
-    reg: _Registry, drv: _Drivers, hz: _Hazard, eta: np.ndarray, kind_scale: dict[str, float], seed: int
+    reg: _Registry,
+    drv: _Drivers,
+    hz: _Hazard,
+    eta: np.ndarray,
+    kind_scale: dict[str, float],
+    seed: int,
+    contagion_scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Month loop with self-exciting contagion; returns hazard (T x N) and events (K x T x N)."""
     t_count, n = eta.shape
@@ -718,7 +804,9 @@ def _run_events(
         own = weighted
         exc_zone = np.bincount(zone_codes, weights=weighted, minlength=n_zone)[zone_codes] - own
         exc_ds = np.bincount(ds_codes, weights=weighted, minlength=n_ds)[ds_codes] - own
-        excite = c["contagion_zone"] * exc_zone * in_zone + c["contagion_district_sector"] * exc_ds
+        excite = contagion_scale * (
+            c["contagion_zone"] * exc_zone * in_zone + c["contagion_district_sector"] * exc_ds
+        )
         lam = np.exp(eta[t]) * (1.0 + excite) * drv.operating[t]
         h = -np.expm1(-lam)
         hazard[t] = h
@@ -918,6 +1006,9 @@ def simulate(
 ) -> World:
     """Simulate a calibrated world for a preset ('hai-duong', 'demo', 'tiny') and seed.
 
+    'demo-robust' is a robustness variant, not a calibrated world: a hazard of steps and
+    interactions, stronger contagion and shifted base rates (see `PRESETS`).
+
     ``start``/``end`` ('YYYY-MM', inclusive) override the preset period. Same arguments
     give identical frames.
     """
@@ -960,11 +1051,11 @@ def simulate(
         for kind, (ratio, elasticity) in OTHER_KIND_RATIO.items()
     }
     for _ in range(3):  # undo contagion's inflation of the expected counts (fixed point)
-        hazard, events = _run_events(reg, drv, hz, eta, kind_scale, seed)
+        hazard, events = _run_events(reg, drv, hz, eta, kind_scale, seed, spec.contagion_scale)
         for coef, (rows, cols, target) in zip(coefs, windows, strict=True):
             coef["intercept"] += 0.8 * float(np.log(target / hazard[np.ix_(rows, cols)].sum()))
         eta = _eta(reg, hz, coefs)
-    hazard, events = _run_events(reg, drv, hz, eta, kind_scale, seed)
+    hazard, events = _run_events(reg, drv, hz, eta, kind_scale, seed, spec.contagion_scale)
 
     enterprises = _enterprise_frame(reg, spec, drv, np.random.default_rng([seed, 4]))
     ids = enterprises["enterprise_id"]
@@ -998,6 +1089,8 @@ def simulate(
             for p in spec.provinces
         },  # fmt: skip
         "tet_share_target": spec.tet_share,
+        "hazard_shape": spec.hazard_shape,
+        "contagion_scale": spec.contagion_scale,
         "coefficients": {p.code: c for p, c in zip(spec.provinces, coefs, strict=True)},
         "driver_coefficients": dict(DRIVER_COEFS),
         "sector_coefficients": dict(SECTOR_HAZARD),

@@ -63,6 +63,7 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 class SourceFormat(StrEnum):
@@ -213,7 +214,7 @@ def train(
 
     summary = _run(action)
     out.print(
-        f"model {summary['model_name']} version {summary['version']} (as of {summary['as_of']}); "
+        f"model {summary['model_name']} version {summary['version']} ({summary['learner']}, as of {summary['as_of']}); "
         f"champion: {'yes' if summary['promoted'] else 'no'} ({summary['decision']})"
     )
     table = Table(title=f"backtest over {origins} monthly origins")
@@ -273,23 +274,34 @@ def backfill(
 def rank(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Scored date (default: the latest).")] = None,
     top: Annotated[int, typer.Option(help="How many rows (0: all).", min=0)] = 20,
-    fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    fmt: Annotated[Format, typer.Option("--format", help="table, csv, json or xlsx (xlsx needs --output).")] = Format.table,
     district: Annotated[str | None, typer.Option(help="Only this district.")] = None,
     zone: Annotated[str | None, typer.Option(help="Only this zone id.")] = None,
     sector: Annotated[str | None, typer.Option(help="Only this VSIC 2-digit sector.")] = None,
     lang: Annotated[str, typer.Option(help="Language of the reasons: vi or en.")] = "vi",
+    province: Annotated[str | None, typer.Option(help="Only this province.")] = None,
+    ownership: Annotated[str | None, typer.Option(help="Only this ownership: fdi, private or state.")] = None,
+    band: Annotated[str | None, typer.Option(help="Only this band: high, elevated, watch or low.")] = None,
+    search: Annotated[str | None, typer.Option(help="Tax code prefix or part of the name (accents optional).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write csv, json or xlsx to this file.")] = None,
 ) -> None:
-    """The ranking analysts read, with reasons in plain words."""
+    """The ranking analysts read, with reasons in plain words; the same filters as the analysts' page."""
     as_of_date = _date(as_of, "--as-of")
     settings = _settings()
+    if fmt is Format.xlsx and output is None:
+        err.print("error: --format xlsx writes a file: add --output FILE.xlsx", markup=False)
+        raise typer.Exit(EXIT_ERROR)
 
     def action() -> Any:
+        from data.ranking_views import RankingFilter, apply_filter, check_filter
         from data.rankings import read_ranking
 
         frame = read_ranking(settings.db_path, str(as_of_date) if as_of_date else None)
-        for column, value in (("district", district), ("zone_id", zone), ("sector", sector)):
-            if value is not None:
-                frame = frame.loc[frame[column] == value]
+        choice = RankingFilter(
+            province=province, district=district, zone=zone, sector=sector, ownership=ownership, band=band,
+            search=search,
+        )
+        frame = apply_filter(frame, check_filter(choice, frame))
         if lang == "en":
             frame = frame.assign(reasons=frame["reasons_en"])
         return frame.head(top) if top else frame
@@ -298,14 +310,21 @@ def rank(
     view = frame.loc[:, list(RANK_COLUMNS)]
     if fmt is Format.json:
         records = view.astype(object).where(view.notna(), None).to_dict(orient="records")
-        print(json.dumps(records, ensure_ascii=False, default=str))
+        text = json.dumps(records, ensure_ascii=False, default=str)
+        _emit(text + "\n", output)
     elif fmt is Format.csv:
         from data.exports import escape_formula
 
         safe = view.copy()
         for column in ("enterprise_id", "name", "district", "zone_id", "reasons"):
             safe[column] = safe[column].map(escape_formula)
-        sys.stdout.write(safe.to_csv(index=False))
+        _emit(safe.to_csv(index=False), output)
+    elif fmt is Format.xlsx and output is not None:
+        from data.exports import atomic_write_bytes
+        from data.ranking_views import xlsx_bytes
+
+        _run(lambda: atomic_write_bytes(output, xlsx_bytes(view)))
+        out.print(f"wrote {len(view)} rows to {output}")
     else:
         table = Table(title=f"ranking as of {view['as_of'].iloc[0] if len(view) else '-'}")
         for column in ("rank", "enterprise_id", "name", "district", "sector", "score", "band", "reasons"):
@@ -316,6 +335,17 @@ def rank(
                 f"{row.score:.4f}", row.band, row.reasons or "",
             )
         out.print(table)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Print `text`, or write it atomically to `output` when given."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from data.exports import atomic_write_bytes
+
+    _run(lambda: atomic_write_bytes(output, text.encode("utf-8")))
+    out.print(f"wrote {output}")
 
 
 @app.command()
@@ -414,16 +444,141 @@ def serve(
             os.environ["PREFECT_API_URL"] = api_url
             from prefect import serve as prefect_serve
 
+            _serve_catch_up(schedule)
             out.print(f"serving on {api_url}; stop with Ctrl-C (future runs are kept)")
             prefect_serve(*schedule.deployments(), pause_on_shutdown=False, limit=1)  # type: ignore[arg-type]
 
     _run(action)
 
 
+def _serve_catch_up(schedule: Any) -> None:
+    """Score the latest missed night once before serving; a failure is reported, not fatal."""
+    try:
+        result = schedule.catch_up()
+    except Exception as exc:  # noqa: BLE001 - the schedules must still be served
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(f"warning: catch-up of the latest night failed: {message}", markup=False, highlight=False)
+        return
+    state = result["skipped"] or "scored"
+    out.print(f"catch-up: night {result['night']} {state}")
+    if result["older_missed"]:
+        nights = result["older_missed"]
+        out.print(
+            f"catch-up: {len(nights)} older missed night(s) not scored ({nights[0]} .. {nights[-1]}); "
+            "fill them with `ews backfill` or `ews score --as-of`"
+        )
+
+
+def _streamlit_command(script: str, host: str, port: int) -> list[str]:
+    """`streamlit run` with the page's safe settings: headless, no telemetry, no tracebacks, no uploads."""
+    options = {
+        "server.address": host,
+        "server.port": str(port),
+        "server.headless": "true",
+        "server.fileWatcherType": "none",
+        "server.runOnSave": "false",
+        "server.enableXsrfProtection": "true",
+        "server.enableCORS": "true",
+        "server.maxUploadSize": "1",
+        "browser.gatherUsageStats": "false",
+        "client.showErrorDetails": "none",
+        "client.toolbarMode": "minimal",
+        "global.developmentMode": "false",
+        "theme.base": "light",
+    }
+    return [sys.executable, "-m", "streamlit", "run", script, *(f"--{k}={v}" for k, v in options.items())]
+
+
 @app.command()
-def dashboard() -> None:
-    """The analysts' web page on 127.0.0.1."""
-    _not_available("dashboard", "analysts' web page: planned with the review work")
+def dashboard(
+    host: Annotated[str, typer.Option(help="Address to listen on; the default keeps the page on this machine.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8501,
+) -> None:
+    """The analysts' web page (ranking, enterprises, reviews) on 127.0.0.1; stop with Ctrl-C."""
+    import importlib.util
+    import ipaddress
+    import re
+    import signal
+    import subprocess
+
+    settings = _settings()
+    if not re.fullmatch(r"[A-Za-z0-9.:-]{1,253}", host):
+        err.print(f"error: --host {host[:60]!r} is not a host name or address", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    with contextlib.suppress(ValueError):
+        if not ipaddress.ip_address(host).is_loopback:
+            err.print(f"warning: listening on {host} exposes the page beyond this machine; "
+                      "put it behind an authenticating proxy", markup=False)
+
+    def action() -> bool:
+        from data.rankings import scored_dates
+
+        return bool(scored_dates(settings.db_path))
+
+    if not _run(action):
+        err.print(f"note: {settings.root} has no ranking yet; the page will say so until `ews score` runs", markup=False)
+    spec = importlib.util.find_spec("app.main")
+    if spec is None or spec.origin is None:
+        err.print("error: the analysts' page (app/main.py) is not installed", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    env = {**os.environ, "EWS_HOME": str(settings.root), "EWS_CAPACITY": str(settings.capacity)}
+    out.print(f"analysts' page on http://{host}:{port} (workspace {settings.root}); stop with Ctrl-C")
+    process = subprocess.Popen(_streamlit_command(spec.origin, host, port), env=env)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        out.print("stopped")
+        return
+    if code != 0:
+        err.print(f"error: the page stopped with status {code}", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def evaluate(
+    from_month: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
+    to_month: Annotated[str, typer.Option("--to", help="Last month YYYY-MM.")],
+    train_as_of: Annotated[
+        str | None, typer.Option("--train-as-of", help="Train the reference as of this date (default: the model's).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Score the published month-end rankings against the stoppages that followed, beside a reference GBM and the checklist."""
+    first, last = _month(from_month, "--from"), _month(to_month, "--to")
+    trained = _date(train_as_of, "--train-as-of")
+    _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.evaluate import evaluate_flow
+
+        return evaluate_flow(first, last, train_as_of=trained)
+
+    summary = _run(action)
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+        return
+    out.print(
+        f"model version {summary['model_version']} ({summary['learner']}, trained as of {summary['trained_as_of']}); "
+        f"outcomes known until {summary['outcomes_known_until']}; top k = {summary['capacity']:g} per month"
+        + (f"; left out (outcome window still open): {', '.join(summary['open_months'])}" if summary["open_months"] else "")
+    )
+    models = ("model", "reference_gbm", "checklist")
+    table = Table(title="PR-AUC and share of stoppages caught in the month's top k")
+    for column in ("month", "rows", "positives", *(f"{m} pr_auc" for m in models), *(f"{m} caught" for m in models)):
+        table.add_column(column, justify="left" if column == "month" else "right")
+    by_month: dict[str, dict[str, Any]] = {}
+    for row in summary["table"]:
+        by_month.setdefault(row["month"], {"rows": row["rows"], "positives": row["positives"]})[row["model"]] = row
+    for month, rows in by_month.items():
+        cells = [f"{rows[m][key]:.3f}" if m in rows and rows[m][key] == rows[m][key] else "-" for key in ("pr_auc", "caught_top_k") for m in models]
+        table.add_row(month, str(rows["rows"]), str(rows["positives"]), *cells)
+    out.print(table)
 
 
 @app.command()

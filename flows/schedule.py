@@ -7,6 +7,18 @@ Prefect server; when `PREFECT_API_URL` is unset, `ews serve` starts Prefect's ow
 127.0.0.1 with its database under `EWS_HOME`, waits for it, and stops it on exit. The
 deployments are served with `pause_on_shutdown=False`, so stopping `ews serve` keeps the
 future scheduled runs.
+
+Missed nights (Prefect 3.9, read in its source): the server's scheduler keeps only a few
+runs ahead (`min_runs` 3 for a daily cron) and never creates runs for times that passed
+while it was down; the runs it had created stay Scheduled, are marked Late, and a restarted
+runner executes every one of them, oldest first (it asks for all Scheduled-type runs before
+now, with no lower bound). After a three-night outage that is three late scorings of old
+nights, and after a longer one the latest night has no run at all. So each scheduled run
+decides with `nightly_decision`: it scores its night only when that night is not already
+published whole and no later night is due yet ("superseded" otherwise), and `ews serve`
+first catches up the latest due night once (`catch_up`). A night is thus scored at most once
+by the schedule; older missed nights are listed, recorded as an alert and left to
+`ews backfill` / `ews score --as-of`.
 """
 
 from __future__ import annotations
@@ -19,8 +31,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -45,6 +58,94 @@ def scheduled_as_of() -> dt.date | None:
         return None
     scheduled = flow_run.scheduled_start_time
     return as_of_for(scheduled) if scheduled is not None else None
+
+
+def _aware(moment: dt.datetime | pd.Timestamp) -> pd.Timestamp:
+    """A timestamp in Asia/Ho_Chi_Minh; a naive one is taken as UTC."""
+    stamp = pd.Timestamp(moment)
+    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).tz_convert(TIMEZONE)
+
+
+def nightly_fire_times(
+    start: dt.datetime | pd.Timestamp, end: dt.datetime | pd.Timestamp
+) -> list[pd.Timestamp]:
+    """Nightly cron times (02:00 Asia/Ho_Chi_Minh) in (start, end], oldest first."""
+    first, last = _aware(start), _aware(end)
+    days = pd.date_range(first.normalize(), last.normalize(), freq="D")
+    fires = [pd.Timestamp(day.year, day.month, day.day, 2, tz=TIMEZONE) for day in days]
+    return [t for t in fires if first < t <= last]
+
+
+def latest_due_night(now: dt.datetime | pd.Timestamp) -> dt.date:
+    """The as-of date of the latest nightly run due by `now` (its 02:00 has passed)."""
+    stamp = _aware(now)
+    fire = nightly_fire_times(stamp - pd.Timedelta(days=2), stamp)[-1]
+    return as_of_for(fire)
+
+
+def missed_nights(
+    published: Collection[str], now: dt.datetime | pd.Timestamp, *, max_nights: int = 31
+) -> list[dt.date]:
+    """Nights due by `now`, later than the latest published night, not published; oldest first.
+
+    With nothing published yet only the latest due night counts as missed (a new workspace
+    has no history to catch up). At most the `max_nights` most recent are listed.
+    """
+    latest = latest_due_night(now)
+    done = {dt.date.fromisoformat(d) for d in published}
+    if not done:
+        return [latest]
+    newest = max(done)
+    span = (latest - newest).days
+    nights = [newest + dt.timedelta(days=i) for i in range(1, span + 1)]
+    return [d for d in nights if d not in done][-max_nights:]
+
+
+Decision = Literal["score", "done", "superseded"]
+
+
+def nightly_decision(as_of: dt.date, now: dt.datetime | pd.Timestamp, *, complete: bool) -> Decision:
+    """What a scheduled run of night `as_of` does at `now`.
+
+    "done" when the night is already published whole (a second late run, or the catch-up
+    got there first); "superseded" when a later night is already due (a late run left over
+    from an outage: only the latest night is scored); "score" otherwise.
+    """
+    if complete:
+        return "done"
+    if as_of < latest_due_night(now):
+        return "superseded"
+    return "score"
+
+
+def catch_up(now: dt.datetime | None = None) -> dict[str, Any]:
+    """At `ews serve` start: score the latest due night once unless it is published whole.
+
+    Older missed nights (since the latest published one) are not scored: they are returned,
+    logged and recorded as one alert, for an operator to fill with `ews backfill` or
+    `ews score --as-of`. Calling it again is a no-op: the night is then complete.
+    """
+    from data import alerts, rankings
+    from flows.score import score_flow
+    from flows.settings import Settings
+
+    settings = Settings()
+    moment = pd.Timestamp(now if now is not None else pd.Timestamp.now(tz="UTC")).to_pydatetime()
+    latest = latest_due_night(moment)
+    missed = missed_nights(rankings.scored_dates(settings.db_path), moment)
+    older = [d for d in missed if d < latest]
+    if older:
+        listed = ", ".join(str(d) for d in older[-5:]) + (" ..." if len(older) > 5 else "")
+        alerts.record_alert(
+            settings.db_path,
+            as_of=str(latest),
+            kind="missed-nights",
+            severity="warn",
+            message=f"{len(older)} night(s) missed while the service was down and not scored: {listed}",
+            details={"nights": ",".join(str(d) for d in older)},
+        )
+    summary = score_flow(as_of=latest, scheduled=True, decided_at=moment)
+    return {"night": latest, "skipped": summary.get("skipped"), "older_missed": older, "summary": summary}
 
 
 def _free_port() -> int:
@@ -105,7 +206,11 @@ def deployments() -> list[object]:
             name="nightly-scoring",
             schedules=[Cron(NIGHTLY_CRON, timezone=TIMEZONE)],
             concurrency_limit=1,
-            description="Score every enterprise as of the day that just ended (from the scheduled time).",
+            parameters={"scheduled": True},
+            description=(
+                "Score every enterprise as of the day that just ended (from the scheduled time); "
+                "a night already published, or superseded by a later due night, is skipped."
+            ),
         ),
         train_flow.to_deployment(
             name="monthly-retraining",

@@ -23,11 +23,11 @@ from flows.schedule import scheduled_as_of
 from flows.settings import Settings
 from models import backtest, metrics, registry, report
 from models.evaluate import paired_bootstrap_gain
-from models.train import ModelParams, model_input
+from models.train import LEARNERS, ModelParams, model_input
 
 Promote = Literal["auto", "never"]
 CHAMPION_RECIPE = "champion"
-# The challenger (hgb), the readable baseline, and a plain GBM on the raw latest figures.
+# The learners (boosted trees, the readable logistic model), and a plain GBM on the raw latest figures.
 CANDIDATES = ("hgb", "logistic", "reference_gbm")
 
 build_training_frame = task(name="build-training-frame", cache_policy=NO_CACHE)(backtest.build_training_frame)
@@ -50,15 +50,34 @@ def code_version() -> str:
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
 
 
-def champion_recipe(model_name: str, champion: registry.ModelVersion | None) -> ModelParams | None:
-    """The champion's parameters, to be backtested beside the challenger (None: no champion)."""
-    if champion is None:
-        return None
-    logged = registry.version_params(model_name, champion.version)
-    known = {k: v for k, v in logged.items() if k in ModelParams.model_fields}
+def recipe_of(model_name: str, version: str) -> ModelParams:
+    """The parameters a registered version was trained with; versions from before the
+    learner choice were boosted trees."""
+    logged = registry.version_params(model_name, version)
+    known: dict[str, Any] = {k: v for k, v in logged.items() if k in ModelParams.model_fields}
     if "target_kinds" in known:
         known["target_kinds"] = ast.literal_eval(known["target_kinds"])  # a logged tuple of str
+    known.setdefault("learner", "hgb")
     return ModelParams.model_validate(known)
+
+
+def champion_recipe(model_name: str, champion: registry.ModelVersion | None) -> ModelParams | None:
+    """The champion's parameters, to be backtested beside the challenger (None: no champion)."""
+    return None if champion is None else recipe_of(model_name, champion.version)
+
+
+def choose_learner(comparison: pd.DataFrame, params: ModelParams, candidates: tuple[str, ...]) -> str:
+    """The learner to register: `params.learner`, or for 'auto' the learnable candidate with the
+    highest pooled backtest PR-AUC (ties go to the first of `LEARNERS`)."""
+    if params.learner != "auto":
+        if params.learner not in candidates:
+            raise ValueError(f"learner {params.learner!r} is not among the backtested candidates {candidates}")
+        return params.learner
+    learnable = [name for name in LEARNERS if name in candidates]
+    if not learnable:
+        raise ValueError(f"the candidates {candidates} include none of the learners {LEARNERS}")
+    pr_auc = comparison.loc[comparison["metric"] == "pr_auc"].set_index("model")["value"]
+    return max(learnable, key=lambda name: (np.nan_to_num(pr_auc.get(name, np.nan), nan=-1.0), -learnable.index(name)))
 
 
 def decide(gain: dict[str, float] | None, has_champion: bool, promote: Promote) -> tuple[bool, str]:
@@ -72,6 +91,23 @@ def decide(gain: dict[str, float] | None, has_champion: bool, promote: Promote) 
     low = gain["pr_auc_gain_low"]
     words = f"backtest PR-AUC gain {gain['pr_auc_gain']:+.4f} (90% interval from {low:+.4f})"
     return (True, words) if low > 0 else (False, words + ": within the uncertainty")
+
+
+def learner_choice_note(comparison: pd.DataFrame, learner: str, requested: str, candidates: tuple[str, ...]) -> str:
+    """One paragraph for the model card: which learner is registered, and why."""
+    pr_auc = comparison.loc[comparison["metric"] == "pr_auc"].set_index("model")["value"]
+    figures = ", ".join(f"`{name}` {pr_auc.get(name, float('nan')):.4f}" for name in LEARNERS if name in candidates)
+    why = (
+        "chosen as the learner with the highest pooled PR-AUC on this backtest"
+        if requested == "auto"
+        else "set by the recipe"
+    )
+    return (
+        f"`{learner}`, {why} ({figures}). Both learners keep the domain's guarantee that more months of "
+        "wage arrears, insurance debt or debt streak never lower the risk: the boosted trees through monotone "
+        "constraints, the logistic model by dropping any of these columns fitted with a negative coefficient. "
+        "Negatives are sampled at `negative_rate` before fitting and weighted 1/rate (no synthetic rows)."
+    )
 
 
 def _truth_probability(truth: str | None, rows: pd.DataFrame, horizon: int) -> np.ndarray | None:
@@ -89,6 +125,7 @@ def _report_files(
     scores: dict[str, np.ndarray],
     lead: dict[str, float],
     slices: pd.DataFrame,
+    learner: str,
     card_args: dict[str, Any],
 ) -> str:
     """Write plots, tables and the model card into `out`; return the card."""
@@ -99,10 +136,10 @@ def _report_files(
     comparison.to_csv(out / "backtest_summary.csv", index=False)
     # The latest origin's rows and scores: the reference nightly drift checks compare against.
     latest = bt.loc[bt["as_of"] == bt["as_of"].max()].drop(columns=["as_of", "y"])
-    latest.rename(columns={"hgb": "score"}).to_parquet(out / registry.REFERENCE_FILE, index=False)
+    latest.rename(columns={learner: "score"}).to_parquet(out / registry.REFERENCE_FILE, index=False)
     per_origin.to_csv(out / "backtest_by_origin.csv", index=False)
     slices.to_csv(out / "backtest_slices.csv", index=False)
-    metrics.calibration_table(y, scores["hgb"]).to_csv(out / "calibration_table.csv", index=False)
+    metrics.calibration_table(y, scores[learner]).to_csv(out / "calibration_table.csv", index=False)
     card = report.model_card(
         comparison=comparison,
         lead=lead,
@@ -141,10 +178,10 @@ def train_flow(
     )
     champion = registry.alias_version(settings.model_name, registry.CHAMPION)
     recipe = champion_recipe(settings.model_name, champion)
-    same_recipe = recipe is not None and recipe == params and champion.tags.get("data_digest") == frames.digest  # type: ignore[union-attr]
-    recipes = {CHAMPION_RECIPE: recipe} if recipe is not None and not same_recipe else {}
-    if "hgb" not in candidates:
-        raise ValueError("the candidates must include 'hgb', the model that is registered")
+    # A champion whose recipe differs from this run's only by its learner is already one of
+    # the candidates' columns; any other recipe is refitted on the same origins.
+    replayed = recipe is not None and recipe.learner in candidates and recipe.model_copy(update={"learner": params.learner}) == params
+    recipes = {CHAMPION_RECIPE: recipe} if recipe is not None and not replayed else {}
     bt = run_backtest(frame, candidates=candidates, recipes=recipes)
 
     y = bt["y"].to_numpy()
@@ -152,6 +189,10 @@ def train_flow(
     scores = {name: bt[name].to_numpy() for name in candidates}
     truth_p = _truth_probability(truth, bt, params.horizon_months)
     comparison = metrics.compare(scores, y, as_of_rows, bt, truth_p, capacity=settings.capacity, n_boot=100, seed=params.seed)
+    requested = params.learner
+    learner = choose_learner(comparison, params, candidates)
+    params = params.model_copy(update={"learner": learner})
+    logger.info("learner %s (pooled backtest PR-AUC of %s)", learner, ", ".join(n for n in candidates if n in LEARNERS))
     per_origin = report.backtest_table(
         {
             origin: metrics.compare(
@@ -168,17 +209,19 @@ def train_flow(
         }
     )
     slices = metrics.compare_slices(scores, y, as_of_rows, bt, capacity=settings.capacity, n_boot=50, seed=params.seed)
-    long = bt[["as_of", "enterprise_id"]].assign(score=scores["hgb"])
+    long = bt[["as_of", "enterprise_id"]].assign(score=scores[learner])
     lead = metrics.lead_time_summary(
         metrics.lead_times(long, frame.incidents, capacity=settings.capacity, horizon_months=params.horizon_months),
         n_boot=100,
         seed=params.seed,
     )
     gain = None
-    if CHAMPION_RECIPE in recipes:
-        gain = paired_bootstrap_gain(y, scores["hgb"], bt[CHAMPION_RECIPE].to_numpy(), as_of_rows, seed=params.seed)
+    same_recipe = recipe == params and champion is not None and champion.tags.get("data_digest") == frames.digest
+    if recipe is not None and not same_recipe:
+        held = bt[CHAMPION_RECIPE] if CHAMPION_RECIPE in recipes else bt[recipe.learner]
+        gain = paired_bootstrap_gain(y, scores[learner], held.to_numpy(), as_of_rows, seed=params.seed)
 
-    final = fit_final(frame, frame.as_of, "hgb")
+    final = fit_final(frame, frame.as_of, learner)
     columns = feature_set(params.feature_set)
     headline = {(str(r["model"]), str(r["metric"])): float(r["value"]) for r in comparison.to_dict("records")}
     flat_metrics: dict[str, float] = {}
@@ -201,8 +244,9 @@ def train_flow(
         "feature_set": params.feature_set,
         "target": f"{'+'.join(params.target_kinds)} within {params.horizon_months} months",
         "base_rate": f"{base_rate:.6g}",
-        "valid_pr_auc": f"{headline.get(('hgb', 'pr_auc'), float('nan')):.4f}",
-        "valid_recall_at_k": f"{headline.get(('hgb', 'recall_at_k'), float('nan')):.4f}",
+        "learner": learner,
+        "valid_pr_auc": f"{headline.get((learner, 'pr_auc'), float('nan')):.4f}",
+        "valid_recall_at_k": f"{headline.get((learner, 'recall_at_k'), float('nan')):.4f}",
         "backtest_origins": str(params.backtest_origins),
         "run_name": f"train-{as_of_ts.date()}",
     }
@@ -216,9 +260,10 @@ def train_flow(
             scores,
             lead,
             slices,
+            learner,
             {
                 "name": settings.model_name,
-                "model": "hgb",
+                "model": learner,
                 "as_of": str(as_of_ts.date()),
                 "data_window": window,
                 "feature_set": params.feature_set,
@@ -226,6 +271,7 @@ def train_flow(
                 "capacity": settings.capacity,
                 "horizon_months": params.horizon_months,
                 "params": params.model_dump(),
+                "choice": learner_choice_note(comparison, learner, requested, candidates),
             },
         )
         texts = {
@@ -280,9 +326,10 @@ def train_flow(
             model: {m: (None if not np.isfinite(v) else round(float(v), 6)) for m, v in row.items()}
             for model, row in summary_table.iterrows()
         },
+        "learner": learner,
         "metrics": {
-            "pr_auc": flat_metrics.get("backtest_hgb_pr_auc"),
-            "recall_at_k": flat_metrics.get("backtest_hgb_recall_at_k"),
+            "pr_auc": flat_metrics.get(f"backtest_{learner}_pr_auc"),
+            "recall_at_k": flat_metrics.get(f"backtest_{learner}_recall_at_k"),
             "checklist_pr_auc": flat_metrics.get("backtest_checklist_pr_auc"),
             "checklist_recall_at_k": flat_metrics.get("backtest_checklist_recall_at_k"),
         },

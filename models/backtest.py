@@ -23,27 +23,50 @@ from sklearn.frozen import FrozenEstimator
 from features.build import build_features, known_at
 from features.labels import add_labels, label_column, label_grid
 from features.sets import categorical_columns, feature_set
-from models.baselines import make_logistic
-from models.train import ModelParams, make_classifier, model_input, training_grid
+from models.baselines import fit_monotone_logistic
+from models.train import LEARNERS, ModelParams, fit_boosted, model_input, training_grid
 
-Candidate = Callable[[tuple[str, ...], ModelParams, tuple[str, ...]], Any]
-
-
-def _hgb(columns: tuple[str, ...], params: ModelParams, unusable: tuple[str, ...]) -> Any:
-    return make_classifier(columns, params, unusable=unusable)
-
-
-def _logistic(columns: tuple[str, ...], params: ModelParams, unusable: tuple[str, ...]) -> Any:
-    return make_logistic(columns, params)
+# A candidate learner: (fit rows, targets, sample weights, columns, params, unusable numeric
+# columns, the later calibration slice as (rows, targets)) → a fitted pipeline over `columns`.
+Candidate = Callable[
+    [pd.DataFrame, np.ndarray, np.ndarray, tuple[str, ...], ModelParams, tuple[str, ...], tuple[pd.DataFrame, np.ndarray]],
+    Any,
+]
 
 
-def _reference(columns: tuple[str, ...], params: ModelParams, unusable: tuple[str, ...]) -> Any:
-    return make_classifier(columns, params, unusable=unusable)
+def _fit_hgb(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray,
+    columns: tuple[str, ...],
+    params: ModelParams,
+    unusable: tuple[str, ...],
+    later: tuple[pd.DataFrame, np.ndarray],
+) -> Any:
+    return fit_boosted(X, y, w, columns, params, unusable=unusable, later=later)
 
 
-CANDIDATES: dict[str, Candidate] = {"hgb": _hgb, "logistic": _logistic, "reference_gbm": _reference}
+def _fit_logistic(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    w: np.ndarray,
+    columns: tuple[str, ...],
+    params: ModelParams,
+    unusable: tuple[str, ...],
+    later: tuple[pd.DataFrame, np.ndarray],
+) -> Any:
+    return fit_monotone_logistic(X, y, w, columns, params)
+
+
+# The learnable candidates (`models.train.LEARNERS`) and a plain GBM on the raw latest figures.
+CANDIDATES: dict[str, Candidate] = {"hgb": _fit_hgb, "logistic": _fit_logistic, "reference_gbm": _fit_hgb}
 # Candidates that read another feature set than the run's.
 CANDIDATE_FEATURE_SETS: dict[str, str] = {"reference_gbm": "simple-v1"}
+
+
+def candidate_params(params: ModelParams, name: str) -> ModelParams:
+    """The run's parameters as candidate `name` uses them (its own feature set, if any)."""
+    return params.model_copy(update={"feature_set": CANDIDATE_FEATURE_SETS.get(name, params.feature_set)})
 
 
 @dataclass(frozen=True)
@@ -137,10 +160,15 @@ class Fitted:
 
 
 def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fitted:
-    """Fit candidate `name` on what was known at `origin`; calibrate on the following months."""
-    params = frame.params
-    if name in CANDIDATE_FEATURE_SETS:
-        params = params.model_copy(update={"feature_set": CANDIDATE_FEATURE_SETS[name]})
+    """Fit candidate `name` on what was known at `origin`; calibrate on the following months.
+
+    The one training path: the backtest fits every origin with it and the final model is
+    `fit_at(frame, frame.as_of, learner)`. Rows up to O − H − C are fitted (every positive,
+    a seeded `negative_rate` sample of negatives, each weighted 1/rate so the population's
+    scale is kept); the C months after them, whose outcomes are known by O, calibrate a
+    sigmoid on the frozen model.
+    """
+    params = candidate_params(frame.params, name)
     columns = feature_set(params.feature_set)
     y = frame.labels(origin)
     as_of = frame.table["as_of"]
@@ -154,10 +182,10 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     X = model_input(frame.table.loc[fit_rows], columns)
     numeric = [c for c in columns if c not in categorical_columns(columns)]
     unusable = tuple(c for c in numeric if X[c].isna().all())
-    estimator = CANDIDATES[name](columns, params, unusable)
-    estimator.fit(X, y[fit_rows].astype(int), model__sample_weight=frame.weights(y)[fit_rows])
+    later = (model_input(frame.table.loc[calibration_rows], columns), y[calibration_rows].astype(int))
+    estimator = CANDIDATES[name](X, y[fit_rows].astype(int), frame.weights(y)[fit_rows], columns, params, unusable, later)
     calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="sigmoid", ensemble=False)
-    calibrated.fit(model_input(frame.table.loc[calibration_rows], columns), y[calibration_rows].astype(int))
+    calibrated.fit(*later)
     return Fitted(
         name,
         calibrated,
@@ -185,7 +213,7 @@ def run_backtest(
 
     Returns one row per (origin, enterprise): the outcome `y` (known at the training date),
     the checklist's inputs and slice columns, and one probability column per candidate and
-    per extra recipe (`recipes`: name → parameters, e.g. the champion's).
+    per extra recipe (`recipes`: name → parameters with a resolved learner, e.g. the champion's).
     """
     y_final = frame.labels(frame.as_of)
     parts = []
@@ -195,17 +223,16 @@ def run_backtest(
         part["y"] = y_final[rows.to_numpy()]
         for name in candidates:
             fitted = fit_at(frame, origin, name)
-            columns_params = frame.params.model_copy(
-                update={"feature_set": CANDIDATE_FEATURE_SETS.get(name, frame.params.feature_set)}
-            )
-            part[name] = predict_rows(fitted.model, part, columns_params)
+            part[name] = predict_rows(fitted.model, part, candidate_params(frame.params, name))
         for name, params in (recipes or {}).items():
+            if params.learner not in LEARNERS:
+                raise ValueError(f"recipe {name!r}: its learner must be one of {LEARNERS}, not {params.learner!r}")
             # The recipe's hyper-parameters on the same rows; the rows' sampling stays the frame's.
             same_rows = params.model_copy(
                 update={"negative_rate": frame.params.negative_rate, "horizon_months": frame.params.horizon_months}
             )
             other = replace(frame, params=same_rows)
-            part[name] = predict_rows(fit_at(other, origin, "hgb").model, part, same_rows)
+            part[name] = predict_rows(fit_at(other, origin, params.learner).model, part, same_rows)
         parts.append(part)
     if not parts:
         raise ValueError("no backtest origin: set backtest_origins ≥ 1")

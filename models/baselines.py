@@ -3,10 +3,12 @@
 - `make_logistic`: L2-regularized logistic regression on standardized numbers (median
   imputation plus a missing indicator per column) and one-hot categoricals. Built only from
   stock scikit-learn parts, so it stores with skops like the boosted model.
+  `fit_monotone_logistic` fits it with the domain's monotone guarantee, so that it can be
+  registered like the boosted model (`ModelParams.learner`).
 - `ChecklistModel`: the labor officers' checklist (wage arrears ≥ 1 month or insurance debt
   ≥ 3 months), as a classifier that can be scored, ranked and reported like any model.
 
-Class imbalance is handled by weights (the training table's `sample_weight`, or
+Class imbalance is handled by weights (the sample weights that undo negative sampling, or
 `class_weight`), never by synthetic rows; every random choice takes `params.seed`.
 """
 
@@ -17,17 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from features.sets import categorical_columns, feature_set
+from features.sets import categorical_columns
 from models.evaluate import checklist_score
-from models.train import ModelParams, TrainingData, model_input
+from models.train import MONOTONE_INCREASING, ModelParams
 
 # Scale of the checklist's squashing: its score is ≥ 100 for flagged firms (see `predict_proba`).
 _CHECKLIST_SCALE = 1000.0
@@ -39,16 +39,18 @@ def make_logistic(
     *,
     C: float = 0.1,
     class_weight: dict[int, float] | str | None = None,
+    dropped: tuple[str, ...] = (),
 ) -> Pipeline:
     """A logistic-regression pipeline over the model input `columns` (see `models.train.model_input`).
 
     Numbers: median imputation with a missing indicator (columns empty in training are
     kept, imputed 0), then standardization. Categoricals: one-hot, unknown values ignored.
+    `dropped` columns are left out inside the pipeline (its input stays `columns`).
     L2 penalty of strength 1/C. Pass sample weights at fit time as `model__sample_weight`
     (the training table's weights undo negative sampling) or set `class_weight`.
     """
-    categorical = list(categorical_columns(columns))
-    numeric = [c for c in columns if c not in categorical]
+    categorical = [c for c in categorical_columns(columns) if c not in dropped]
+    numeric = [c for c in columns if c not in categorical and c not in dropped]
     numbers = Pipeline([
         ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
         ("scale", StandardScaler()),
@@ -57,6 +59,7 @@ def make_logistic(
         [
             ("numeric", numbers, numeric),
             ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
+            ("dropped", "drop", list(dropped)),
         ],
         verbose_feature_names_out=False,
     )
@@ -66,22 +69,32 @@ def make_logistic(
     return Pipeline([("prep", prep), ("model", model)])
 
 
-def fit_logistic(data: TrainingData, params: ModelParams, *, C: float = 0.1) -> CalibratedClassifierCV:
-    """Fit the logistic baseline exactly as `models.train.fit` fits the boosted model.
+def fit_monotone_logistic(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    sample_weight: np.ndarray,
+    columns: tuple[str, ...],
+    params: ModelParams,
+    *,
+    monotone: tuple[str, ...] = MONOTONE_INCREASING,
+) -> Pipeline:
+    """Fit `make_logistic` so that risk never falls as a `monotone` column rises.
 
-    Train months with the table's sample weights, then a sigmoid calibration on the
-    held-out months, so that both models are compared on the same footing.
+    The model is linear in each standardized number, so it is non-decreasing in a column
+    exactly when that column's coefficient is ≥ 0. A column fitted with a negative
+    coefficient is dropped and the model refitted (until no sign is wrong): the model is
+    then flat in it, which the domain allows, and nothing is clipped after the fact.
     """
-    columns = feature_set(params.feature_set)
-    pipeline = make_logistic(columns, params, C=C)
-    pipeline.fit(
-        model_input(data.train, columns),
-        data.train[data.target].to_numpy().astype(int),
-        model__sample_weight=data.train_weight,
-    )
-    calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
-    calibrated.fit(model_input(data.valid, columns), data.valid[data.target].to_numpy().astype(int))
-    return calibrated
+    dropped: tuple[str, ...] = ()
+    while True:
+        pipeline = make_logistic(columns, params, C=params.logistic_c, dropped=dropped)
+        pipeline.fit(X, y, model__sample_weight=sample_weight)
+        names = list(pipeline[:-1].get_feature_names_out())
+        coef = pipeline[-1].coef_[0]
+        wrong = tuple(c for c in monotone if c in names and coef[names.index(c)] < 0)
+        if not wrong:
+            return pipeline
+        dropped = (*dropped, *wrong)
 
 
 class ChecklistModel(ClassifierMixin, BaseEstimator):

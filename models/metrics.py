@@ -444,3 +444,38 @@ def lead_time_summary(
         low, high = np.quantile(sample, [tail, 1 - tail]) if len(sample) else (np.nan, np.nan)
         out |= {key: value, f"{key}_low": float(low), f"{key}_high": float(high)}
     return out
+
+
+# --- month by month ------------------------------------------------------------------------
+
+POOLED = "all"
+
+
+def by_month(
+    scores: Mapping[str, np.ndarray], y: np.ndarray, as_of: np.ndarray, *, capacity: float = 0.01
+) -> pd.DataFrame:
+    """PR-AUC and the share of positives in the monthly top k, per month and pooled (month `all`).
+
+    One row per (month, model): rows, positives, `pr_auc`, `caught_top_k` (recall within
+    that month's top k; pooled: caught over all positives). Months without a positive get
+    NaN metrics. Scores of different models need not be on the same scale.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    as_of = np.asarray(as_of)
+    tops = {name: top_k_mask(as_of, s, capacity) for name, s in scores.items()}
+    rows = []
+    for month in [*np.unique(as_of), POOLED]:
+        mask = np.ones(len(y), dtype=bool) if month is POOLED else as_of == month
+        label = POOLED if month is POOLED else str(pd.Timestamp(month).date())
+        for name, score in scores.items():
+            yy = y[mask]
+            positives = float(yy.sum())
+            rows.append({
+                "month": label,
+                "model": name,
+                "rows": int(mask.sum()),
+                "positives": int(positives),
+                "pr_auc": average_precision(yy, np.asarray(score, dtype=np.float64)[mask]),
+                "caught_top_k": float((yy * tops[name][mask]).sum() / positives) if positives > 0 else float("nan"),
+            })  # fmt: skip
+    return pd.DataFrame(rows)

@@ -270,6 +270,66 @@ def calibration_against_outcomes(
     return out.loc[:, columns]
 
 
+#: Evidence needed before a band is called miscalibrated: |z| above these (warn, alert) ...
+CALIBRATION_Z_WARN, CALIBRATION_Z_ALERT = 2.0, 3.0
+#: ... and observed / predicted outside this band (a small but significant bias is not actionable) ...
+CALIBRATION_RATIO_BAND = (0.5, 2.0)
+#: ... and at least this many expected or observed events (the normal approximation needs them).
+CALIBRATION_MIN_EVENTS = 5.0
+
+
+def calibration_nights(
+    published: Sequence[str], as_of: pd.Timestamp | str, horizon_months: int, *, months: int = 12
+) -> list[str]:
+    """The nights to judge against outcomes: per calendar month its last published night whose
+    horizon (night, night + H] has closed by `as_of`, for the latest `months` such months.
+
+    One night a month, not every night: consecutive nights score the same enterprises over
+    almost the same window, so counting them all would multiply one outcome without new evidence.
+    """
+    cutoff = pd.Timestamp(as_of).normalize()
+    nights = pd.to_datetime(pd.Series(sorted(set(published)), dtype=object))
+    if nights.empty:
+        return []
+    nights = nights.loc[(nights + pd.DateOffset(months=horizon_months)) <= cutoff]
+    last_per_month = nights.groupby(nights.dt.to_period("M")).max().sort_index()
+    return [d.strftime("%Y-%m-%d") for d in last_per_month.tail(months)]
+
+
+def calibration_check(table: pd.DataFrame, *, design_effect: float = 1.0) -> pd.DataFrame:
+    """Add expected events, a z-score and a status (ok / warn / alert / n/a) to a calibration table.
+
+    Under calibration the events of a band have mean E = rows·mean_predicted and variance
+    Σp(1−p) ≤ rows·m(1−m) (Jensen), used here, so the test errs towards "ok". Outcomes of
+    monthly nights overlap (one incident counts for up to H nights): the variance is multiplied
+    by `design_effect` (≈ min(H, nights)). A band is flagged only when |z| is large, the
+    ratio observed/predicted is outside `CALIBRATION_RATIO_BAND`, and max(E, events) reaches
+    `CALIBRATION_MIN_EVENTS`; below that it is "n/a" (too few outcomes to judge).
+    """
+    out = table.copy()
+    rows = out["rows"].astype(float)
+    mean = out["mean_predicted"].astype(float)
+    out["expected"] = rows * mean
+    variance = max(float(design_effect), 1.0) * rows * mean * (1.0 - mean)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z: pd.Series = (out["events"].astype(float) - out["expected"]) / np.sqrt(variance)
+    out["z"] = z.where(variance > 0)
+    low, high = CALIBRATION_RATIO_BAND
+    off = ~out["ratio"].between(low, high) & out["ratio"].notna()
+    enough = np.maximum(out["expected"], out["events"].astype(float)) >= CALIBRATION_MIN_EVENTS
+    status = np.where(
+        ~enough | out["z"].isna(),
+        "n/a",
+        np.where(
+            off & (out["z"].abs() > CALIBRATION_Z_ALERT),
+            "alert",
+            np.where(off & (out["z"].abs() > CALIBRATION_Z_WARN), "warn", "ok"),
+        ),
+    )
+    out["status"] = status
+    return out
+
+
 def _month_index(values: pd.Series | pd.Timestamp) -> Any:
     """Months since year 0, so that month differences are integers."""
     if isinstance(values, pd.Timestamp):
@@ -347,9 +407,13 @@ def data_freshness(
 
 
 __all__ = [
+    "CALIBRATION_MIN_EVENTS",
+    "CALIBRATION_RATIO_BAND",
     "PSI_ALERT",
     "PSI_WARN",
     "calibration_against_outcomes",
+    "calibration_check",
+    "calibration_nights",
     "data_freshness",
     "feature_drift",
     "freshness",

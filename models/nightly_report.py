@@ -22,7 +22,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from data.exports import atomic_write_bytes
+from data.exports import atomic_write_bytes, remove_leftovers
+from data.faults import pause_point
 from models.scoring import BANDS
 
 MOVER_COLUMNS: tuple[str, ...] = (
@@ -56,6 +57,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "churn": ("Biến động top k", "Top-k churn"),
     "entrants": ("Mới vào", "Entrants"),
     "leavers": ("Rời khỏi", "Leavers"),
+    "calibration": ("Hiệu chuẩn so với kết quả thực tế", "Calibration against outcomes"),
+    "calibration_note": (
+        "Các đêm đã qua đủ thời hạn dự báo: xác suất trung bình so với tỷ lệ xảy ra thực tế",
+        "Past nights whose horizon has closed: mean predicted probability against the observed rate",
+    ),
     "none": ("Không có dữ liệu", "Not available"),
     "dashboard": ("Mở bảng điều khiển", "Open the dashboard"),
     "rank": ("Hạng", "Rank"),
@@ -198,11 +204,13 @@ def render_report(
     churn: dict[str, Any] | None,
     dashboard_url: str | None,
     lang: str = "vi",
+    calibration: pd.DataFrame | None = None,
 ) -> str:
     """The nightly report as one self-contained, escaped HTML page.
 
     Sections: summary, top k with reasons, movers, score distribution, data freshness,
-    drift and churn, and a dashboard link when `dashboard_url` is an http(s) URL.
+    drift and churn, calibration against outcomes (past nights whose horizon has closed), and a
+    dashboard link when `dashboard_url` is an http(s) URL.
     """
     reasons_col = "reasons_en" if lang == "en" and "reasons_en" in ranking.columns else "reasons"
     ordered = ranking.sort_values("rank", kind="stable") if "rank" in ranking.columns else ranking
@@ -295,6 +303,14 @@ def render_report(
         )
     parts.append(_section(_label("drift", lang), drift_body, "drift"))
 
+    calibration_body = (
+        f'<p class="muted">{_label("calibration_note", lang)}</p>'
+        + _table(calibration, list(calibration.columns), lang, status_column="status")
+        if calibration is not None and not calibration.empty
+        else none
+    )
+    parts.append(_section(_label("calibration", lang), calibration_body, "calibration"))
+
     url = _safe_url(dashboard_url)
     if url:
         parts.append(
@@ -316,6 +332,9 @@ def render_report(
 
 def write_report(html: str, path: Path) -> Path:
     """Write the report atomically (temp file, fsync, `os.replace`, fsync dir)."""
+    pause_point("report.before_write")
+    if Path(path).parent.is_dir():
+        remove_leftovers(Path(path).parent)  # temp files of a report killed mid-write
     return atomic_write_bytes(Path(path), html.encode("utf-8"))
 
 

@@ -136,6 +136,11 @@ def _version(name: str, version: str) -> ModelVersion:
     return ModelVersion(name, str(mv.version), str(mv.run_id), tags.get(DIGEST_TAG, ""), tags)
 
 
+def get_version(name: str, version: str) -> ModelVersion:
+    """One registered version with its tags (MlflowException when it does not exist)."""
+    return _version(name, version)
+
+
 def alias_version(name: str, alias: str = CHAMPION) -> ModelVersion | None:
     """The version an alias points at, or None when the model or alias does not exist."""
     try:

@@ -223,13 +223,15 @@ def model_card(
     slices: pd.DataFrame | None = None,
     figures: Mapping[str, str] | None = None,
     params: Mapping[str, Any] | None = None,
+    choice: str | None = None,
     level: float = 0.9,
 ) -> str:
     """The model card in Markdown: purpose, data, features, metrics with intervals, bands, limits, use.
 
     `comparison` is the output of `models.metrics.compare` on the held-out rows; `model` names
     its row of the model being documented. `lead` is `metrics.lead_time_summary`, `slices`
-    `metrics.compare_slices`, `figures` relative paths of the plots by caption.
+    `metrics.compare_slices`, `figures` relative paths of the plots by caption, `choice` how
+    the learner was chosen (one paragraph).
     """
     attrs = comparison.attrs
     k = attrs.get("k_per_month", float("nan"))
@@ -257,6 +259,8 @@ def model_card(
         "## Features",
         f"Feature set `{feature_set}` ({len(features)} columns): " + ", ".join(f"`{f}`" for f in features) + ".",
     ]
+    if choice:
+        lines += ["", "## Learner", choice]
     if params:
         lines += ["", "Parameters: " + ", ".join(f"`{key}={value}`" for key, value in params.items()) + "."]
     lines += [

@@ -1,29 +1,32 @@
-"""Build the training table, split it by time, and fit the classifier.
+"""What a model is and how its input is shaped: parameters, the boosted pipeline, the model input.
 
-Everything here is a plain function of data and typed parameters; logging and
-registering happen in `models.registry`, orchestration in `flows`.
+Training itself (the table, the time split, the fit and its calibration) is one path,
+`models.backtest.build_training_frame` and `models.backtest.fit_at`, shared by the
+rolling backtest and the final fit. Logging and registering happen in `models.registry`,
+orchestration in `flows`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import log_loss
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
-from features.build import build_features, known_at, month_ends
-from features.labels import add_labels, label_column, label_grid
-from features.sets import categorical_columns, feature_set
+from features.build import month_ends
+from features.sets import categorical_columns
 
 # More months of arrears or insurance debt never lowers risk (checked by a test).
 MONOTONE_INCREASING = ("wage_arrears_months", "insurance_debt_months", "debt_streak_months")
+# The learners a recipe may register; both keep the monotone guarantee above.
+LEARNERS: tuple[str, ...] = ("hgb", "logistic")
+Learner = Literal["auto", "hgb", "logistic"]
 
 
 class ModelParams(BaseModel):
@@ -34,7 +37,6 @@ class ModelParams(BaseModel):
     feature_set: str = "ews-v1"
     horizon_months: int = Field(default=3, ge=1, le=12)
     history_months: int = Field(default=84, ge=12, description="As-of months used for training.")
-    valid_months: int = Field(default=12, ge=3, description="Latest labelled months held out.")
     calibration_months: int = Field(
         default=6, ge=1, description="Months after the fit on which probabilities are calibrated."
     )
@@ -44,30 +46,20 @@ class ModelParams(BaseModel):
         default=0.08, gt=0, le=1, description="Share of negative rows kept; weights undo it."
     )
     learning_rate: float = Field(default=0.08, gt=0, le=1)
-    max_iter: int = Field(default=200, ge=10)
+    max_iter: int = Field(default=200, ge=10, description="Trees of the boosted learner (at most, with early stopping).")
+    early_stopping: bool = Field(
+        default=False,
+        description="Keep the number of trees with the lowest log loss on the calibration months (a later slice).",
+    )
     max_leaf_nodes: int = Field(default=15, ge=2)
     min_samples_leaf: int = Field(default=80, ge=1)
     l2_regularization: float = Field(default=1.0, ge=0)
+    learner: Learner = Field(
+        default="auto",
+        description="The learner registered; 'auto': the best of LEARNERS by pooled backtest PR-AUC.",
+    )
+    logistic_c: float = Field(default=0.1, gt=0, description="Inverse L2 strength of the logistic learner.")
     seed: int = 0
-
-
-@dataclass(frozen=True)
-class TrainingData:
-    """The labelled table and the split of its rows, by as-of date."""
-
-    table: pd.DataFrame
-    target: str
-    train_mask: np.ndarray
-    valid_mask: np.ndarray
-    train_weight: np.ndarray
-
-    @property
-    def train(self) -> pd.DataFrame:
-        return self.table.loc[self.train_mask]
-
-    @property
-    def valid(self) -> pd.DataFrame:
-        return self.table.loc[self.valid_mask]
 
 
 def training_grid(indicators: pd.DataFrame, as_of: pd.Timestamp, params: ModelParams) -> pd.DatetimeIndex:
@@ -76,65 +68,6 @@ def training_grid(indicators: pd.DataFrame, as_of: pd.Timestamp, params: ModelPa
     first_data = pd.Timestamp(indicators["month"].min())
     first = max(first_data + pd.DateOffset(months=3), last - pd.DateOffset(months=params.history_months))
     return month_ends(first, last)
-
-
-def build_training_table(
-    enterprises: pd.DataFrame,
-    indicators: pd.DataFrame,
-    incidents: pd.DataFrame,
-    *,
-    as_of: pd.Timestamp,
-    params: ModelParams,
-) -> pd.DataFrame:
-    """Features, labels and sample weights for every training month, from what was known at `as_of`.
-
-    Rows of the held-out months are all kept. In the training months every positive is
-    kept and negatives are sampled at `negative_rate` before features are computed, with
-    weight 1/rate so that probabilities stay on the population's scale.
-    """
-    indicators, incidents = known_at(indicators, incidents, as_of)
-    if indicators.empty:
-        raise ValueError(f"no indicator rows were known on {pd.Timestamp(as_of).date()}")
-    grid = training_grid(indicators, as_of, params)
-    if len(grid) < params.valid_months + params.horizon_months + 3:
-        raise ValueError(
-            f"not enough history before {pd.Timestamp(as_of).date()}: {len(grid)} labelled months"
-        )
-    valid_from = grid[-params.valid_months]
-
-    def wanted(grid: pd.DatetimeIndex, ids: np.ndarray) -> np.ndarray:
-        positive = label_grid(incidents, grid, ids, horizon_months=params.horizon_months)
-        sampled = np.random.default_rng(params.seed).random(positive.shape) < params.negative_rate
-        held_out = np.asarray(grid >= valid_from)[:, None]
-        return positive | sampled | held_out
-
-    table = build_features(enterprises, indicators, incidents, grid, rows=wanted)
-    table = add_labels(
-        table, incidents, horizons=(params.horizon_months,), label_cutoff=pd.Timestamp(as_of)
-    )
-    target = label_column(params.horizon_months)
-    sampled_negative = (table[target] == 0) & (table["as_of"] < valid_from)
-    table["sample_weight"] = np.where(sampled_negative, 1.0 / params.negative_rate, 1.0)
-    return table
-
-
-def split_by_time(table: pd.DataFrame, params: ModelParams) -> TrainingData:
-    """Hold out the latest `valid_months` as-of months; train on months ending H earlier.
-
-    The gap of H months keeps training targets from reaching into the held-out period.
-    """
-    target = label_column(params.horizon_months)
-    labelled = table.loc[table[target].notna()].reset_index(drop=True)
-    months = np.sort(labelled["as_of"].unique())
-    valid_from = months[-params.valid_months]
-    train_until = pd.Timestamp(valid_from) - pd.DateOffset(months=params.horizon_months)
-    valid_mask = np.array(labelled["as_of"] >= valid_from, dtype=bool)
-    train_mask = np.array(labelled["as_of"] <= train_until, dtype=bool)
-    positive = labelled[target].to_numpy() == 1
-    if not (positive & train_mask).any() or not (positive & valid_mask).any():
-        raise ValueError("the training or validation period holds no positive example")
-    weight = labelled["sample_weight"].to_numpy()[train_mask]
-    return TrainingData(labelled, target, train_mask, valid_mask, weight)
 
 
 def make_classifier(
@@ -171,6 +104,36 @@ def make_classifier(
     return Pipeline([("prep", prep), ("model", booster)])
 
 
+def fit_boosted(
+    X: pd.DataFrame,
+    y: np.ndarray,
+    sample_weight: np.ndarray,
+    columns: tuple[str, ...],
+    params: ModelParams,
+    *,
+    unusable: tuple[str, ...] = (),
+    later: tuple[pd.DataFrame, np.ndarray] | None = None,
+) -> Pipeline:
+    """Fit `make_classifier`; with `params.early_stopping` and a time-later slice `later`
+    (input, targets), refit with the number of trees whose log loss on that slice is lowest.
+
+    Boosting adds trees that fit the few positives ever more closely; the later months say
+    when that stops generalizing. Without subsampling a fit is deterministic, so the refit
+    equals the first fit cut at that many trees.
+    """
+    model = make_classifier(columns, params, unusable=unusable).fit(X, y, model__sample_weight=sample_weight)
+    if not params.early_stopping or later is None:
+        return model
+    X_later, y_later = later
+    staged = model[-1].staged_predict_proba(model[:-1].transform(X_later))
+    losses = [log_loss(y_later, p[:, 1], labels=[0, 1]) for p in staged]
+    best = int(np.argmin(losses)) + 1
+    if best == model[-1].n_iter_:
+        return model
+    shorter = params.model_copy(update={"max_iter": best})
+    return make_classifier(columns, shorter, unusable=unusable).fit(X, y, model__sample_weight=sample_weight)
+
+
 def model_input(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """The model's input frame: the set's columns, numbers as float64, text as str."""
     categorical = set(categorical_columns(columns))
@@ -181,22 +144,6 @@ def model_input(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
         else:
             out[column] = out[column].astype("float64")
     return out
-
-
-def fit(data: TrainingData, params: ModelParams) -> CalibratedClassifierCV:
-    """Fit on the training months, then calibrate probabilities on the held-out months."""
-    columns = feature_set(params.feature_set)
-    X = model_input(data.train, columns)
-    unusable = tuple(c for c in columns if c not in categorical_columns(columns) and X[c].isna().all())
-    classifier = make_classifier(columns, params, unusable=unusable)
-    classifier.fit(
-        X,
-        data.train[data.target].to_numpy().astype(int),
-        model__sample_weight=data.train_weight,
-    )
-    calibrated = CalibratedClassifierCV(FrozenEstimator(classifier), method="sigmoid", ensemble=False)
-    calibrated.fit(model_input(data.valid, columns), data.valid[data.target].to_numpy().astype(int))
-    return calibrated
 
 
 def predict(model: object, table: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:

@@ -119,3 +119,33 @@ def test_verify_detects_tampering(tmp_path: Path) -> None:
     paths = write_exports(_ranking(), tmp_path, as_of=AS_OF)
     paths["csv"].write_bytes(b"tampered")
     assert not verify_exports(tmp_path, AS_OF)
+
+
+def test_manifest_traces_code_and_model_bytes(tmp_path: Path) -> None:
+    """The manifest names the code version and the SHA-256 of the model artifact (I5)."""
+    digest = "ab" * 32
+    paths = write_exports(_ranking(), tmp_path, as_of=AS_OF, code_version="fa9d25265298", model_sha256=digest)
+    manifest = json.loads(paths["manifest"].read_text())
+    assert manifest["code_version"] == "fa9d25265298" and manifest["model_sha256"] == digest
+    assert verify_exports(tmp_path, AS_OF)
+    # They live in the manifest only: the ranking files stay byte-identical without them.
+    bare = write_exports(_ranking(), tmp_path / "bare", as_of=AS_OF)
+    for fmt in ("parquet", "csv", "json"):
+        assert paths[fmt].read_bytes() == bare[fmt].read_bytes()
+    assert json.loads(bare["manifest"].read_text())["model_sha256"] is None
+
+
+def test_fault_point_pauses_only_when_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With another point named, writing passes every fault point without pausing."""
+    from data import faults
+
+    slept: list[float] = []
+    monkeypatch.setattr(faults.time, "sleep", slept.append)
+    marker = tmp_path / "marker"
+    monkeypatch.setenv(faults.MARKER_ENV, str(marker))
+    monkeypatch.setenv(faults.PAUSE_ENV, "exports.nowhere")
+    write_exports(_ranking(), tmp_path / "a", as_of=AS_OF)
+    assert slept == [] and not marker.exists()
+    monkeypatch.setenv(faults.PAUSE_ENV, "exports.before_manifest")
+    write_exports(_ranking(), tmp_path / "b", as_of=AS_OF)  # sleep is stubbed: it carries on
+    assert slept == [faults.PAUSE_SECONDS] and marker.read_text() == "exports.before_manifest"

@@ -86,10 +86,12 @@ def test_scoring_without_a_model_fails_with_one_line(workspace: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_commands_not_built_yet_say_so(workspace: Path) -> None:
-    result = runner.invoke(app, ["dashboard"])
-    assert result.exit_code == 3
-    assert "not available yet" in result.stderr
+def test_dashboard_refuses_a_bad_host_with_one_line(workspace: Path) -> None:
+    # The page itself is tested in tests/app (AppTest and a browser); here only the CLI's guard.
+    result = runner.invoke(app, ["dashboard", "--host", "127.0.0.1; rm -rf /"])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--host" in lines[0]
 
 
 def _known_by(world, day: pd.Timestamp):  # type: ignore[no-untyped-def]

@@ -9,7 +9,14 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.schedule import as_of_for, upcoming
+from flows.schedule import (
+    as_of_for,
+    latest_due_night,
+    missed_nights,
+    nightly_decision,
+    nightly_fire_times,
+    upcoming,
+)
 
 
 @pytest.mark.parametrize(
@@ -24,21 +31,101 @@ def test_as_of_is_the_local_day_before_the_scheduled_start(scheduled_utc: str, e
     assert as_of_for(pd.Timestamp(scheduled_utc)) == expected
 
 
-def test_a_late_run_keeps_the_as_of_of_its_schedule(monkeypatch: pytest.MonkeyPatch, prefect_server: None) -> None:
-    """A run scheduled for 2 March 02:00 that starts today still scores as of 1 March."""
-    from prefect import flow
-    from prefect.runtime import flow_run
+@pytest.mark.parametrize(
+    ("scheduled_utc", "frozen_utc", "expected"),
+    [
+        # 02:00 on 2 March in Hà Nội time; the wall clock months earlier, just before 00:00 ICT.
+        ("2027-03-01T19:00:00+00:00", "2026-11-26T16:30:00+00:00", dt.date(2027, 3, 1)),
+        # The same schedule with the wall clock just after midnight ICT (UTC still on the 26th).
+        ("2027-03-01T19:00:00+00:00", "2026-11-26T17:30:00+00:00", dt.date(2027, 3, 1)),
+        # 00:30 ICT on 2 March is still 1 March in UTC: the local day decides.
+        ("2027-03-01T17:30:00+00:00", "2026-11-26T16:30:00+00:00", dt.date(2027, 3, 1)),
+        # 23:30 ICT on 1 March: the as-of is 28 February.
+        ("2027-03-01T16:30:00+00:00", "2026-11-26T17:30:00+00:00", dt.date(2027, 2, 28)),
+    ],
+)
+def test_a_scheduled_run_takes_its_as_of_from_the_schedule_under_a_frozen_clock(
+    scheduled_utc: str, frozen_utc: str, expected: dt.date, prefect_server: None
+) -> None:
+    """A flow run created Scheduled on the server, run with the wall clock frozen far away."""
+    import time_machine
+    from prefect import flow, get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Pending, Scheduled
 
-    from flows.schedule import scheduled_as_of
+    from flows.score import resolve_as_of
 
-    @flow
-    def probe() -> dt.date | None:
-        return scheduled_as_of()
+    @flow(name="as-of-probe")
+    def probe() -> tuple[dt.date, dt.date]:
+        return resolve_as_of(None), dt.date.today()
 
-    scheduled = dt.datetime(2026, 3, 1, 19, 0, tzinfo=dt.UTC)
-    monkeypatch.setitem(flow_run.FIELDS, "scheduled_start_time", lambda: scheduled)
-    assert pd.Timestamp.now(tz="UTC") > pd.Timestamp("2026-03-02", tz="UTC")  # the wall clock is elsewhere
-    assert probe() == dt.date(2026, 3, 1)
+    scheduled = dt.datetime.fromisoformat(scheduled_utc)
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(probe, state=Scheduled(scheduled_time=scheduled))
+        # Pending by hand: the server would otherwise hold a run scheduled in the future until its time.
+        client.set_flow_run_state(run.id, Pending(), force=True)
+        run = client.read_flow_run(run.id)
+    assert run.expected_start_time == scheduled
+    with time_machine.travel(dt.datetime.fromisoformat(frozen_utc), tick=False):
+        as_of, today = run_flow(probe, flow_run=run)  # type: ignore[misc]
+    assert today == dt.datetime.fromisoformat(frozen_utc).date()  # the clock really was frozen
+    assert as_of == expected
+
+
+def test_an_interactive_run_defaults_to_today_in_vietnam() -> None:
+    import time_machine
+
+    from flows.score import resolve_as_of
+
+    with time_machine.travel(dt.datetime(2026, 11, 26, 17, 30, tzinfo=dt.UTC), tick=False):
+        assert resolve_as_of(None) == dt.date(2026, 11, 27)  # 00:30 in Hà Nội
+        assert resolve_as_of(dt.date(2025, 1, 25)) == dt.date(2025, 1, 25)
+
+
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (dt.datetime(2026, 11, 26, 18, 59, tzinfo=UTC), dt.date(2026, 11, 25)),  # 01:59 ICT on the 27th
+        (dt.datetime(2026, 11, 26, 19, 0, tzinfo=UTC), dt.date(2026, 11, 26)),  # 02:00 ICT: that night is due
+        (dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC), dt.date(2026, 11, 25)),
+    ],
+)
+def test_latest_due_night(now: dt.datetime, expected: dt.date) -> None:
+    assert latest_due_night(now) == expected
+
+
+def test_fire_times_are_the_cron_times_the_server_uses() -> None:
+    start = dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    ours = nightly_fire_times(start, start + dt.timedelta(days=3))
+    prefects = upcoming(3, start=start)["nightly-scoring"]
+    assert [t.isoformat() for t in ours] == [t.isoformat() for t in prefects]
+
+
+def test_missed_nights_after_an_outage() -> None:
+    now = dt.datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 ICT on the 26th: night of the 25th due
+    published = ["2026-11-20", "2026-11-21", "2026-11-23"]
+    # The gap on the 22nd is older than the latest published night: not a missed night.
+    assert missed_nights(published, now) == [dt.date(2026, 11, 24), dt.date(2026, 11, 25)]
+    assert missed_nights([*published, "2026-11-24", "2026-11-25"], now) == []
+    assert missed_nights([], now) == [dt.date(2026, 11, 25)]  # a new workspace: only the latest night
+    assert len(missed_nights(["2026-01-01"], now, max_nights=7)) == 7
+
+
+@pytest.mark.parametrize(
+    ("as_of", "complete", "expected"),
+    [
+        (dt.date(2026, 11, 25), False, "score"),  # the latest due night, late: scored
+        (dt.date(2026, 11, 25), True, "done"),  # already published whole: never twice
+        (dt.date(2026, 11, 23), False, "superseded"),  # a late run left over from an outage
+        (dt.date(2026, 11, 26), False, "score"),  # not due yet (early start): scored as scheduled
+    ],
+)
+def test_nightly_decision(as_of: dt.date, complete: bool, expected: str) -> None:
+    now = dt.datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+    assert nightly_decision(as_of, now, complete=complete) == expected
 
 
 def test_serve_lists_its_deployments_with_next_run_times(workspace) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,8 @@ from threadpoolctl import threadpool_limits
 from data import simulate as sim
 from data.ingest import ingest
 from data.store import Store
+from models.backtest import Fitted, TrainingFrame, build_training_frame, fit_at
+from models.train import LEARNERS, ModelParams
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +35,33 @@ def one_thread() -> Iterator[None]:
     """Small fits run best on one thread, and do not stall when the machine is busy."""
     with threadpool_limits(limits=1):
         yield
+
+
+# The model tests' training date and parameters: small fits, two backtest origins.
+AS_OF = pd.Timestamp("2023-12-20")
+TINY_PARAMS = ModelParams(max_iter=60, backtest_origins=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_frame(tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> TrainingFrame:
+    """The training frame of the tiny world as of `AS_OF` (the one training path)."""
+    enterprises, indicators, incidents = tiny_frames
+    with threadpool_limits(limits=1):
+        return build_training_frame(enterprises, indicators, incidents, as_of=AS_OF, params=TINY_PARAMS)
+
+
+@pytest.fixture(scope="session")
+def tiny_fits(tiny_frame: TrainingFrame) -> dict[str, Fitted]:
+    """Each learner fitted and calibrated as of `AS_OF`, as the final fit does."""
+    with threadpool_limits(limits=1):
+        return {name: fit_at(tiny_frame, tiny_frame.as_of, name) for name in LEARNERS}
+
+
+@pytest.fixture(scope="session")
+def tiny_recent(tiny_frame: TrainingFrame) -> pd.DataFrame:
+    """The frame's fully kept months (every row), with their outcome as `target`."""
+    rows = (tiny_frame.table["as_of"] >= tiny_frame.full_from).to_numpy()
+    y = tiny_frame.labels(tiny_frame.as_of)[rows]
+    return (
+        tiny_frame.table.loc[rows].assign(target=y).loc[lambda t: t["target"].notna()].reset_index(drop=True)
+    )

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 import skops.io as sio
 
 from features.sets import feature_set
-from models.baselines import ChecklistModel, fit_logistic, make_logistic
-from models.train import ModelParams, build_training_table, model_input, predict, split_by_time
+from models.backtest import Fitted
+from models.baselines import ChecklistModel, make_logistic
+from models.train import model_input, predict
 
-AS_OF = pd.Timestamp("2023-12-20")
-PARAMS = ModelParams(max_iter=20, valid_months=9)
+from .conftest import TINY_PARAMS as PARAMS
+
 COLUMNS = feature_set(PARAMS.feature_set)
 
 
@@ -30,34 +30,31 @@ def test_checklist_orders_flagged_firms_first_then_by_months_of_debt() -> None:
     assert model.predict(X).tolist() == [0, 1, 1, 1, 1, 0]
 
 
-@pytest.fixture(scope="module")
-def data(tiny_frames):  # type: ignore[no-untyped-def]
-    enterprises, indicators, incidents = tiny_frames
-    table = build_training_table(enterprises, indicators, incidents, as_of=AS_OF, params=PARAMS)
-    return split_by_time(table, PARAMS)
-
-
-def test_checklist_scores_a_feature_table_like_any_model(data) -> None:  # type: ignore[no-untyped-def]
-    model = ChecklistModel().fit(model_input(data.train, COLUMNS), data.train[data.target])
-    p = predict(model, data.valid, COLUMNS)
-    flagged = (data.valid["wage_arrears_months"].fillna(0) >= 1) | (data.valid["insurance_debt_months"].fillna(0) >= 3)
+def test_checklist_scores_a_feature_table_like_any_model(tiny_recent: pd.DataFrame) -> None:
+    model = ChecklistModel().fit(model_input(tiny_recent, COLUMNS), tiny_recent["target"])
+    p = predict(model, tiny_recent, COLUMNS)
+    flagged = (tiny_recent["wage_arrears_months"].fillna(0) >= 1) | (
+        tiny_recent["insurance_debt_months"].fillna(0) >= 3
+    )
+    assert flagged.any() and (~flagged).any()
     assert p[flagged.to_numpy()].min() > p[~flagged.to_numpy()].max()
 
 
-def test_logistic_baseline_fits_with_weights_ranks_and_stores_with_skops(data) -> None:  # type: ignore[no-untyped-def]
-    model = fit_logistic(data, PARAMS)
-    p = predict(model, data.valid, COLUMNS)
-    assert p.shape == (len(data.valid),) and ((p > 0) & (p < 1)).all()
-    y = data.valid[data.target].to_numpy()
+def test_logistic_learner_fits_with_weights_ranks_and_stores_with_skops(
+    tiny_fits: dict[str, Fitted], tiny_recent: pd.DataFrame
+) -> None:
+    p = predict(tiny_fits["logistic"].model, tiny_recent, COLUMNS)
+    assert p.shape == (len(tiny_recent),) and ((p > 0) & (p < 1)).all()
+    y = tiny_recent["target"].to_numpy()
     assert p[y == 1].mean() > 2 * p[y == 0].mean()  # it ranks
 
     pipeline = make_logistic(COLUMNS, PARAMS, class_weight="balanced")
-    train = data.train.head(4000)
+    train = tiny_recent.head(4000)
     X = model_input(train, COLUMNS).assign(age_years=np.nan)  # a column empty in training
-    pipeline.fit(X, train[data.target].astype(int))
+    pipeline.fit(X, train["target"].astype(int))
     blob = sio.dumps(pipeline)
     untrusted = sio.get_untrusted_types(data=blob)
     assert all(t.startswith(("numpy.", "sklearn.")) for t in untrusted), untrusted
     loaded = sio.loads(blob, trusted=untrusted)
-    valid = model_input(data.valid, COLUMNS)
+    valid = model_input(tiny_recent, COLUMNS)
     np.testing.assert_array_equal(loaded.predict_proba(valid), pipeline.predict_proba(valid))

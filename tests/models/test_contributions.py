@@ -11,20 +11,13 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 
 from features.sets import EWS_FEATURES_V1, feature_set
-from models.baselines import fit_logistic
+from models.backtest import Fitted
 from models.contributions import PHRASES, contributions, raw_score, reasons, reasons_table, unwrap
-from models.train import ModelParams, build_training_table, fit, make_classifier, model_input, split_by_time
+from models.train import make_classifier, model_input
 
-AS_OF = pd.Timestamp("2023-12-20")
-PARAMS = ModelParams(max_iter=60, valid_months=9)
+from .conftest import TINY_PARAMS as PARAMS
+
 COLUMNS = feature_set(PARAMS.feature_set)
-
-
-@pytest.fixture(scope="module")
-def data(tiny_frames):  # type: ignore[no-untyped-def]
-    enterprises, indicators, incidents = tiny_frames
-    table = build_training_table(enterprises, indicators, incidents, as_of=AS_OF, params=PARAMS)
-    return split_by_time(table, PARAMS)
 
 
 def _assert_adds_up(model: object, X: pd.DataFrame) -> pd.DataFrame:
@@ -35,9 +28,11 @@ def _assert_adds_up(model: object, X: pd.DataFrame) -> pd.DataFrame:
     return contrib
 
 
-def test_tree_contributions_add_up_to_the_calibrated_models_raw_score(data) -> None:  # type: ignore[no-untyped-def]
-    model = fit(data, PARAMS)
-    X = model_input(data.valid, COLUMNS)
+def test_tree_contributions_add_up_to_the_calibrated_models_raw_score(
+    tiny_fits: dict[str, Fitted], tiny_recent: pd.DataFrame
+) -> None:
+    model = tiny_fits["hgb"].model
+    X = model_input(tiny_recent, COLUMNS)
     contrib = _assert_adds_up(model, X)
     pipeline = unwrap(model)
     np.testing.assert_allclose(raw_score(model, X), pipeline.decision_function(X))
@@ -52,7 +47,9 @@ def test_tree_contributions_follow_categorical_missing_and_unknown_values() -> N
     n = 3000
     sector = rng.choice(["13", "14", "26", "46", "47"], n)
     arrears = np.where(rng.random(n) < 0.2, np.nan, rng.integers(0, 4, n).astype(float))
-    y = (rng.random(n) < 0.05 + 0.3 * np.isin(sector, ["13", "14"]) + 0.1 * np.nan_to_num(arrears)).astype(int)
+    y = (rng.random(n) < 0.05 + 0.3 * np.isin(sector, ["13", "14"]) + 0.1 * np.nan_to_num(arrears)).astype(
+        int
+    )
     columns = ("wage_arrears_months", "headcount_change_3m", "sector", "province")
     X = pd.DataFrame({
         "wage_arrears_months": arrears,
@@ -70,9 +67,11 @@ def test_tree_contributions_follow_categorical_missing_and_unknown_values() -> N
         assert (contrib["headcount_change_3m"] == 0).all()  # dropped in the pipeline
 
 
-def test_logistic_contributions_add_up_per_input_column(data) -> None:  # type: ignore[no-untyped-def]
-    model = fit_logistic(data, PARAMS)
-    X = model_input(data.valid, COLUMNS).head(500)
+def test_logistic_contributions_add_up_per_input_column(
+    tiny_fits: dict[str, Fitted], tiny_recent: pd.DataFrame
+) -> None:
+    model = tiny_fits["logistic"].model
+    X = model_input(tiny_recent, COLUMNS).head(500)
     contrib = _assert_adds_up(model, X)
     logistic = unwrap(model)[-1]
     assert contrib.attrs["base_value"] == pytest.approx(float(logistic.intercept_[0]))
@@ -123,7 +122,10 @@ def test_reasons_for_each_phrase_render_in_both_languages() -> None:
         vi, en = reasons(pd.Series({name: 1.0}), {name: value}, n=1)
         assert vi and en and vi != en, name
     assert reasons(pd.Series({"sector": 1.0}), {"sector": "14"}) == ("ngành may mặc", "garments sector")
-    assert reasons(pd.Series({"log_headcount": 1.0}), {"log_headcount": np.log1p(1500)})[0] == "quy mô 1.500 lao động"
+    assert (
+        reasons(pd.Series({"log_headcount": 1.0}), {"log_headcount": np.log1p(1500)})[0]
+        == "quy mô 1.500 lao động"
+    )
 
 
 def test_reasons_table_is_fast_on_50_000_rows() -> None:

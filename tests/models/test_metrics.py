@@ -10,6 +10,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from models.metrics import (
     average_precision,
     brier,
+    by_month,
     calibration_table,
     compare,
     compare_slices,
@@ -221,3 +222,17 @@ def test_the_true_hazard_is_the_ceiling_on_the_simulated_world(tiny_frames) -> N
     value = out.set_index(["model", "metric"])["value"]
     assert value["true_hazard", "pr_auc"] > value["checklist", "pr_auc"]
     assert abs(p.mean() - y.mean()) < 3 * np.sqrt(y.mean() / len(y)) + 0.002
+
+
+def test_by_month_reports_each_month_and_the_pool() -> None:
+    """Month 1: the one stoppage is ranked first. Month 2: two stoppages, a false alarm on top."""
+    as_of = np.array(["2024-01-31"] * 4 + ["2024-02-29"] * 4, dtype="datetime64[ns]")
+    y = np.array([1, 0, 0, 0, 0, 1, 0, 1])
+    score = np.array([0.9, 0.1, 0.2, 0.3, 0.9, 0.8, 0.1, 0.2])
+    table = by_month({"m": score}, y, as_of, capacity=1).set_index("month")
+    assert table.loc["2024-01-31", "pr_auc"] == pytest.approx(1.0)
+    assert table.loc["2024-01-31", "caught_top_k"] == 1.0
+    assert table.loc["2024-02-29", "pr_auc"] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert table.loc["2024-02-29", "caught_top_k"] == 0.0
+    assert table.loc["all", "caught_top_k"] == pytest.approx(1 / 3)
+    assert table.loc["all", ["rows", "positives"]].tolist() == [8, 3]

@@ -8,6 +8,8 @@ import pytest
 
 from models.monitoring import (
     calibration_against_outcomes,
+    calibration_check,
+    calibration_nights,
     data_freshness,
     feature_drift,
     freshness,
@@ -156,3 +158,55 @@ def test_freshness_flags() -> None:
     assert summary.loc["Hải Dương", "share_stale"] == pytest.approx(0.5)
     assert summary.loc["Bắc Ninh", "share_stale"] == pytest.approx(1.0)
     assert summary.loc["Hải Dương", "latest_reported_at"] == pd.Timestamp("2026-01-20")
+
+
+def test_calibration_nights_one_a_month_with_closed_horizon() -> None:
+    published = ["2025-01-30", "2025-01-31", "2025-02-27", "2025-03-31", "2025-04-30", "2025-06-01"]
+    # Cutoff 2025-06-30, H = 3: nights up to 2025-03-31 have a closed horizon; one per month, the last.
+    assert calibration_nights(published, "2025-06-30", 3) == ["2025-01-31", "2025-02-27", "2025-03-31"]
+    assert calibration_nights(published, "2025-06-30", 3, months=2) == ["2025-02-27", "2025-03-31"]
+    assert calibration_nights([], "2025-06-30", 3) == []
+    assert calibration_nights(["2025-06-01"], "2025-06-30", 3) == []
+
+
+def _band(rows: int, mean: float, events: int) -> dict[str, float]:
+    return {
+        "band": "b",
+        "nights": 3,
+        "rows": rows,
+        "events": events,
+        "mean_predicted": mean,
+        "observed_rate": events / rows,
+        "ratio": events / rows / mean,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rows", "mean", "events", "design_effect", "status"),
+    [
+        (10_000, 0.01, 100, 3.0, "ok"),  # calibrated
+        (10_000, 0.01, 300, 3.0, "alert"),  # three times the predicted rate on 100 expected events
+        (10_000, 0.01, 20, 3.0, "alert"),  # a fifth of it: over-prediction is flagged too
+        (100, 0.01, 3, 3.0, "n/a"),  # same ratio, 1 expected event: too few outcomes to judge
+        (1_000_000, 0.01, 10_500, 1.0, "ok"),  # significant (z 5) but only 5% off: not actionable
+        (2_000, 0.01, 42, 1.0, "alert"),  # z 4.9 if nights were independent ...
+        (2_000, 0.01, 42, 3.0, "warn"),  # ... z 2.9 once overlapping horizons are accounted for
+    ],
+)
+def test_calibration_check_is_sample_size_aware(
+    rows: int, mean: float, events: int, design_effect: float, status: str
+) -> None:
+    out = calibration_check(pd.DataFrame([_band(rows, mean, events)]), design_effect=design_effect)
+    assert out["expected"].iloc[0] == pytest.approx(rows * mean)
+    assert out["status"].iloc[0] == status
+
+
+def test_calibration_check_of_an_empty_table() -> None:
+    empty = calibration_against_outcomes(
+        pd.DataFrame(columns=["as_of", "enterprise_id", "score", "band"]),
+        pd.DataFrame(columns=["enterprise_id", "kind", "started", "reported_at"]),
+        3,
+        as_of_cutoff="2025-06-30",
+    )
+    out = calibration_check(empty, design_effect=3.0)
+    assert out.empty and {"expected", "z", "status"} <= set(out.columns)

@@ -98,3 +98,24 @@ def test_write_report_atomic(tmp_path: Path) -> None:
     write_report("<html>new</html>", target)
     assert target.read_text() == "<html>new</html>"
     assert [p.name for p in target.parent.iterdir()] == [target.name]
+
+
+def test_report_shows_calibration_against_outcomes() -> None:
+    calibration = pd.DataFrame(
+        {
+            "band": ["high", "all"],
+            "nights": [3, 3],
+            "rows": [30, 3000],
+            "events": [9, 12],
+            "mean_predicted": [0.05, 0.004],
+            "observed_rate": [0.3, 0.004],
+            "status": ["alert", "ok"],
+        }
+    )
+    kwargs = {"freshness_summary": None, "drift": None, "churn": None, "dashboard_url": None}
+    page = render_report(CUR, None, as_of="2026-01-31", k=3, calibration=calibration, **kwargs)  # type: ignore[arg-type]
+    section = page[page.index('id="calibration"') :]
+    assert "Calibration against outcomes" in section and 'class="status-alert"' in section
+    assert ">0.3<" in section and ">3000<" in section
+    empty = render_report(CUR, None, as_of="2026-01-31", k=3, calibration=None, **kwargs)  # type: ignore[arg-type]
+    assert 'id="calibration"' in empty and "Not available" in empty[empty.index('id="calibration"') :]

@@ -1,0 +1,261 @@
+"""What the analysts' page shows, as plain functions of frames (no Streamlit here).
+
+Each function takes the published ranking, the store's tables or the review records and
+returns the frame a section of the page displays or exports. Everything is per enterprise:
+no worker appears anywhere. Dates a page is "as of" limit what it shows: an enterprise's
+figures and incidents are those known on the chosen night, as the model saw them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from app.formatting import format_date, format_percent, format_timestamp
+from app.i18n import check_lang, t
+from data.ranking_views import BANDS
+from models.evaluate import capacity_count
+from models.nightly_report import movers
+
+#: Roll-up dimensions the page offers (allow-listed: they become group-by columns).
+ROLLUP_COLUMNS: tuple[str, ...] = ("district", "zone_id", "sector", "province")
+PAGES: tuple[str, ...] = ("ranking", "enterprise", "freshness")
+INDICATOR_COLUMNS: tuple[str, ...] = (
+    "headcount",
+    "avg_wage_vnd",
+    "wage_arrears_vnd",
+    "wage_arrears_months",
+    "insurance_debt_vnd",
+    "insurance_debt_months",
+    "layoffs",
+    "reduced_hours_workers",
+)
+#: What an analyst reads first comes first: who, how likely, why; then where and what.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "rank",
+    "enterprise_id",
+    "name",
+    "score",
+    "band",
+    "reasons",
+    "district",
+    "zone_id",
+    "sector",
+    "ownership",
+)
+_CODED = ("band", "ownership", "kind", "cause", "status")
+_AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ENTERPRISE_ID = re.compile(r"^[0-9A-Za-z._-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The validated query parameters of a page load, plus one message per refused value."""
+
+    night: str
+    lang: str
+    page: str
+    enterprise: str | None
+    problems: tuple[str, ...] = ()
+
+
+def parse_query(params: Mapping[str, str], nights: Sequence[str], known_ids: set[str]) -> PageRequest:
+    """Check `?night=&lang=&page=&enterprise=` against the scored nights and known ids.
+
+    A refused value falls back to the default (latest night, Vietnamese, ranking page, no
+    enterprise) and adds one readable problem; nothing unchecked reaches the page.
+    """
+    problems: list[str] = []
+    raw_lang = params.get("lang")
+    lang = check_lang(raw_lang)
+    if raw_lang is not None and raw_lang != lang:
+        problems.append(f"lang: {str(raw_lang)[:20]!r} is not vi or en")
+    night = nights[-1]
+    raw_night = params.get("night")
+    if raw_night is not None:
+        if _AS_OF.match(str(raw_night)) and raw_night in nights:
+            night = str(raw_night)
+        else:
+            problems.append(t("night", lang) + f": {str(raw_night)[:20]!r} ?")
+    enterprise = None
+    raw_id = params.get("enterprise")
+    if raw_id is not None:
+        if _ENTERPRISE_ID.match(str(raw_id)) and raw_id in known_ids:
+            enterprise = str(raw_id)
+        else:
+            problems.append(t("enterprise_id", lang) + f": {str(raw_id)[:40]!r} ?")
+    page = params.get("page") or ("enterprise" if enterprise else "ranking")
+    if page not in PAGES:
+        problems.append(f"page: {str(page)[:20]!r} ?")
+        page = "ranking"
+    if page == "enterprise" and enterprise is None:
+        page = "ranking"
+    return PageRequest(night=night, lang=lang, page=page, enterprise=enterprise, problems=tuple(problems))
+
+
+def previous_night(nights: Sequence[str], night: str) -> str | None:
+    """The scored night just before `night`, if any."""
+    earlier = [n for n in nights if n < night]
+    return earlier[-1] if earlier else None
+
+
+def review_column(ranking: pd.DataFrame, latest: pd.DataFrame, lang: str) -> pd.Series:
+    """Per ranking row, its enterprise's latest review as 'status (dd/mm/yyyy)', '' when none."""
+    if latest.empty:
+        return pd.Series("", index=ranking.index, dtype=object)
+    text = {
+        row.enterprise_id: f"{t(str(row.status), lang)} ({format_date(row.as_of, lang)})"
+        for row in latest.itertuples(index=False)
+    }
+    return ranking["enterprise_id"].map(text).fillna("").astype(object)
+
+
+def labelled(frame: pd.DataFrame, lang: str, columns: Sequence[str]) -> pd.DataFrame:
+    """`columns` of `frame` with coded values and headers in `lang`; reasons in that language."""
+    view = frame.copy()
+    if lang == "en" and "reasons_en" in view.columns:
+        view["reasons"] = view["reasons_en"]
+    present = [c for c in columns if c in view.columns]
+    view = view.loc[:, present]
+    for column in view.columns:
+        if column in _CODED:
+            view[column] = view[column].map(lambda v: t(v, lang) if isinstance(v, str) and v else v)
+        if not pd.api.types.is_numeric_dtype(view[column]):
+            view[column] = view[column].astype(object).where(view[column].notna(), "")
+    return view.rename(columns={c: t(c, lang) for c in present})
+
+
+def ranking_table(frame: pd.DataFrame, lang: str, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The ranking as the page shows it: labelled, score as a percentage, latest review."""
+    view = frame.copy()
+    view["score"] = view["score"].map(lambda p: format_percent(p, lang, 2))
+    columns = list(TABLE_COLUMNS)
+    if reviews is not None:
+        view["last_review"] = review_column(view, reviews, lang)
+        columns.append("last_review")
+    return labelled(view, lang, columns)
+
+
+def export_frame(frame: pd.DataFrame, lang: str, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The current view for CSV/Excel: the contract's ranking columns, numeric score, labels in `lang`."""
+    view = frame.copy()
+    columns = [*TABLE_COLUMNS, "province", "as_of", "model_version"]
+    if reviews is not None:
+        view["last_review"] = review_column(view, reviews, lang)
+        columns.append("last_review")
+    return labelled(view, lang, columns)
+
+
+def rollup(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per value of `by`: enterprises, how many are high or elevated, mean probability; most flagged first."""
+    if by not in ROLLUP_COLUMNS:
+        raise ValueError(f"cannot roll up by {by!r}; choose from {', '.join(ROLLUP_COLUMNS)}")
+    keys = frame[by].astype("string").fillna("-")
+    flagged = frame["band"].isin(BANDS[:2])
+    grouped = pd.DataFrame({by: keys, "flagged": flagged, "score": frame["score"]}).groupby(by, sort=True)
+    out = pd.DataFrame(
+        {
+            "enterprises": grouped.size(),
+            "flagged": grouped["flagged"].sum().astype(int),
+            "mean_score": grouped["score"].mean(),
+        }
+    ).reset_index()
+    return out.sort_values(["flagged", "mean_score", by], ascending=[False, False, True], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def movers_table(current: pd.DataFrame, previous: pd.DataFrame | None, capacity: float) -> pd.DataFrame:
+    """New entrants to the top k and the biggest risers since `previous` (the nightly report's rule)."""
+    k = capacity_count(len(current), capacity) if len(current) else 1
+    out = movers(current, previous, k)
+    return out.assign(rank_change=pd.to_numeric(out["rank_change"], errors="coerce"))
+
+
+def indicator_history(indicators: pd.DataFrame, enterprise_id: str, night: str) -> pd.DataFrame:
+    """One row per month of `enterprise_id`'s figures known on `night`: the latest revision reported by then."""
+    cutoff = pd.Timestamp(night)
+    mine = indicators.loc[(indicators["enterprise_id"] == enterprise_id) & (indicators["reported_at"] <= cutoff)]
+    latest = mine.sort_values(["month", "reported_at"], kind="stable").groupby("month").tail(1)
+    return latest.loc[:, ["month", *INDICATOR_COLUMNS, "reported_at"]].reset_index(drop=True)
+
+
+def incidents_known(incidents: pd.DataFrame, enterprise_id: str, night: str) -> pd.DataFrame:
+    """`enterprise_id`'s incidents reported by `night`, latest first."""
+    cutoff = pd.Timestamp(night)
+    mine = incidents.loc[(incidents["enterprise_id"] == enterprise_id) & (incidents["reported_at"] <= cutoff)]
+    return mine.sort_values("started", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def chart_frame(history: pd.DataFrame, columns: Sequence[str], lang: str) -> pd.DataFrame:
+    """Indicator `columns` indexed by month, headers in `lang`; amounts in millions of đồng (short axes)."""
+    frame = history.set_index("month").loc[:, list(columns)].astype(float)
+    frame.index.name = t("month", lang)
+    names = {}
+    for column in columns:
+        if column.endswith("_vnd"):
+            frame[column] = frame[column] / 1e6
+            names[column] = t(f"{column}_million", lang)
+        else:
+            names[column] = t(column, lang)
+    return frame.rename(columns=names)
+
+
+def freshness(runs: pd.DataFrame, deliveries: pd.DataFrame, ranking: pd.DataFrame, night: str) -> dict[str, object]:
+    """Which model and run scored `night`, when it was published, the last delivery, the stale count."""
+    run = runs.loc[runs["as_of"] == night]
+    first = run.iloc[0] if len(run) else None
+    last = deliveries["ingested_at"].max() if len(deliveries) else None
+    stale = int(pd.to_numeric(ranking.get("stale", pd.Series(dtype=float)), errors="coerce").fillna(0).gt(0).sum())
+    return {
+        "model": None if first is None else f"{first['model_name']} v{first['model_version']}",
+        "run_id": None if first is None else str(first["run_id"]),
+        "published_at": None if first is None else first["published_at"],
+        "rows": None if first is None else int(first["rows"]),
+        "last_delivery": last,
+        "deliveries": len(deliveries),
+        "stale": stale,
+    }
+
+
+def reviews_table(reviews: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Review records for display or export: newest first, statuses and dates in `lang`."""
+    view = reviews.sort_values(["recorded_at", "review_id"], ascending=False, kind="stable").copy()
+    view["as_of"] = view["as_of"].map(lambda d: format_date(d, lang))
+    view["recorded_at"] = view["recorded_at"].map(lambda d: format_timestamp(d, lang))
+    return labelled(view, lang, ["enterprise_id", "as_of", "status", "note", "reviewer", "recorded_at"])
+
+
+def safe_float(value: object) -> float:
+    """A finite float or NaN (for metrics and charts)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+    return number if np.isfinite(number) else float("nan")
+
+
+__all__ = [
+    "INDICATOR_COLUMNS",
+    "PAGES",
+    "ROLLUP_COLUMNS",
+    "PageRequest",
+    "chart_frame",
+    "export_frame",
+    "freshness",
+    "incidents_known",
+    "indicator_history",
+    "labelled",
+    "movers_table",
+    "parse_query",
+    "previous_night",
+    "ranking_table",
+    "reviews_table",
+    "review_column",
+    "rollup",
+    "safe_float",
+]

@@ -1,0 +1,88 @@
+"""`ews rank` with the page's filters and formats, and `ews dashboard`'s launch settings."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import _streamlit_command, app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(fresh_home: Path) -> Iterator[Path]:
+    """The demo workspace; the environment the CLI sets up is put back afterwards."""
+    saved = dict(os.environ)
+    try:
+        yield fresh_home
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _csv(*args: str) -> pd.DataFrame:
+    result = runner.invoke(app, ["rank", "--top", "0", "--format", "csv", *args])
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(io.StringIO(result.stdout), dtype=str)
+
+
+def test_rank_filters_by_province_ownership_and_band(home: Path) -> None:
+    everything = _csv()
+    chosen = _csv("--province", "Bình Dương", "--ownership", "fdi", "--band", "low")
+    assert 0 < len(chosen) < len(everything)
+    assert set(chosen["ownership"]) == {"fdi"} and set(chosen["band"]) == {"low"}
+    assert chosen["rank"].astype(int).is_monotonic_increasing
+
+
+def test_rank_searches_names_without_accents_and_ids_by_prefix(home: Path) -> None:
+    found = _csv("--search", "may toan cau")
+    assert "3714467586" in set(found["enterprise_id"])
+    assert all("Toàn Cầu" in name for name in found["name"])
+    by_id = _csv("--search", "37144")
+    assert list(by_id["enterprise_id"]) == ["3714467586"]
+
+
+def test_rank_refuses_a_value_outside_the_allow_list_with_one_line(home: Path) -> None:
+    result = runner.invoke(app, ["rank", "--district", "Quận 99"])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "unknown district" in lines[0]
+
+
+def test_rank_writes_excel_and_json_files(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "top.xlsx"
+    result = runner.invoke(app, ["rank", "--top", "5", "--format", "xlsx", "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("rank", "enterprise_id", "name") and len(rows) == 6
+    assert rows[1][1] == "3764312108"  # ids stay text
+    missing = runner.invoke(app, ["rank", "--format", "xlsx"])
+    assert missing.exit_code == 2 and "--output" in missing.stderr
+    as_json = tmp_path / "top.json"
+    assert runner.invoke(app, ["rank", "--top", "3", "--format", "json", "-o", str(as_json)]).exit_code == 0
+    assert [r["rank"] for r in json.loads(as_json.read_text(encoding="utf-8"))] == [1, 2, 3]
+
+
+def test_dashboard_runs_streamlit_locally_without_telemetry_or_tracebacks() -> None:
+    command = _streamlit_command("/x/app/main.py", "127.0.0.1", 8600)
+    assert command[1:5] == ["-m", "streamlit", "run", "/x/app/main.py"]
+    for flag in (
+        "--server.address=127.0.0.1",
+        "--server.port=8600",
+        "--server.headless=true",
+        "--browser.gatherUsageStats=false",
+        "--client.showErrorDetails=none",
+        "--server.enableXsrfProtection=true",
+    ):
+        assert flag in command
