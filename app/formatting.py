@@ -80,7 +80,21 @@ def format_timestamp(value: object, lang: str = "vi", tz: str = "Asia/Ho_Chi_Min
     return local.strftime("%Y-%m-%d %H:%M" if lang == "en" else "%d/%m/%Y %H:%M")
 
 
+def plain(text: object) -> str:
+    """Text that Streamlit's Markdown shows literally: ASCII punctuation backslash-escaped, no newlines.
+
+    Names come from deliveries and may hold `[link](...)`, `![img](...)`, `:red[...]` or
+    `=HYPERLINK(...)`; escaped, they are displayed as the characters they are (B31).
+    """
+    value = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in value)
+
+
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
 __all__ = [
+    "plain",
     "format_date",
     "format_money",
     "format_month",

@@ -24,6 +24,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "This workspace has no ranking yet; run `ews score` first.",
     ),
     "error": ("Lỗi", "Error"),
+    "bad_param": (
+        "Đã bỏ qua tham số không hợp lệ trong liên kết: {name}",
+        "Ignored an invalid link parameter: {name}",
+    ),
+    "unknown_id": ("Không có doanh nghiệp với mã số thuế này.", "No enterprise has this tax code."),
     "unexpected": ("Lỗi không mong đợi", "Unexpected error"),
     # filters
     "filters": ("Bộ lọc", "Filters"),
@@ -36,12 +41,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "ownership": ("Loại hình sở hữu", "Ownership"),
     "band": ("Mức cảnh báo", "Band"),
     "shown": ("Đang hiển thị {shown} / {total} doanh nghiệp", "Showing {shown} of {total} enterprises"),
-    "rows_cap": ("Bảng chỉ hiện {n} dòng đầu; tệp tải về có đủ.", "The table shows the first {n} rows; downloads hold all."),
+    "rows_cap": (
+        "Bảng chỉ hiện {n} dòng đầu; tệp tải về có đủ.",
+        "The table shows the first {n} rows; downloads hold all.",
+    ),
     # ranking
     "ranking": ("Bảng xếp hạng ngày {night}", "Ranking of {night}"),
     "movers": ("Biến động so với đêm trước ({previous})", "Movers since the previous night ({previous})"),
     "no_movers": ("Không có đêm trước để so sánh.", "No previous night to compare with."),
-    "no_movers_found": ("Không có doanh nghiệp nào mới vào nhóm đầu hay tăng hạng.", "Nobody entered the top or rose."),
+    "no_movers_found": (
+        "Không có doanh nghiệp nào mới vào nhóm đầu hay tăng hạng.",
+        "Nobody entered the top or rose.",
+    ),
     "rollups": ("Tổng hợp", "Roll-ups"),
     "rollup_by": ("Tổng hợp theo", "Roll up by"),
     "enterprises": ("Số doanh nghiệp", "Enterprises"),
@@ -80,7 +91,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "Xác suất: {score} · hạng {rank}/{total} · mức: {band}",
         "Probability: {score} · rank {rank} of {total} · band: {band}",
     ),
-    "indicators": ("Chỉ số theo tháng (chỉ những gì đã biết vào đêm {night})", "Monthly indicators (only what was known on {night})"),
+    "indicators": (
+        "Chỉ số theo tháng (chỉ những gì đã biết vào đêm {night})",
+        "Monthly indicators (only what was known on {night})",
+    ),
     "no_indicators": ("Chưa có số liệu nào đã biết vào đêm này.", "No figures were known on this night."),
     "score_history": ("Lịch sử điểm", "Score history"),
     "incidents": ("Các vụ việc trước đây", "Past incidents"),
@@ -125,7 +139,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "last_delivery": ("Lần nhận dữ liệu gần nhất", "Last data delivery"),
     "deliveries": ("Các lần nhận dữ liệu", "Deliveries"),
     "no_deliveries": ("Chưa nhận dữ liệu nào.", "No delivery yet."),
-    "stale_count": ("Doanh nghiệp quá 3 tháng không báo cáo", "Enterprises without a report for over 3 months"),
+    "stale_count": (
+        "Doanh nghiệp quá 3 tháng không báo cáo",
+        "Enterprises without a report for over 3 months",
+    ),
     "nights": ("Các đêm đã chấm điểm", "Scored nights"),
     "rows": ("Số dòng", "Rows"),
     "source": ("Nguồn", "Source"),

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app import views
-from app.formatting import format_date, format_month, format_number, format_percent, format_timestamp
+from app.formatting import format_date, format_month, format_number, format_percent, format_timestamp, plain
 from app.i18n import LANGS, t
 from app.workspace import Workspace, db_version, from_environment, store_version
 from data.errors import EwsError
@@ -74,10 +74,10 @@ def _store_tables(store_dir: str, version: tuple[str, ...]) -> dict[str, pd.Data
     }
 
 
-@st.cache_resource(max_entries=1, show_spinner=False)
-def _store_indicators(store_dir: str, version: tuple[str, ...]) -> pd.DataFrame:
-    """Every indicator revision, loaded on the first enterprise page of a delivery set (shared)."""
-    return Store(Path(store_dir)).load_indicators()
+@st.cache_data(max_entries=32, show_spinner=False)
+def _store_indicators(store_dir: str, version: tuple[str, ...], enterprise_id: str) -> pd.DataFrame:
+    """One enterprise's indicator revisions, filtered while reading (the whole table is large)."""
+    return Store(Path(store_dir)).load_indicators([enterprise_id])
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -166,13 +166,20 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
     stem = f"ranking-{night}"
     with left:
         st.download_button(
-            t("download_csv", lang), lambda: csv_bytes(export), file_name=f"{stem}.csv",
-            mime="text/csv", on_click="ignore", key="dl_csv",
+            t("download_csv", lang),
+            lambda: csv_bytes(export),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="dl_csv",
         )
     with right:
         st.download_button(
-            t("download_xlsx", lang), lambda: xlsx_bytes(export), file_name=f"{stem}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+            t("download_xlsx", lang),
+            lambda: xlsx_bytes(export),
+            file_name=f"{stem}.xlsx",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            on_click="ignore",
             key="dl_xlsx",
         )
     picks = shown.head(MAX_PICKER_ROWS)
@@ -200,19 +207,36 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
                 kind=moved["kind"].map(lambda k: t(k, lang)),
                 score=moved["score"].map(lambda p: format_percent(p, lang, 2)),
             )
-            cols = ["kind", "rank", "previous_rank", "rank_change", "enterprise_id", "name", "score", "band", "reasons"]
+            cols = [
+                "kind",
+                "rank",
+                "previous_rank",
+                "rank_change",
+                "enterprise_id",
+                "name",
+                "score",
+                "band",
+                "reasons",
+            ]
             table = views.labelled(moved, lang, cols)
             st.dataframe(table, hide_index=True, key="movers")
 
     st.subheader(t("rollups", lang))
     by = st.radio(
-        t("rollup_by", lang), views.ROLLUP_COLUMNS[:3], horizontal=True, key=_keyed("rollup_by"),
+        t("rollup_by", lang),
+        views.ROLLUP_COLUMNS[:3],
+        horizontal=True,
+        key=_keyed("rollup_by"),
         format_func=lambda c: t(c, lang),
     )
     st.session_state["rollup_by"] = by
     rolled = views.rollup(shown, by)
-    headers = {by: t(by, lang), "enterprises": t("enterprises", lang), "flagged": t("flagged", lang),
-               "mean_score": t("mean_score", lang)}
+    headers = {
+        by: t(by, lang),
+        "enterprises": t("enterprises", lang),
+        "flagged": t("flagged", lang),
+        "mean_score": t("mean_score", lang),
+    }
     left, right = st.columns([2, 3])
     with left:
         st.dataframe(
@@ -228,13 +252,15 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
         st.bar_chart(top, horizontal=True, sort=False)
 
 
-def _enterprise_page(ws: Workspace, ranking: pd.DataFrame, night: str, tables: dict[str, pd.DataFrame]) -> None:
+def _enterprise_page(
+    ws: Workspace, ranking: pd.DataFrame, night: str, tables: dict[str, pd.DataFrame]
+) -> None:
     lang = _lang()
     known = set(tables["enterprises"]["enterprise_id"]) | set(ranking["enterprise_id"])
     key = f"ent_input__{lang}"
     st.text_input(t("open_by_id", lang), key=key, max_chars=32, on_change=_on_typed_id, args=(key, known))
     if st.session_state.get("ent_input_error"):
-        st.error(t("enterprise_id", lang) + f": {st.session_state['ent_input_error']!r} ?")
+        st.error(t("unknown_id", lang))
     enterprise_id = st.session_state.get("enterprise")
     if not enterprise_id:
         return
@@ -242,19 +268,30 @@ def _enterprise_page(ws: Workspace, ranking: pd.DataFrame, night: str, tables: d
     row = ranking.loc[ranking["enterprise_id"] == enterprise_id]
     source = row.iloc[0] if len(row) else (info.iloc[0] if len(info) else None)
     name = "" if source is None else str(source["name"])
-    st.header(f"{name} ({enterprise_id})")
+    st.header(plain(f"{name} ({enterprise_id})"))
     if source is not None:
-        parts = [source.get("province"), source.get("district"), source.get("zone_id"),
-                 f"{t('sector', lang)} {source.get('sector')}", t(str(source.get("ownership")), lang)]
-        st.caption(" · ".join(str(p) for p in parts if isinstance(p, str) and p))
+        parts = [
+            source.get("province"),
+            source.get("district"),
+            source.get("zone_id"),
+            f"{t('sector', lang)} {source.get('sector')}",
+            t(str(source.get("ownership")), lang),
+        ]
+        st.caption(" · ".join(plain(p) for p in parts if isinstance(p, str) and p))
     if row.empty:
         st.warning(t("not_scored", lang, night=format_date(night, lang)))
     else:
         r = row.iloc[0]
         st.markdown(
             "**"
-            + t("score_line", lang, score=format_percent(r["score"], lang, 2), rank=format_number(r["rank"], lang),
-                total=format_number(len(ranking), lang), band=t(str(r["band"]), lang))
+            + t(
+                "score_line",
+                lang,
+                score=format_percent(r["score"], lang, 2),
+                rank=format_number(r["rank"], lang),
+                total=format_number(len(ranking), lang),
+                band=t(str(r["band"]), lang),
+            )
             + "**"
         )
         reasons = r["reasons_en"] if lang == "en" else r["reasons"]
@@ -265,7 +302,7 @@ def _enterprise_page(ws: Workspace, ranking: pd.DataFrame, night: str, tables: d
         if r.get("stale"):
             st.warning(f"{t('months_stale', lang)}: {format_number(r.get('months_stale'), lang)}")
 
-    indicators = _store_indicators(str(ws.store_dir), store_version(ws.store_dir))
+    indicators = _store_indicators(str(ws.store_dir), store_version(ws.store_dir), enterprise_id)
     history = views.indicator_history(indicators, enterprise_id, night)
     st.subheader(t("indicators", lang, night=format_date(night, lang)))
     if history.empty:
@@ -312,8 +349,11 @@ def _enterprise_page(ws: Workspace, ranking: pd.DataFrame, night: str, tables: d
             ended=incidents["ended"].map(lambda d: format_date(d, lang)),
             participants=incidents["participants"].map(lambda n: format_number(n, lang)),
         )
-        st.dataframe(views.labelled(shown, lang, ["started", "ended", "kind", "cause", "participants"]),
-                     hide_index=True, key="incidents")
+        st.dataframe(
+            views.labelled(shown, lang, ["started", "ended", "kind", "cause", "participants"]),
+            hide_index=True,
+            key="incidents",
+        )
 
     _review_section(ws, enterprise_id, night, in_ranking=not row.empty)
 
@@ -323,16 +363,29 @@ def _review_section(ws: Workspace, enterprise_id: str, night: str, *, in_ranking
     st.subheader(t("review", lang))
     if in_ranking:
         with st.form("review_form", clear_on_submit=True):
-            status = st.radio(t("status", lang), STATUSES, format_func=lambda s: t(s, lang), horizontal=True,
-                              key=f"review_status__{lang}")
+            status = st.radio(
+                t("status", lang),
+                STATUSES,
+                format_func=lambda s: t(s, lang),
+                horizontal=True,
+                key=f"review_status__{lang}",
+            )
             note = st.text_area(t("note", lang), max_chars=MAX_NOTE_CHARS, key=f"review_note__{lang}")
             reviewer = st.text_input(
-                t("reviewer", lang), max_chars=MAX_REVIEWER_CHARS, key=f"review_reviewer__{lang}",
+                t("reviewer", lang),
+                max_chars=MAX_REVIEWER_CHARS,
+                key=f"review_reviewer__{lang}",
                 value=st.session_state.get("reviewer_name", ""),
             )
             if st.form_submit_button(t("save_review", lang)):
-                saved = record_review(ws.db_path, enterprise_id=enterprise_id, as_of=night, status=str(status),
-                                      note=note, reviewer=reviewer)
+                saved = record_review(
+                    ws.db_path,
+                    enterprise_id=enterprise_id,
+                    as_of=night,
+                    status=str(status),
+                    note=note,
+                    reviewer=reviewer,
+                )
                 st.session_state["reviewer_name"] = saved.reviewer
                 st.success(t("review_saved", lang))
     st.markdown(f"**{t('past_reviews', lang)}**")
@@ -343,7 +396,9 @@ def _review_section(ws: Workspace, enterprise_id: str, night: str, *, in_ranking
         st.dataframe(views.reviews_table(past, lang), hide_index=True, key="reviews")
 
 
-def _freshness_page(ws: Workspace, ranking: pd.DataFrame, night: str, tables: dict[str, pd.DataFrame]) -> None:
+def _freshness_page(
+    ws: Workspace, ranking: pd.DataFrame, night: str, tables: dict[str, pd.DataFrame]
+) -> None:
     lang = _lang()
     runs = _runs(str(ws.db_path), db_version(ws.db_path))
     facts = views.freshness(runs, tables["deliveries"], ranking, night)
@@ -359,20 +414,33 @@ def _freshness_page(ws: Workspace, ranking: pd.DataFrame, night: str, tables: di
         as_of=runs["as_of"].map(lambda d: format_date(d, lang)),
         published_at=runs["published_at"].map(lambda d: format_timestamp(d, lang)),
     )
-    st.dataframe(views.labelled(nights, lang, ["as_of", "model_version", "run_id", "rows", "published_at"]),
-                 hide_index=True, key="runs")
+    st.dataframe(
+        views.labelled(nights, lang, ["as_of", "model_version", "run_id", "rows", "published_at"]),
+        hide_index=True,
+        key="runs",
+    )
     st.subheader(t("deliveries", lang))
     deliveries = tables["deliveries"]
     if deliveries.empty:
         st.info(t("no_deliveries", lang))
     else:
-        shown = deliveries.assign(ingested_at=deliveries["ingested_at"].map(lambda d: format_timestamp(d, lang)))
-        st.dataframe(views.labelled(shown, lang, ["ingested_at", "source", "status"]), hide_index=True,
-                     key="deliveries")
+        shown = deliveries.assign(
+            ingested_at=deliveries["ingested_at"].map(lambda d: format_timestamp(d, lang))
+        )
+        st.dataframe(
+            views.labelled(shown, lang, ["ingested_at", "source", "status"]),
+            hide_index=True,
+            key="deliveries",
+        )
     all_reviews = read_reviews(ws.db_path)
     st.download_button(
-        t("download_reviews", lang), lambda: csv_bytes(views.reviews_table(all_reviews, lang)), file_name="reviews.csv",
-        mime="text/csv", on_click="ignore", key="dl_reviews", disabled=all_reviews.empty,
+        t("download_reviews", lang),
+        lambda: csv_bytes(views.reviews_table(all_reviews, lang)),
+        file_name="reviews.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="dl_reviews",
+        disabled=all_reviews.empty,
     )
 
 
@@ -381,12 +449,19 @@ def _freshness_page(ws: Workspace, ranking: pd.DataFrame, night: str, tables: di
 
 def _sidebar(nights: list[str]) -> tuple[str, str]:
     with st.sidebar:
-        st.radio(t("language", _lang()), LANGS, format_func=LANG_NAMES.__getitem__, horizontal=True, key="lang")
+        st.radio(
+            t("language", _lang()), LANGS, format_func=LANG_NAMES.__getitem__, horizontal=True, key="lang"
+        )
         lang = _lang()
         night = st.selectbox(
-            t("night", lang), list(reversed(nights)), key=_keyed("night"), format_func=lambda d: format_date(d, lang)
+            t("night", lang),
+            list(reversed(nights)),
+            key=_keyed("night"),
+            format_func=lambda d: format_date(d, lang),
         )
-        page = st.radio(t("page", lang), views.PAGES, key=_keyed("page"), format_func=lambda p: t(f"page_{p}", lang))
+        page = st.radio(
+            t("page", lang), views.PAGES, key=_keyed("page"), format_func=lambda p: t(f"page_{p}", lang)
+        )
     st.session_state.update(night=night, page=page)
     return str(night), str(page)
 
@@ -435,9 +510,9 @@ def main() -> None:
     try:
         render()
     except EwsError as exc:
-        st.error(f"{t('error', _lang())}: {_one_line(exc)}")
+        st.error(f"{t('error', _lang())}: {plain(_one_line(exc))}")
     except Exception as exc:  # noqa: BLE001 - the page's promise: one line, never a traceback
-        st.error(f"{t('unexpected', _lang())}: {type(exc).__name__}: {_one_line(exc)}")
+        st.error(f"{t('unexpected', _lang())}: {type(exc).__name__}: {plain(_one_line(exc))}")
 
 
 if __name__ == "__main__":  # Streamlit runs the script as __main__; importing it draws nothing.

@@ -67,30 +67,31 @@ def parse_query(params: Mapping[str, str], nights: Sequence[str], known_ids: set
     """Check `?night=&lang=&page=&enterprise=` against the scored nights and known ids.
 
     A refused value falls back to the default (latest night, Vietnamese, ranking page, no
-    enterprise) and adds one readable problem; nothing unchecked reaches the page.
+    enterprise) and adds one readable problem naming the parameter (never echoing its value);
+    nothing unchecked reaches the page.
     """
     problems: list[str] = []
     raw_lang = params.get("lang")
     lang = check_lang(raw_lang)
     if raw_lang is not None and raw_lang != lang:
-        problems.append(f"lang: {str(raw_lang)[:20]!r} is not vi or en")
+        problems.append(t("bad_param", lang, name="lang"))
     night = nights[-1]
     raw_night = params.get("night")
     if raw_night is not None:
         if _AS_OF.match(str(raw_night)) and raw_night in nights:
             night = str(raw_night)
         else:
-            problems.append(t("night", lang) + f": {str(raw_night)[:20]!r} ?")
+            problems.append(t("bad_param", lang, name="night"))
     enterprise = None
     raw_id = params.get("enterprise")
     if raw_id is not None:
         if _ENTERPRISE_ID.match(str(raw_id)) and raw_id in known_ids:
             enterprise = str(raw_id)
         else:
-            problems.append(t("enterprise_id", lang) + f": {str(raw_id)[:40]!r} ?")
+            problems.append(t("bad_param", lang, name="enterprise"))
     page = params.get("page") or ("enterprise" if enterprise else "ranking")
     if page not in PAGES:
-        problems.append(f"page: {str(page)[:20]!r} ?")
+        problems.append(t("bad_param", lang, name="page"))
         page = "ranking"
     if page == "enterprise" and enterprise is None:
         page = "ranking"
@@ -164,9 +165,9 @@ def rollup(frame: pd.DataFrame, by: str) -> pd.DataFrame:
             "mean_score": grouped["score"].mean(),
         }
     ).reset_index()
-    return out.sort_values(["flagged", "mean_score", by], ascending=[False, False, True], kind="stable").reset_index(
-        drop=True
-    )
+    return out.sort_values(
+        ["flagged", "mean_score", by], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def movers_table(current: pd.DataFrame, previous: pd.DataFrame | None, capacity: float) -> pd.DataFrame:
@@ -179,7 +180,9 @@ def movers_table(current: pd.DataFrame, previous: pd.DataFrame | None, capacity:
 def indicator_history(indicators: pd.DataFrame, enterprise_id: str, night: str) -> pd.DataFrame:
     """One row per month of `enterprise_id`'s figures known on `night`: the latest revision reported by then."""
     cutoff = pd.Timestamp(night)
-    mine = indicators.loc[(indicators["enterprise_id"] == enterprise_id) & (indicators["reported_at"] <= cutoff)]
+    mine = indicators.loc[
+        (indicators["enterprise_id"] == enterprise_id) & (indicators["reported_at"] <= cutoff)
+    ]
     latest = mine.sort_values(["month", "reported_at"], kind="stable").groupby("month").tail(1)
     return latest.loc[:, ["month", *INDICATOR_COLUMNS, "reported_at"]].reset_index(drop=True)
 
@@ -205,12 +208,16 @@ def chart_frame(history: pd.DataFrame, columns: Sequence[str], lang: str) -> pd.
     return frame.rename(columns=names)
 
 
-def freshness(runs: pd.DataFrame, deliveries: pd.DataFrame, ranking: pd.DataFrame, night: str) -> dict[str, object]:
+def freshness(
+    runs: pd.DataFrame, deliveries: pd.DataFrame, ranking: pd.DataFrame, night: str
+) -> dict[str, object]:
     """Which model and run scored `night`, when it was published, the last delivery, the stale count."""
     run = runs.loc[runs["as_of"] == night]
     first = run.iloc[0] if len(run) else None
     last = deliveries["ingested_at"].max() if len(deliveries) else None
-    stale = int(pd.to_numeric(ranking.get("stale", pd.Series(dtype=float)), errors="coerce").fillna(0).gt(0).sum())
+    stale = int(
+        pd.to_numeric(ranking.get("stale", pd.Series(dtype=float)), errors="coerce").fillna(0).gt(0).sum()
+    )
     return {
         "model": None if first is None else f"{first['model_name']} v{first['model_version']}",
         "run_id": None if first is None else str(first["run_id"]),

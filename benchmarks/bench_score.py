@@ -13,6 +13,7 @@ included. Prints a Markdown row for docs/benchmarks.md with the machine's load a
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import os
@@ -79,8 +80,11 @@ def prepare_world(seed: int) -> dict[str, str]:
     return {"as_of": str(as_of), "seconds": f"{time.monotonic() - started:.0f}"}
 
 
-def score(as_of: str, nights: int) -> dict[str, object]:
-    """Score `nights` consecutive nights ending at `as_of` in this process; time each call."""
+def score(as_of: str, nights: int, profile: str | None) -> dict[str, object]:
+    """Score `nights` consecutive nights ending at `as_of` in this process; time each call.
+
+    With `profile`, the first night runs under cProfile and the stats go to that file.
+    """
     started = time.monotonic()
     _configure()
     from flows.score import score_flow
@@ -90,9 +94,15 @@ def score(as_of: str, nights: int) -> dict[str, object]:
     rows = 0
     first = dt.date.fromisoformat(as_of) - dt.timedelta(days=nights - 1)
     for i in range(nights):
+        profiler = cProfile.Profile() if profile and i == 0 else None
         t0 = time.monotonic()
+        if profiler is not None:
+            profiler.enable()
         summary = score_flow(as_of=first + dt.timedelta(days=i))
         walls.append(time.monotonic() - t0)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(str(profile))
         rows = int(summary["rows"])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"import_seconds": imported, "walls": walls, "rows": rows, "peak_mb": peak_mb}
@@ -111,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nights", type=int, default=2, help="nights scored in the timed process")
+    parser.add_argument("--profile", help="write cProfile stats of the first night to this file")
     parser.add_argument("--child", choices=["train", "world", "score"], help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -121,7 +132,7 @@ def main() -> None:
         print(json.dumps(prepare_world(args.seed)))
         return
     if args.child == "score":
-        print(json.dumps(score(args.as_of, args.nights)))
+        print(json.dumps(score(args.as_of, args.nights, args.profile)))
         return
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -145,6 +156,8 @@ def main() -> None:
             prepared = _child(["--child", "world", *seed], scoring_env)
             load_before = os.getloadavg()[0]
             nights = ["--nights", str(args.nights)]
+            if args.profile:
+                nights += ["--profile", str(Path(args.profile).resolve())]
             timed = _child(["--child", "score", "--as-of", str(prepared["as_of"]), *nights], scoring_env)
             load_after = os.getloadavg()[0]
     print(

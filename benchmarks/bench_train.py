@@ -35,15 +35,21 @@ def main() -> None:
             "import sys; from flows.cli import _settings; _settings(); "
             "from flows.train import train_flow; from models.train import ModelParams; "
             f"s = train_flow(as_of='2026-11-25', params=ModelParams(backtest_origins={args.origins}), "
-            f"truth='{source / 'truth' / 'true_hazard.parquet'}'); print(s['backtest'])"
+            f"truth='{source / 'truth' / 'true_hazard.parquet'}'); print(s['learner']); print(s['backtest'])"
         )
+        load_before = os.getloadavg()[0]
         started = time.monotonic()
         result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
         wall = time.monotonic() - started
+        load_after = os.getloadavg()[0]
     if result.returncode != 0:
         sys.exit(f"train failed: {result.stderr.strip().splitlines()[-1:]}")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(result.stdout.strip().splitlines()[-1])
+    *_, learner, backtest = result.stdout.strip().splitlines()
+    print(f"learner: {learner}")
+    print(backtest)
+    # Other work on the machine slows the run: the 1-minute load average before and after it.
+    print(f"load average: {load_before:.1f} before, {load_after:.1f} after")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"| ews train, {args.origins}-origin backtest, demo world | {wall:.0f} s | {peak_mb:,.0f} MB | {machine} |")
 

@@ -62,7 +62,11 @@ def filter_options(ranking: pd.DataFrame) -> dict[str, list[str]]:
         elif name == "ownership":
             options[name] = list(OWNERSHIPS)
         else:
-            values = ranking[column].dropna().astype(str) if column in ranking.columns else pd.Series([], dtype=str)
+            values = (
+                ranking[column].dropna().astype(str)
+                if column in ranking.columns
+                else pd.Series([], dtype=str)
+            )
             options[name] = sorted(v for v in values.unique() if v)
     return options
 
@@ -149,7 +153,9 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "ranking") -> bytes:
     safe = _escaped(frame)
     for column in safe.columns:
         if safe[column].dtype == object:
-            safe[column] = safe[column].map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
+            safe[column] = safe[column].map(
+                lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
+            )
     sink = io.BytesIO()
     with pd.ExcelWriter(sink, engine="openpyxl") as writer:
         safe.to_excel(writer, sheet_name=sheet[:31], index=False)

@@ -135,7 +135,9 @@ def record_review(
 
 
 def _no_reviews() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "review_id" else "str") for c in REVIEW_COLUMNS})
+    return pd.DataFrame(
+        {c: pd.Series([], dtype="int64" if c == "review_id" else "str") for c in REVIEW_COLUMNS}
+    )
 
 
 def read_reviews(path: Path, *, enterprise_id: str | None = None, up_to: str | None = None) -> pd.DataFrame:
@@ -156,7 +158,10 @@ def read_reviews(path: Path, *, enterprise_id: str | None = None, up_to: str | N
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     try:
         conn.execute("PRAGMA busy_timeout=30000")
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reviews'").fetchone() is None:
+        if (
+            conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reviews'").fetchone()
+            is None
+        ):
             return _no_reviews()
         return pd.read_sql_query(
             f"SELECT {', '.join(REVIEW_COLUMNS)} FROM reviews{where} ORDER BY recorded_at, review_id",

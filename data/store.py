@@ -76,14 +76,15 @@ class Store:
         """Whether a delivery with this content digest was already committed."""
         return any(d == delivery_id for _, d, _ in self._committed())
 
-    def _read_table(self, table: str) -> pd.DataFrame:
-        """All stored rows of ``table`` in commit order, typed."""
+    def _read_table(self, table: str, enterprise_ids: list[str] | None = None) -> pd.DataFrame:
+        """All stored rows of ``table`` in commit order, typed; only these enterprises when given."""
         parts = [p / f"{table}.parquet" for _, _, p in self._committed()]
         parts = [p for p in parts if p.is_file()]
         if not parts:
             return empty_stored_frame(table)
+        filters = None if enterprise_ids is None else [("enterprise_id", "in", list(enterprise_ids))]
         try:
-            tables = [pq.read_table(p) for p in parts]
+            tables = [pq.read_table(p, filters=filters) for p in parts]
             frame = pa.concat_tables(tables, promote_options="default").to_pandas()
         except (OSError, pa.ArrowException) as exc:
             raise StoreError(f"store {self.root}: cannot read {table}: {exc}") from exc
@@ -93,9 +94,13 @@ class Store:
         """Latest delivered version of every enterprise, sorted by ``enterprise_id``."""
         return self._latest("enterprises")
 
-    def load_indicators(self) -> pd.DataFrame:
-        """Every indicator revision, sorted by (enterprise_id, month, reported_at)."""
-        frame = self._read_table("indicators")
+    def load_indicators(self, enterprise_ids: list[str] | None = None) -> pd.DataFrame:
+        """Every indicator revision, sorted by (enterprise_id, month, reported_at).
+
+        With ``enterprise_ids``, only their rows: the filter is applied while reading, so a
+        page about one enterprise does not load the whole table.
+        """
+        frame = self._read_table("indicators", enterprise_ids)
         frame = frame.sort_values(list(KEYS["indicators"]), kind="stable")
         return frame.reset_index(drop=True)
 

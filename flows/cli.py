@@ -524,6 +524,11 @@ def dashboard(
     env = {**os.environ, "EWS_HOME": str(settings.root), "EWS_CAPACITY": str(settings.capacity)}
     out.print(f"analysts' page on http://{host}:{port} (workspace {settings.root}); stop with Ctrl-C")
     process = subprocess.Popen(_streamlit_command(spec.origin, host, port), env=env)
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a service manager's SIGTERM stops the page like Ctrl-C
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         code = process.wait()
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from data.errors import EwsError
+from data.ranking_views import score_history
 from data.rankings import read_ranking
 from data.store import Store
 from features.build import build_features, known_at
@@ -27,7 +28,7 @@ HISTORY_COLUMNS = (
 
 
 def explain_enterprise(settings: Settings, enterprise_id: str, as_of: dt.date | None, console: Console) -> None:
-    """Print the published score and reasons, the feature values, and 12 months of history."""
+    """Print the published score and reasons, the feature values, 12 months of indicators and scores."""
     ranking = read_ranking(settings.db_path, str(as_of) if as_of else None)
     row = ranking.loc[ranking["enterprise_id"] == enterprise_id]
     as_of_ts = pd.Timestamp(ranking["as_of"].iloc[0])
@@ -47,8 +48,9 @@ def explain_enterprise(settings: Settings, enterprise_id: str, as_of: dt.date | 
             f"lý do: {r['reasons'] or '-'}\nreasons: {r['reasons_en'] or '-'}"
         )
     indicators, incidents = known_at(store.load_indicators(), store.load_incidents(), as_of_ts)
-    mine = enterprises.loc[enterprises["enterprise_id"] == enterprise_id]
-    features = build_features(mine, indicators, incidents, [as_of_ts])
+    # Contagion and peer features need every enterprise, so build the whole night and keep one row.
+    features = build_features(enterprises, indicators, incidents, [as_of_ts])
+    features = features.loc[features["enterprise_id"] == enterprise_id]
     if not features.empty:
         table = Table(title=f"features as of {as_of_ts.date()}")
         table.add_column("feature")
@@ -73,6 +75,15 @@ def explain_enterprise(settings: Settings, enterprise_id: str, as_of: dt.date | 
             )
         )
     console.print(table)
+    scores = score_history(settings.db_path, enterprise_id)
+    scores = scores.loc[scores["as_of"] <= str(as_of_ts.date())].tail(12)
+    if len(scores):
+        table = Table(title="score history (published nights)")
+        for column in ("as_of", "rank", "score", "band", "model_version"):
+            table.add_column(column, justify="right")
+        for rec in scores.to_dict("records"):
+            table.add_row(rec["as_of"], str(rec["rank"]), f"{rec['score']:.4f}", rec["band"], str(rec["model_version"]))
+        console.print(table)
     past = incidents.loc[incidents["enterprise_id"] == enterprise_id]
     if len(past):
         console.print("incidents: " + "; ".join(f"{pd.Timestamp(s).date()} {k}" for s, k in zip(past["started"], past["kind"], strict=True)))

@@ -51,13 +51,14 @@ def code_version() -> str:
 
 
 def recipe_of(model_name: str, version: str) -> ModelParams:
-    """The parameters a registered version was trained with; versions from before the
-    learner choice were boosted trees."""
+    """The parameters a registered version was trained with. Versions from before the learner
+    choice and early stopping were boosted trees with a fixed number of trees."""
     logged = registry.version_params(model_name, version)
     known: dict[str, Any] = {k: v for k, v in logged.items() if k in ModelParams.model_fields}
     if "target_kinds" in known:
         known["target_kinds"] = ast.literal_eval(known["target_kinds"])  # a logged tuple of str
     known.setdefault("learner", "hgb")
+    known.setdefault("early_stopping", False)
     return ModelParams.model_validate(known)
 
 
@@ -192,7 +193,7 @@ def train_flow(
     requested = params.learner
     learner = choose_learner(comparison, params, candidates)
     params = params.model_copy(update={"learner": learner})
-    logger.info("learner %s (pooled backtest PR-AUC of %s)", learner, ", ".join(n for n in candidates if n in LEARNERS))
+    logger.info("learner %s: %s", learner, learner_choice_note(comparison, learner, requested, candidates).split(". ")[0])
     per_origin = report.backtest_table(
         {
             origin: metrics.compare(

@@ -21,12 +21,24 @@ def _reasons(arrears: float, debt: float, layoffs: float, lang: str) -> str:
     """The stand-in score's reasons in plain words, biggest first."""
     parts = []
     if arrears > 0:
-        parts.append((1.1 * arrears, f"{arrears:g} tháng nợ lương" if lang == "vi" else f"{arrears:g} months of wage arrears"))
+        parts.append(
+            (
+                1.1 * arrears,
+                f"{arrears:g} tháng nợ lương" if lang == "vi" else f"{arrears:g} months of wage arrears",
+            )
+        )
     if debt > 0:
-        parts.append((0.35 * debt, f"{debt:g} tháng nợ BHXH" if lang == "vi" else f"{debt:g} months of insurance debt"))
+        parts.append(
+            (0.35 * debt, f"{debt:g} tháng nợ BHXH" if lang == "vi" else f"{debt:g} months of insurance debt")
+        )
     if layoffs > 0:
         share = f"{min(layoffs, 1):.0%}"
-        parts.append((2.0 * min(layoffs, 0.3), f"cho thôi việc {share} lao động" if lang == "vi" else f"{share} of workers laid off"))
+        parts.append(
+            (
+                2.0 * min(layoffs, 0.3),
+                f"cho thôi việc {share} lao động" if lang == "vi" else f"{share} of workers laid off",
+            )
+        )
     return "; ".join(text for _, text in sorted(parts, reverse=True))
 
 
@@ -41,7 +53,9 @@ def _stand_in_ranking(enterprises: pd.DataFrame, indicators: pd.DataFrame, night
     debt = frame["insurance_debt_months"].fillna(0).to_numpy(float)
     layoffs = (frame["layoffs"].fillna(0) / frame["headcount"].clip(lower=1)).to_numpy(float)
     size = np.log10(frame["headcount"].fillna(1).clip(lower=1).to_numpy(float))  # larger firms strike more
-    score = 1 / (1 + np.exp(-(-7.0 + 1.1 * arrears + 0.35 * debt + 2.0 * np.minimum(layoffs, 0.3) + 0.9 * size)))
+    score = 1 / (
+        1 + np.exp(-(-7.0 + 1.1 * arrears + 0.35 * debt + 2.0 * np.minimum(layoffs, 0.3) + 0.9 * size))
+    )
     frame = frame.assign(
         score=score,
         reasons=[_reasons(a, d, x, "vi") for a, d, x in zip(arrears, debt, layoffs, strict=True)],
@@ -49,9 +63,14 @@ def _stand_in_ranking(enterprises: pd.DataFrame, indicators: pd.DataFrame, night
     ).sort_values(["score", "enterprise_id"], ascending=[False, True])
     n = len(frame)
     rank = np.arange(1, n + 1)
-    band = np.select([rank <= max(1, n // 100), rank <= 3 * max(1, n // 100), rank <= n // 10],
-                     ["high", "elevated", "watch"], "low")
-    months_stale = ((cutoff.to_period("M") - frame["month"].dt.to_period("M")).map(lambda p: p.n) - 1).clip(lower=0)
+    band = np.select(
+        [rank <= max(1, n // 100), rank <= 3 * max(1, n // 100), rank <= n // 10],
+        ["high", "elevated", "watch"],
+        "low",
+    )
+    months_stale = ((cutoff.to_period("M") - frame["month"].dt.to_period("M")).map(lambda p: p.n) - 1).clip(
+        lower=0
+    )
     return pd.DataFrame(
         {
             "as_of": night,

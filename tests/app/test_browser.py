@@ -72,6 +72,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 9
 @pytest.fixture
 def dashboard(fresh_home: Path) -> Iterator[str]:
     """`ews dashboard --port <free>` on the demo workspace; stopped (Ctrl-C, then kill) afterwards."""
+    _need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     port = _free_port()
     env = {**os.environ, "EWS_HOME": str(fresh_home), "CI": os.environ.get("CI", "")}
     command = [sys.executable, "-c", "from flows.cli import main; main()", "dashboard", "--port", str(port)]
@@ -115,7 +116,6 @@ def _choose(page: object, label: str, text: str, *, exact: bool = False) -> None
 def test_an_analyst_reviews_an_enterprise_in_the_browser(
     dashboard: str, fresh_home: Path, tmp_path: Path
 ) -> None:
-    _need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:  # pragma: no cover - the test extras install it
@@ -138,14 +138,18 @@ def test_an_analyst_reviews_an_enterprise_in_the_browser(
 
             # 2. Filter to apparel (VSIC 14): the count narrows.
             _choose(page, "Ngành (VSIC)", "14", exact=True)
-            expect(page.get_by_text("/ 1.460 doanh nghiệp")).not_to_have_text("Đang hiển thị 1.460 / 1.460 doanh nghiệp")
+            expect(page.get_by_text("/ 1.460 doanh nghiệp")).not_to_have_text(
+                "Đang hiển thị 1.460 / 1.460 doanh nghiệp"
+            )
             count = page.get_by_text("/ 1.460 doanh nghiệp").inner_text()
             assert count != "Đang hiển thị 1.460 / 1.460 doanh nghiệp"
 
             # 3. Open the garment maker at the top of that list.
             _choose(page, "Mở hồ sơ doanh nghiệp", f"{GARMENT_ID} — ")
             expect(page.get_by_role("heading", name=f"({GARMENT_ID})")).to_be_visible()
-            expect(page.get_by_text("Chỉ số theo tháng (chỉ những gì đã biết vào đêm 30/06/2024)")).to_be_visible()
+            expect(
+                page.get_by_text("Chỉ số theo tháng (chỉ những gì đã biết vào đêm 30/06/2024)")
+            ).to_be_visible()
             expect(page).to_have_url(re.compile(f"enterprise={GARMENT_ID}"))
             page.locator('[data-testid="stMain"]').evaluate("main => main.scrollTo(0, 0)")
             page.wait_for_timeout(2000)
@@ -168,6 +172,6 @@ def test_an_analyst_reviews_an_enterprise_in_the_browser(
             browser.close()
 
     rows = read_reviews(fresh_home / "ews.db")
-    assert list(rows[["enterprise_id", "as_of", "status", "reviewer", "note"]].itertuples(index=False, name=None)) == [
-        (GARMENT_ID, "2024-06-30", "action_taken", "Trần Thị Bình", "Met the director about the arrears")
-    ]
+    assert list(
+        rows[["enterprise_id", "as_of", "status", "reviewer", "note"]].itertuples(index=False, name=None)
+    ) == [(GARMENT_ID, "2024-06-30", "action_taken", "Trần Thị Bình", "Met the director about the arrears")]

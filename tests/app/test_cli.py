@@ -86,3 +86,23 @@ def test_dashboard_runs_streamlit_locally_without_telemetry_or_tracebacks() -> N
         "--server.enableXsrfProtection=true",
     ):
         assert flag in command
+
+
+def test_explain_shows_the_score_its_reasons_and_the_history_behind_it(home: Path) -> None:
+    from data.rankings import read_ranking
+
+    top = read_ranking(home / "ews.db", "2024-06-30").iloc[0]
+    result = runner.invoke(app, ["explain", top["enterprise_id"], "--as-of", "2024-06-30"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert f"rank {top['rank']} of" in result.stdout
+    assert top["reasons"].split(";")[0] in result.stdout
+    assert "score history" in result.stdout
+    assert "2024-05-31" in result.stdout  # the earlier night's score is listed
+    assert "indicator history" in result.stdout
+
+
+def test_explain_refuses_an_unknown_enterprise_with_one_line(home: Path) -> None:
+    result = runner.invoke(app, ["explain", "0000000000"])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "unknown enterprise '0000000000'" in lines[0]

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.formatting import plain
 from app.i18n import t
 from data.ranking_views import fold
+from data.rankings import publish, read_ranking
 from data.reviews import read_reviews
 from data.store import Store
 
@@ -65,7 +67,7 @@ def test_opening_an_enterprise_shows_its_figures_history_and_incidents(fresh_hom
     at = _page()
     at.selectbox(key="pick__vi").select(TOP_ID).run()
     assert not at.exception and not at.error
-    assert at.header[0].value.endswith(f"({TOP_ID})")
+    assert at.header[0].value.endswith(plain(f"({TOP_ID})"))
     assert at.query_params["enterprise"] == TOP_ID and at.query_params["page"] == "enterprise"
     text = _texts(at)
     assert "Chỉ số theo tháng (chỉ những gì đã biết vào đêm 30/06/2024)" in text
@@ -84,7 +86,12 @@ def test_past_incidents_known_that_night_are_listed(fresh_home: Path) -> None:
     assert not at.error
     table = at.dataframe[1].value
     assert len(table) == (known["enterprise_id"] == enterprise).sum()
-    assert set(table["Loại"]) <= {"Ngừng việc tập thể", "Lãn công", "Tập trung đông người", "Kiến nghị tập thể"}
+    assert set(table["Loại"]) <= {
+        "Ngừng việc tập thể",
+        "Lãn công",
+        "Tập trung đông người",
+        "Kiến nghị tập thể",
+    }
 
 
 def test_the_language_switch_turns_the_page_into_english(fresh_home: Path) -> None:
@@ -105,9 +112,9 @@ def test_the_review_form_writes_a_record_shown_on_later_nights(fresh_home: Path)
     at.button[0].click().run()
     assert not at.error and [s.value for s in at.success] == ["Đã lưu đánh giá."]
     rows = read_reviews(fresh_home / "ews.db")
-    assert list(rows[["enterprise_id", "as_of", "status", "reviewer"]].itertuples(index=False, name=None)) == [
-        (TOP_ID, "2024-05-31", "action_taken", "Nguyễn Văn An")
-    ]
+    assert list(
+        rows[["enterprise_id", "as_of", "status", "reviewer"]].itertuples(index=False, name=None)
+    ) == [(TOP_ID, "2024-05-31", "action_taken", "Nguyễn Văn An")]
     later = _page()  # the next night's ranking shows the review beside the enterprise
     assert later.dataframe[0].value["Đánh giá gần nhất"].iloc[0] == "Đã có hành động (31/05/2024)"
 
@@ -123,11 +130,23 @@ def test_a_review_without_a_name_is_refused_with_one_line(fresh_home: Path) -> N
     "params",
     [{"enterprise": "'; DROP TABLE scores;--"}, {"night": "2099-01-01"}, {"lang": "<b>x</b>"}],
 )
-def test_a_bad_query_parameter_gives_one_line_and_the_ranking(fresh_home: Path, params: dict[str, str]) -> None:
+def test_a_bad_query_parameter_gives_one_line_and_the_ranking(
+    fresh_home: Path, params: dict[str, str]
+) -> None:
     at = _page(**params)
     assert not at.exception
     assert len(at.error) == 1
     assert at.header[0].value == "Bảng xếp hạng ngày 30/06/2024"
+
+
+def test_a_hostile_name_is_shown_as_text(fresh_home: Path) -> None:
+    night = read_ranking(fresh_home / "ews.db", "2024-06-30")
+    hostile = "[Bấm vào đây](http://evil.example) :red[x] ![t](http://t.example/p.png)"
+    night = night.assign(as_of="2024-07-31", name=night["name"].where(night["rank"] != 1, hostile))
+    publish(fresh_home / "ews.db", night)
+    at = _page(enterprise=TOP_ID)
+    assert at.header[0].value == plain(f"{hostile} ({TOP_ID})")
+    assert not at.error
 
 
 def test_freshness_names_the_model_and_the_last_delivery(fresh_home: Path) -> None:

@@ -19,6 +19,7 @@ from app.formatting import (
     format_number,
     format_percent,
     format_timestamp,
+    plain,
 )
 from app.i18n import LABELS, check_lang, t
 from data.ranking_views import (
@@ -44,7 +45,12 @@ def _ranking() -> pd.DataFrame:
             "band": ["high", "elevated", "watch", "low"],
             "reasons": ["3 tháng nợ lương", "nợ BHXH", "", None],
             "reasons_en": ["3 months of wage arrears", "insurance debt", "", None],
-            "name": ["Công ty May Hải Dương", "Công ty Giày Đồng Nai", "Công ty Điện tử", '=HYPERLINK("http://x","y")'],
+            "name": [
+                "Công ty May Hải Dương",
+                "Công ty Giày Đồng Nai",
+                "Công ty Điện tử",
+                '=HYPERLINK("http://x","y")',
+            ],
             "province": ["Hải Dương", "Hải Dương", "Bình Dương", "Bình Dương"],
             "district": ["Cẩm Giàng", "Cẩm Giàng", "Thuận An", None],
             "zone_id": ["KCN-DA", None, "CCN-01", None],
@@ -69,6 +75,14 @@ def test_vietnamese_and_english_formats() -> None:
     assert format_timestamp("2026-11-26T02:30:00+00:00") == "26/11/2026 09:30"  # Asia/Ho_Chi_Minh
     # Not reported is not zero: missing values stay empty.
     assert format_money(None) == format_number(np.nan) == format_date(None) == format_percent(pd.NA) == ""
+
+
+def test_plain_makes_markdown_show_names_literally() -> None:
+    assert (
+        plain("[x](http://e) :red[y] ![i](http://t)")
+        == r"\[x\]\(http\:\/\/e\) \:red\[y\] \!\[i\]\(http\:\/\/t\)"
+    )
+    assert plain("Công ty May\nHải Dương") == "Công ty May Hải Dương"  # Vietnamese letters are untouched
 
 
 def test_every_label_exists_in_both_languages_with_the_same_placeholders() -> None:
@@ -99,7 +113,9 @@ def test_search_finds_ids_by_prefix_and_names_without_accents() -> None:
     assert fold("Đồng Nai") == "dong nai"
     assert list(apply_filter(ranking, check_filter(RankingFilter(search="dong nai"), ranking))["rank"]) == [2]
     assert list(apply_filter(ranking, check_filter(RankingFilter(search="0800"), ranking))["rank"]) == [1, 2]
-    assert list(apply_filter(ranking, check_filter(RankingFilter(search=" HẢI DƯƠNG "), ranking))["rank"]) == [1]
+    assert list(
+        apply_filter(ranking, check_filter(RankingFilter(search=" HẢI DƯƠNG "), ranking))["rank"]
+    ) == [1]
     # Regex characters are text, not patterns.
     assert apply_filter(ranking, check_filter(RankingFilter(search=".*"), ranking)).empty
 
@@ -161,7 +177,9 @@ def test_indicator_history_shows_only_what_was_known_that_night() -> None:
             "insurance_debt_months": np.nan,
             "layoffs": np.nan,
             "reduced_hours_workers": np.nan,
-            "reported_at": pd.to_datetime(["2026-10-20", "2026-11-20", "2026-12-05", "2026-12-20", "2026-11-20"]),
+            "reported_at": pd.to_datetime(
+                ["2026-10-20", "2026-11-20", "2026-12-05", "2026-12-20", "2026-11-20"]
+            ),
         }
     )
     history = views.indicator_history(indicators, "0800123456", "2026-11-25")
@@ -184,7 +202,12 @@ def test_page_labels_translate_codes_and_keep_missing_empty() -> None:
 
 def test_latest_review_shows_beside_its_enterprise() -> None:
     reviews = pd.DataFrame(
-        {"enterprise_id": ["0800999999"], "as_of": ["2026-10-31"], "status": ["false_alarm"], "review_id": [1]}
+        {
+            "enterprise_id": ["0800999999"],
+            "as_of": ["2026-10-31"],
+            "status": ["false_alarm"],
+            "review_id": [1],
+        }
     )
     table = views.ranking_table(_ranking(), "vi", reviews)
     assert list(table["Đánh giá gần nhất"]) == ["", "Cảnh báo sai (31/10/2026)", "", ""]
@@ -194,15 +217,22 @@ def test_query_parameters_are_checked_against_nights_and_ids() -> None:
     nights = ["2026-10-31", "2026-11-25"]
     ok = views.parse_query({"enterprise": "0800123456", "lang": "en"}, nights, {"0800123456"})
     assert (ok.page, ok.enterprise, ok.lang, ok.night, ok.problems) == (
-        "enterprise", "0800123456", "en", "2026-11-25", ()
+        "enterprise",
+        "0800123456",
+        "en",
+        "2026-11-25",
+        (),
     )
     old = views.parse_query({"night": "2026-10-31"}, nights, set())
     assert (old.night, old.page, old.lang) == ("2026-10-31", "ranking", "vi")
     bad = views.parse_query(
-        {"enterprise": "<script>", "night": "1999-01-01", "lang": "fr", "page": "admin"}, nights, {"0800123456"}
+        {"enterprise": "<script>", "night": "1999-01-01", "lang": "fr", "page": "admin"},
+        nights,
+        {"0800123456"},
     )
     assert (bad.enterprise, bad.night, bad.lang, bad.page) == (None, "2026-11-25", "vi", "ranking")
     assert len(bad.problems) == 4
+    assert not any("script" in p or "admin" in p for p in bad.problems)  # values are never echoed
 
 
 # ---------------------------------------------------------------- exports
@@ -225,7 +255,7 @@ def test_excel_export_has_no_formula_cells() -> None:
     cells = [cell for row in sheet.iter_rows() for cell in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
     names = [c.value for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
-    assert names == ["'=HYPERLINK(\"http://x\",\"y\")"]
+    assert names == ['\'=HYPERLINK("http://x","y")']
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert header[:3] == ["Rank", "Tax code", "Name"]
     scores = [c.value for c in sheet["D"][1:]]

@@ -61,7 +61,9 @@ def test_reviews_are_append_only(tmp_path: Path) -> None:
 def test_text_is_cleaned_and_sql_looking_text_is_kept_as_data(tmp_path: Path) -> None:
     db = tmp_path / "ews.db"
     decomposed = "Nguye\u0302\u0303n"  # "Nguyễn" written with combining marks
-    _record(db, reviewer=f"  {decomposed}\x00\u200b ", note="line one\nline two\x07\u202e; DROP TABLE reviews;--")
+    _record(
+        db, reviewer=f"  {decomposed}\x00\u200b ", note="line one\nline two\x07\u202e; DROP TABLE reviews;--"
+    )
     row = read_reviews(db).iloc[0]
     assert row["reviewer"] == "Nguyễn"
     assert row["note"] == "line one\nline two; DROP TABLE reviews;--"

@@ -39,6 +39,17 @@ def test_loaded_dtypes_follow_the_contract(write_source, store_root):
                                  "ended", "reported_at", "participants", "reported_at_imputed"]
 
 
+def test_indicators_of_some_enterprises_equal_the_filtered_whole(write_source, store_root):
+    store = Store(store_root)
+    ingest(str(write_source()), store)
+    whole = store.load_indicators()
+    some = sorted(set(whole["enterprise_id"]))[:1]
+    assert len(some) == 1 and whole["enterprise_id"].nunique() > 1
+    expected = whole.loc[whole["enterprise_id"].isin(some)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(store.load_indicators(some), expected)
+    assert store.load_indicators(["no-such-id"]).empty
+
+
 def test_deliveries_log_and_digest(write_source, store_root, good_tables):
     store = Store(store_root)
     report = ingest(str(write_source()), store)
