@@ -13,6 +13,7 @@ included. Prints a Markdown row for docs/benchmarks.md with the machine's load a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import json
@@ -122,6 +123,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nights", type=int, default=2, help="nights scored in the timed process")
     parser.add_argument("--profile", help="write cProfile stats of the first night to this file")
+    parser.add_argument(
+        "--workspace", help="keep the prepared workspaces in this folder and reuse them on the next run"
+    )
     parser.add_argument("--child", choices=["train", "world", "score"], help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -138,30 +142,36 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from flows.schedule import local_prefect_server
 
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        root = Path(args.workspace or stack.enter_context(tempfile.TemporaryDirectory())).resolve()
         env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
         env.pop("PREFECT_API_URL", None)
         # One MLflow registry shared by the training workspace and the scoring workspace.
         env["MLFLOW_TRACKING_URI"] = f"sqlite:///{root / 'mlflow' / 'mlflow.db'}"
-        (root / "mlflow").mkdir()
+        (root / "mlflow").mkdir(parents=True, exist_ok=True)
         prefect_home = root / "prefect"
-        prefect_home.mkdir()
-        with local_prefect_server(prefect_home) as api_url:
-            env["PREFECT_API_URL"] = api_url
-            env["PREFECT_HOME"] = str(prefect_home)
-            seed = ["--seed", str(args.seed)]
+        prefect_home.mkdir(exist_ok=True)
+        api_url = stack.enter_context(local_prefect_server(prefect_home))
+        env["PREFECT_API_URL"] = api_url
+        env["PREFECT_HOME"] = str(prefect_home)
+        seed = ["--seed", str(args.seed)]
+        scoring_env = {**env, "EWS_HOME": str(root / "score")}
+        done = root / "prepared.json"
+        if done.is_file():
+            trained, prepared = json.loads(done.read_text())
+        else:
             trained = _child(["--child", "train", *seed], {**env, "EWS_HOME": str(root / "train")})
-            scoring_env = {**env, "EWS_HOME": str(root / "score")}
             prepared = _child(["--child", "world", *seed], scoring_env)
-            load_before = os.getloadavg()[0]
-            nights = ["--nights", str(args.nights)]
-            if args.profile:
-                nights += ["--profile", str(Path(args.profile).resolve())]
-            timed = _child(["--child", "score", "--as-of", str(prepared["as_of"]), *nights], scoring_env)
-            load_after = os.getloadavg()[0]
+            done.write_text(json.dumps([trained, prepared]))
+        load_before = os.getloadavg()[0]
+        nights = ["--nights", str(args.nights)]
+        if args.profile:
+            nights += ["--profile", str(Path(args.profile).resolve())]
+        timed = _child(["--child", "score", "--as-of", str(prepared["as_of"]), *nights], scoring_env)
+        load_after = os.getloadavg()[0]
     print(
-        f"setup, not timed: train on the pooled demo world {trained['seconds']} s, hai-duong world {prepared['seconds']} s"
+        f"setup, not timed: train on the pooled demo world {trained['seconds']} s, "
+        f"hai-duong world {prepared['seconds']} s"
     )
     walls = [float(w) for w in timed["walls"]]  # type: ignore[attr-defined]
     print(f"imports in the scoring process: {float(timed['import_seconds']):.1f} s")  # type: ignore[arg-type]

@@ -29,7 +29,12 @@ def main() -> None:
         env.pop("MLFLOW_TRACKING_URI", None)
         env.pop("PREFECT_API_URL", None)
         source = Path(home) / "source"
-        subprocess.run([ews, "simulate", "--preset", "demo", "--out", str(source), "--format", "parquet"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [ews, "simulate", "--preset", "demo", "--out", str(source), "--format", "parquet"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         subprocess.run([ews, "ingest", str(source)], env=env, check=True, capture_output=True)
         code = (
             "import sys; from flows.cli import _settings; _settings(); "
@@ -51,7 +56,9 @@ def main() -> None:
     # Other work on the machine slows the run: the 1-minute load average before and after it.
     print(f"load average: {load_before:.1f} before, {load_after:.1f} after")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"| ews train, {args.origins}-origin backtest, demo world | {wall:.0f} s | {peak_mb:,.0f} MB | {machine} |")
+    print(
+        f"| ews train, {args.origins}-origin backtest, demo world | {wall:.0f} s | {peak_mb:,.0f} MB | {machine} |"
+    )
 
 
 if __name__ == "__main__":

@@ -48,13 +48,17 @@ def run_demo(settings: Settings, *, preset: str, seed: int, console: Console) ->
     as_of = demo_as_of(str(world.params["end"]))
     truth = source / "truth" / "true_hazard.parquet"
     params = ModelParams(backtest_origins=DEMO_BACKTEST_ORIGINS)
-    trained = train_flow(as_of=as_of.date(), promote="auto", params=params, truth=str(truth), candidates=("hgb",))
+    trained = train_flow(
+        as_of=as_of.date(), promote="auto", params=params, truth=str(truth), candidates=("hgb",)
+    )
     step(
         f"trained version {trained['version']} as of {trained['as_of']}, champion: {trained['promoted']}; "
         f"backtest over {DEMO_BACKTEST_ORIGINS} monthly origins (PR-AUC, recall in the monthly top 1%):"
     )
     for model, row in trained["backtest"].items():
-        console.print(f"           {model:<12} {row.get('pr_auc') or float('nan'):.4f}  {row.get('recall_at_k') or float('nan'):.3f}")
+        console.print(
+            f"           {model:<12} {row.get('pr_auc') or float('nan'):.4f}  {row.get('recall_at_k') or float('nan'):.3f}"
+        )
     scored = score_flow(as_of=as_of.date())
     step(f"scored {scored['rows']} enterprises as of {scored['as_of']}")
     return {"as_of": scored["as_of"], "train": trained, "score": scored, "calibration": report}

@@ -244,7 +244,7 @@ def score_flow(
             logger.info("night %s not scored: %s", night, decision)
             return {"as_of": night, "skipped": decision, "rows": 0, "alerts": []}
     model, version = tasks.load_champion(settings.model_name)
-    frames = tasks.load_store(str(settings.store_dir))
+    frames = tasks.load_store(str(settings.store_dir), with_digest=False)
     indicators, incidents = known_at(frames.indicators, frames.incidents, as_of_ts)
     features = tasks.build_features(frames.enterprises, indicators, incidents, [as_of_ts])
     if features.empty:

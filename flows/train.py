@@ -72,13 +72,18 @@ def choose_learner(comparison: pd.DataFrame, params: ModelParams, candidates: tu
     highest pooled backtest PR-AUC (ties go to the first of `LEARNERS`)."""
     if params.learner != "auto":
         if params.learner not in candidates:
-            raise ValueError(f"learner {params.learner!r} is not among the backtested candidates {candidates}")
+            raise ValueError(
+                f"learner {params.learner!r} is not among the backtested candidates {candidates}"
+            )
         return params.learner
     learnable = [name for name in LEARNERS if name in candidates]
     if not learnable:
         raise ValueError(f"the candidates {candidates} include none of the learners {LEARNERS}")
     pr_auc = comparison.loc[comparison["metric"] == "pr_auc"].set_index("model")["value"]
-    return max(learnable, key=lambda name: (np.nan_to_num(pr_auc.get(name, np.nan), nan=-1.0), -learnable.index(name)))
+    return max(
+        learnable,
+        key=lambda name: (np.nan_to_num(pr_auc.get(name, np.nan), nan=-1.0), -learnable.index(name)),
+    )
 
 
 def decide(gain: dict[str, float] | None, has_champion: bool, promote: Promote) -> tuple[bool, str]:
@@ -94,10 +99,14 @@ def decide(gain: dict[str, float] | None, has_champion: bool, promote: Promote) 
     return (True, words) if low > 0 else (False, words + ": within the uncertainty")
 
 
-def learner_choice_note(comparison: pd.DataFrame, learner: str, requested: str, candidates: tuple[str, ...]) -> str:
+def learner_choice_note(
+    comparison: pd.DataFrame, learner: str, requested: str, candidates: tuple[str, ...]
+) -> str:
     """One paragraph for the model card: which learner is registered, and why."""
     pr_auc = comparison.loc[comparison["metric"] == "pr_auc"].set_index("model")["value"]
-    figures = ", ".join(f"`{name}` {pr_auc.get(name, float('nan')):.4f}" for name in LEARNERS if name in candidates)
+    figures = ", ".join(
+        f"`{name}` {pr_auc.get(name, float('nan')):.4f}" for name in LEARNERS if name in candidates
+    )
     why = (
         "chosen as the learner with the highest pooled PR-AUC on this backtest"
         if requested == "auto"
@@ -181,7 +190,11 @@ def train_flow(
     recipe = champion_recipe(settings.model_name, champion)
     # A champion whose recipe differs from this run's only by its learner is already one of
     # the candidates' columns; any other recipe is refitted on the same origins.
-    replayed = recipe is not None and recipe.learner in candidates and recipe.model_copy(update={"learner": params.learner}) == params
+    replayed = (
+        recipe is not None
+        and recipe.learner in candidates
+        and recipe.model_copy(update={"learner": params.learner}) == params
+    )
     recipes = {CHAMPION_RECIPE: recipe} if recipe is not None and not replayed else {}
     bt = run_backtest(frame, candidates=candidates, recipes=recipes)
 
@@ -189,11 +202,17 @@ def train_flow(
     as_of_rows = bt["as_of"].to_numpy()
     scores = {name: bt[name].to_numpy() for name in candidates}
     truth_p = _truth_probability(truth, bt, params.horizon_months)
-    comparison = metrics.compare(scores, y, as_of_rows, bt, truth_p, capacity=settings.capacity, n_boot=100, seed=params.seed)
+    comparison = metrics.compare(
+        scores, y, as_of_rows, bt, truth_p, capacity=settings.capacity, n_boot=100, seed=params.seed
+    )
     requested = params.learner
     learner = choose_learner(comparison, params, candidates)
     params = params.model_copy(update={"learner": learner})
-    logger.info("learner %s: %s", learner, learner_choice_note(comparison, learner, requested, candidates).split(". ")[0])
+    logger.info(
+        "learner %s: %s",
+        learner,
+        learner_choice_note(comparison, learner, requested, candidates).split(". ")[0],
+    )
     per_origin = report.backtest_table(
         {
             origin: metrics.compare(
@@ -209,15 +228,21 @@ def train_flow(
             for mask in [as_of_rows == origin]
         }
     )
-    slices = metrics.compare_slices(scores, y, as_of_rows, bt, capacity=settings.capacity, n_boot=50, seed=params.seed)
+    slices = metrics.compare_slices(
+        scores, y, as_of_rows, bt, capacity=settings.capacity, n_boot=50, seed=params.seed
+    )
     long = bt[["as_of", "enterprise_id"]].assign(score=scores[learner])
     lead = metrics.lead_time_summary(
-        metrics.lead_times(long, frame.incidents, capacity=settings.capacity, horizon_months=params.horizon_months),
+        metrics.lead_times(
+            long, frame.incidents, capacity=settings.capacity, horizon_months=params.horizon_months
+        ),
         n_boot=100,
         seed=params.seed,
     )
     gain = None
-    same_recipe = recipe == params and champion is not None and champion.tags.get("data_digest") == frames.digest
+    same_recipe = (
+        recipe == params and champion is not None and champion.tags.get("data_digest") == frames.digest
+    )
     if recipe is not None and not same_recipe:
         held = bt[CHAMPION_RECIPE] if CHAMPION_RECIPE in recipes else bt[recipe.learner]
         gain = paired_bootstrap_gain(y, scores[learner], held.to_numpy(), as_of_rows, seed=params.seed)
@@ -228,7 +253,9 @@ def train_flow(
     flat_metrics: dict[str, float] = {}
     for r in comparison.to_dict("records"):
         key = f"backtest_{r['model']}_{r['metric']}"
-        flat_metrics.update({key: float(r["value"]), f"{key}_low": float(r["low"]), f"{key}_high": float(r["high"])})
+        flat_metrics.update(
+            {key: float(r["value"]), f"{key}_low": float(r["low"]), f"{key}_high": float(r["high"])}
+        )
     flat_metrics.update({f"lead_{k}": float(v) for k, v in lead.items()})
     if gain:
         flat_metrics.update({f"vs_champion_{k}": v for k, v in gain.items()})
@@ -236,7 +263,9 @@ def train_flow(
         f"origin_{model}_{metric}": list(group.sort_values("origin")["value"])
         for (model, metric), group in per_origin.groupby(["model", "metric"])
     }
-    base_rate = float(np.nanmean(frame.labels(frame.as_of)[frame.table["as_of"].to_numpy() >= frame.full_from]))
+    base_rate = float(
+        np.nanmean(frame.labels(frame.as_of)[frame.table["as_of"].to_numpy() >= frame.full_from])
+    )
     window = (str(pd.Timestamp(frame.grid[0]).date()), str(pd.Timestamp(frame.grid[-1]).date()))
     tags = {
         "as_of": str(as_of_ts.date()),
@@ -276,7 +305,9 @@ def train_flow(
             },
         )
         texts = {
-            "feature_list.json": json.dumps({"feature_set": params.feature_set, "columns": columns}, indent=1),
+            "feature_list.json": json.dumps(
+                {"feature_set": params.feature_set, "columns": columns}, indent=1
+            ),
             "training_summary.json": json.dumps(
                 {
                     "fit_rows": final.fit_rows,

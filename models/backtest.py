@@ -29,7 +29,15 @@ from models.train import LEARNERS, ModelParams, fit_boosted, model_input, traini
 # A candidate learner: (fit rows, targets, sample weights, columns, params, unusable numeric
 # columns, the later calibration slice as (rows, targets)) → a fitted pipeline over `columns`.
 Candidate = Callable[
-    [pd.DataFrame, np.ndarray, np.ndarray, tuple[str, ...], ModelParams, tuple[str, ...], tuple[pd.DataFrame, np.ndarray]],
+    [
+        pd.DataFrame,
+        np.ndarray,
+        np.ndarray,
+        tuple[str, ...],
+        ModelParams,
+        tuple[str, ...],
+        tuple[pd.DataFrame, np.ndarray],
+    ],
     Any,
 ]
 
@@ -130,7 +138,9 @@ def build_training_frame(
     grid = training_grid(indicators, as_of, params)
     needed = params.backtest_origins + params.calibration_months + params.horizon_months + 6
     if len(grid) < needed:
-        raise ValueError(f"not enough history before {as_of.date()}: {len(grid)} labelled months, {needed} needed")
+        raise ValueError(
+            f"not enough history before {as_of.date()}: {len(grid)} labelled months, {needed} needed"
+        )
     first_origin = grid[-params.backtest_origins] if params.backtest_origins else as_of
     full_from = _months_before(first_origin, params.horizon_months + params.calibration_months)
 
@@ -176,14 +186,18 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     # Negatives of fully kept months are sampled for the fit too, at the frame's rate.
     sampled_out = (as_of >= frame.full_from).to_numpy() & (y == 0) & (frame.keep_draw >= params.negative_rate)
     fit_rows = ((as_of <= calibrate_from) & np.isfinite(y)).to_numpy() & ~sampled_out
-    calibration_rows = ((as_of > calibrate_from) & (as_of <= _months_before(origin, params.horizon_months)) & np.isfinite(y)).to_numpy()
+    calibration_rows = (
+        (as_of > calibrate_from) & (as_of <= _months_before(origin, params.horizon_months)) & np.isfinite(y)
+    ).to_numpy()
     if not (y[fit_rows] == 1).any() or not (y[calibration_rows] == 1).any():
         raise ValueError(f"origin {pd.Timestamp(origin).date()}: no positive example to fit or calibrate on")
     X = model_input(frame.table.loc[fit_rows], columns)
     numeric = [c for c in columns if c not in categorical_columns(columns)]
     unusable = tuple(c for c in numeric if X[c].isna().all())
     later = (model_input(frame.table.loc[calibration_rows], columns), y[calibration_rows].astype(int))
-    estimator = CANDIDATES[name](X, y[fit_rows].astype(int), frame.weights(y)[fit_rows], columns, params, unusable, later)
+    estimator = CANDIDATES[name](
+        X, y[fit_rows].astype(int), frame.weights(y)[fit_rows], columns, params, unusable, later
+    )
     calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="sigmoid", ensemble=False)
     calibrated.fit(*later)
     return Fitted(
@@ -226,10 +240,15 @@ def run_backtest(
             part[name] = predict_rows(fitted.model, part, candidate_params(frame.params, name))
         for name, params in (recipes or {}).items():
             if params.learner not in LEARNERS:
-                raise ValueError(f"recipe {name!r}: its learner must be one of {LEARNERS}, not {params.learner!r}")
+                raise ValueError(
+                    f"recipe {name!r}: its learner must be one of {LEARNERS}, not {params.learner!r}"
+                )
             # The recipe's hyper-parameters on the same rows; the rows' sampling stays the frame's.
             same_rows = params.model_copy(
-                update={"negative_rate": frame.params.negative_rate, "horizon_months": frame.params.horizon_months}
+                update={
+                    "negative_rate": frame.params.negative_rate,
+                    "horizon_months": frame.params.horizon_months,
+                }
             )
             other = replace(frame, params=same_rows)
             part[name] = predict_rows(fit_at(other, origin, params.learner).model, part, same_rows)

@@ -15,7 +15,7 @@ equals the model's decision function:
   to the training mean for numbers.
 
 A calibrated model (`CalibratedClassifierCV(FrozenEstimator(pipeline))`, as
-`models.train.fit` returns) is unwrapped first; its sigmoid calibration is monotone, so the
+`models.backtest.fit_at` returns) is unwrapped first; its sigmoid calibration is monotone, so the
 order of reasons is the same on the calibrated scale.
 
 `reasons` / `reasons_table` turn the strongest positive contributions into words,

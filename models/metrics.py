@@ -101,9 +101,7 @@ def brier(y: np.ndarray, probability: np.ndarray, w: np.ndarray | None = None) -
     return float(np.sum(w * (np.asarray(probability) - y) ** 2) / np.sum(w))
 
 
-def top_k_metrics(
-    y: np.ndarray, top: np.ndarray, w: np.ndarray | None = None
-) -> dict[str, float]:
+def top_k_metrics(y: np.ndarray, top: np.ndarray, w: np.ndarray | None = None) -> dict[str, float]:
     """Recall and precision of a top-k mask (see `top_k_mask`), pooled over months."""
     y = np.asarray(y, dtype=np.float64)
     w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
@@ -179,7 +177,10 @@ def _month_index(as_of: np.ndarray) -> tuple[int, np.ndarray]:
 def _model_metrics(
     y: np.ndarray, score: np.ndarray, top: np.ndarray, ranked: _Ranked, w: np.ndarray, is_probability: bool
 ) -> dict[str, float]:
-    out = {"pr_auc": average_precision(y, score, w, ranked=ranked), "roc_auc": roc_auc(y, score, w, ranked=ranked)}
+    out = {
+        "pr_auc": average_precision(y, score, w, ranked=ranked),
+        "roc_auc": roc_auc(y, score, w, ranked=ranked),
+    }
     out.update(top_k_metrics(y, top, w))
     out["brier"] = brier(y, score, w) if is_probability else float("nan")
     return out
@@ -271,7 +272,9 @@ def _describe(y: np.ndarray, as_of: np.ndarray, capacity: float) -> dict[str, fl
         "base_rate": float(np.mean(y)) if len(y) else float("nan"),
         "months": float(len(sizes)),
         "capacity": float(capacity),
-        "k_per_month": float(np.mean([capacity_count(int(n), capacity) for n in sizes])) if len(sizes) else 0.0,
+        "k_per_month": float(np.mean([capacity_count(int(n), capacity) for n in sizes]))
+        if len(sizes)
+        else 0.0,
     }
 
 
@@ -326,7 +329,9 @@ def compare_slices(
             part.insert(0, "column", column)
             frames.append(part)
     if not frames:
-        return pd.DataFrame(columns=["column", "slice", "rows", "positives", "model", "metric", "value", "low", "high"])
+        return pd.DataFrame(
+            columns=["column", "slice", "rows", "positives", "model", "metric", "value", "low", "high"]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -338,9 +343,7 @@ def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(dates.year * 12 + dates.month - 1, dtype=np.int64)
 
 
-def true_probability(
-    true_hazard: pd.DataFrame, rows: pd.DataFrame, *, horizon_months: int = 3
-) -> np.ndarray:
+def true_probability(true_hazard: pd.DataFrame, rows: pd.DataFrame, *, horizon_months: int = 3) -> np.ndarray:
     """True probability of a stoppage in (D, D + H]: 1 − Π (1 − h) over the H months after D's month.
 
     `true_hazard` is the simulator's frame (enterprise_id, month 'YYYY-MM', hazard[,
@@ -353,7 +356,9 @@ def true_probability(
     if "operating" in true_hazard:
         hazard = hazard * true_hazard["operating"].to_numpy(dtype=bool)
     month = _month_number(true_hazard["month"].astype("str") + "-01")
-    lookup = pd.Series(hazard, index=pd.MultiIndex.from_arrays([true_hazard["enterprise_id"].astype("str"), month]))
+    lookup = pd.Series(
+        hazard, index=pd.MultiIndex.from_arrays([true_hazard["enterprise_id"].astype("str"), month])
+    )
     lookup = lookup[~lookup.index.duplicated(keep="last")]
     ids = rows["enterprise_id"].astype("str").to_numpy()
     start = _month_number(rows["as_of"])

@@ -159,9 +159,7 @@ def load_verified(name: str, alias: str = CHAMPION) -> tuple[Any, ModelVersion]:
     """Resolve the alias once, check the artifact digest, then load those exact bytes."""
     resolved = alias_version(name, alias)
     if resolved is None:
-        raise ModelIntegrityError(
-            f"no model {name!r}@{alias} is registered; run `ews train` first"
-        )
+        raise ModelIntegrityError(f"no model {name!r}@{alias} is registered; run `ews train` first")
     if not resolved.digest:
         raise ModelIntegrityError(f"{name} version {resolved.version} has no recorded digest")
     with tempfile.TemporaryDirectory() as tmp:

@@ -126,7 +126,10 @@ def plot_calibration(
             ],
             marker="o", capsize=2, label=name,
         )  # fmt: skip
-        lowest, highest = min(lowest, float(x.min())), max(highest, float(table["high"].max()), float(x.max()))
+        lowest, highest = (
+            min(lowest, float(x.min())),
+            max(highest, float(table["high"].max()), float(x.max())),
+        )
     edge = (max(lowest / 2, 1e-6), min(1.0, max(highest * 2, lowest * 10)))
     ax.plot(edge, edge, color="grey", linewidth=0.8, label="perfect calibration")
     ax.set(xscale="log", yscale="log", xlabel="mean predicted probability", ylabel="observed rate")
@@ -149,7 +152,11 @@ def plot_backtest(
         x = pd.to_datetime(rows[origin])
         ax.plot(x, rows["value"], marker="o", label=str(name))
         ax.fill_between(x, rows["low"], rows["high"], alpha=0.15)
-    ax.set(xlabel="training origin (as-of)", ylabel=METRIC_LABELS.get(metric, metric), title=f"Backtest: {metric}")
+    ax.set(
+        xlabel="training origin (as-of)",
+        ylabel=METRIC_LABELS.get(metric, metric),
+        title=f"Backtest: {metric}",
+    )
     ax.legend(fontsize=8)
     fig.autofmt_xdate()
     return _save(fig, path)
@@ -188,7 +195,10 @@ def _fmt(value: float) -> str:
 
 def _metrics_markdown(comparison: pd.DataFrame) -> str:
     metrics = [m for m in METRIC_LABELS if m in set(comparison["metric"])]
-    lines = ["| model | " + " | ".join(METRIC_LABELS[m] for m in metrics) + " |", "|---" * (len(metrics) + 1) + "|"]
+    lines = [
+        "| model | " + " | ".join(METRIC_LABELS[m] for m in metrics) + " |",
+        "|---" * (len(metrics) + 1) + "|",
+    ]
     for name, rows in comparison.groupby("model", sort=False):
         cells = []
         for metric in metrics:
@@ -197,7 +207,11 @@ def _metrics_markdown(comparison: pd.DataFrame) -> str:
                 cells.append("–")
                 continue
             r = row.iloc[0]
-            cells.append(f"{_fmt(r['value'])} [{_fmt(r['low'])}, {_fmt(r['high'])}]" if np.isfinite(r["value"]) else "–")
+            cells.append(
+                f"{_fmt(r['value'])} [{_fmt(r['low'])}, {_fmt(r['high'])}]"
+                if np.isfinite(r["value"])
+                else "–"
+            )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -257,7 +271,9 @@ def model_card(
         "- Enterprise-level indicators only: no data about individual workers.",
         "",
         "## Features",
-        f"Feature set `{feature_set}` ({len(features)} columns): " + ", ".join(f"`{f}`" for f in features) + ".",
+        f"Feature set `{feature_set}` ({len(features)} columns): "
+        + ", ".join(f"`{f}`" for f in features)
+        + ".",
     ]
     if choice:
         lines += ["", "## Learner", choice]
@@ -268,14 +284,17 @@ def model_card(
         "## Metrics",
         f"Monthly capacity k = {share} (≈ {k:.0f} per month). Values with {level:.0%} bootstrap intervals "
         "(whole as-of months resampled). `checklist` is the officers' rule (wage arrears ≥ 1 month or "
-        "insurance debt ≥ 3 months)" + (", `true_hazard` the simulator's true probability (the ceiling)." if
-                                        TRUE_HAZARD in set(comparison["model"]) else "."),
+        "insurance debt ≥ 3 months)"
+        + (
+            ", `true_hazard` the simulator's true probability (the ceiling)."
+            if TRUE_HAZARD in set(comparison["model"])
+            else "."
+        ),
         "",
         _metrics_markdown(comparison),
         "",
         f"Within its monthly top k the model finds {_fmt(recall)} of the stoppages, against {_fmt(checklist_recall)} "
-        "for the checklist"
-        + (f" and {_fmt(ceiling)} for the true hazard." if np.isfinite(ceiling) else "."),
+        "for the checklist" + (f" and {_fmt(ceiling)} for the true hazard." if np.isfinite(ceiling) else "."),
     ]
     if lead:
         lines += [
@@ -288,7 +307,12 @@ def model_card(
         ]
     if slices is not None and not slices.empty:
         part = slices.loc[(slices["model"] == model) & (slices["metric"] == "recall_at_k")]
-        lines += ["", "## By slice (recall@k)", "| column | slice | positives | recall@k |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "## By slice (recall@k)",
+            "| column | slice | positives | recall@k |",
+            "|---|---|---|---|",
+        ]
         lines += [
             f"| {r['column']} | {r['slice']} | {r['positives']} | "
             f"{_fmt(float(r['value']))} [{_fmt(float(r['low']))}, {_fmt(float(r['high']))}] |"

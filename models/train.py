@@ -45,15 +45,20 @@ class ModelParams(BaseModel):
     negative_rate: float = Field(
         default=0.08, gt=0, le=1, description="Share of negative rows kept; weights undo it."
     )
-    learning_rate: float = Field(default=0.08, gt=0, le=1)
-    max_iter: int = Field(default=200, ge=10, description="Trees of the boosted learner (at most, with early stopping).")
+    # The boosted learner is kept small and stopped early: a few hundred positives cannot
+    # support deep trees, and more trees past the later slice's best only fit noise (see the
+    # model card). Chosen on the demo world's seed 1, never on the world that is reported.
+    learning_rate: float = Field(default=0.05, gt=0, le=1)
+    max_iter: int = Field(
+        default=300, ge=10, description="Trees of the boosted learner (at most, with early stopping)."
+    )
     early_stopping: bool = Field(
-        default=False,
+        default=True,
         description="Keep the number of trees with the lowest log loss on the calibration months (a later slice).",
     )
-    max_leaf_nodes: int = Field(default=15, ge=2)
-    min_samples_leaf: int = Field(default=80, ge=1)
-    l2_regularization: float = Field(default=1.0, ge=0)
+    max_leaf_nodes: int = Field(default=7, ge=2)
+    min_samples_leaf: int = Field(default=400, ge=1)
+    l2_regularization: float = Field(default=10.0, ge=0)
     learner: Learner = Field(
         default="auto",
         description="The learner registered; 'auto': the best of LEARNERS by pooled backtest PR-AUC.",

@@ -119,17 +119,23 @@ def test_threshold_variant_changes_the_hazard_not_the_data(monkeypatch: pytest.M
 
     from data import simulate as sim
 
-    variant = replace(sim.PRESETS["tiny"], name="tiny-threshold", hazard_shape="threshold", contagion_scale=1.8)
+    variant = replace(
+        sim.PRESETS["tiny"], name="tiny-threshold", hazard_shape="threshold", contagion_scale=1.8
+    )
     monkeypatch.setitem(sim.PRESETS, "tiny-threshold", variant)  # type: ignore[index]
     base, other = simulate("tiny", seed=5), simulate("tiny-threshold", seed=5)
     pd.testing.assert_frame_equal(base.indicators, other.indicators)
     assert other.params["hazard_shape"] == "threshold" and other.params["contagion_scale"] == 1.8
     h_base, h_other = base.true_hazard["hazard"].to_numpy(), other.true_hazard["hazard"].to_numpy()
     assert np.corrcoef(h_base, h_other)[0, 1] < 0.95  # a different ranking of firms, not a rescaling
-    expected_bd = other.true_hazard.loc[other.true_hazard["enterprise_id"].str.startswith("37"), "hazard"].sum()
+    expected_bd = other.true_hazard.loc[
+        other.true_hazard["enterprise_id"].str.startswith("37"), "hazard"
+    ].sum()
     assert expected_bd == pytest.approx(45.0, rel=0.15)  # Bình Dương's target count still holds
     # More months of wage arrears never lower the hazard: the steps only go up.
-    latest = other.indicators.sort_values("reported_at").drop_duplicates(["enterprise_id", "month"], keep="last")
+    latest = other.indicators.sort_values("reported_at").drop_duplicates(
+        ["enterprise_id", "month"], keep="last"
+    )
     months = latest.set_index(["enterprise_id", "month"])["wage_arrears_months"]
     truth = other.true_hazard.set_index(["enterprise_id", "month"])["hazard"]
     joined = pd.concat([months, truth], axis=1, join="inner").dropna()

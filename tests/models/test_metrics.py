@@ -103,7 +103,9 @@ def test_bootstrap_is_reproducible_with_its_seed_and_brackets_the_value() -> Non
     pd.testing.assert_frame_equal(first, again)
     assert not first["low"].equals(other["low"])
     finite = first.dropna()
-    assert (finite["low"] <= finite["value"] + 1e-12).all() and (finite["value"] <= finite["high"] + 1e-12).all()
+    assert (finite["low"] <= finite["value"] + 1e-12).all() and (
+        finite["value"] <= finite["high"] + 1e-12
+    ).all()
 
 
 def test_slices_rank_within_a_province_and_keep_the_overall_top_k_elsewhere() -> None:
@@ -217,7 +219,9 @@ def test_the_true_hazard_is_the_ceiling_on_the_simulated_world(tiny_frames) -> N
     stoppages = incidents.loc[incidents["kind"] == "work_stoppage", ["enterprise_id", "started"]]
     hits = table[["as_of", "enterprise_id"]].assign(end=ends).merge(stoppages, on="enterprise_id")
     hits = hits.loc[(hits["started"] > hits["as_of"]) & (hits["started"] <= hits["end"])]
-    y = table.set_index(["as_of", "enterprise_id"]).index.isin(hits.set_index(["as_of", "enterprise_id"]).index)
+    y = table.set_index(["as_of", "enterprise_id"]).index.isin(
+        hits.set_index(["as_of", "enterprise_id"]).index
+    )
     out = compare({}, y.astype(float), table["as_of"].to_numpy(), table, p, n_boot=20)
     value = out.set_index(["model", "metric"])["value"]
     assert value["true_hazard", "pr_auc"] > value["checklist", "pr_auc"]
