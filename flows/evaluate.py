@@ -55,7 +55,7 @@ def evaluate_flow(first: str, last: str, train_as_of: dt.date | None = None) -> 
     """
     settings = Settings()
     logger = get_run_logger()
-    frames = tasks.load_store(str(settings.store_dir))
+    frames = tasks.load_store(str(settings.store_dir), with_digest=False)
     ends = month_ends(first, last)
     published = {day: rankings.read_ranking(settings.db_path, str(day.date())) for day in ends}
     versions = sorted({str(v) for r in published.values() for v in r["model_version"].unique()}, key=int)
