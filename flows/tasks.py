@@ -34,9 +34,7 @@ class StoreFrames:
 
 ingest_source = task(name="validate-and-store", cache_policy=NO_CACHE)(ingest_module.ingest)
 build_features = task(name="build-features", cache_policy=NO_CACHE)(build.build_features)
-log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(
-    registry.log_model_version
-)
+log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(registry.log_model_version)
 load_champion = task(name="load-verified-champion", cache_policy=NO_CACHE)(registry.load_verified)
 rank_scores = task(name="rank", cache_policy=NO_CACHE)(scoring.rank_scores)
 publish_ranking = task(name="publish-ranking", cache_policy=NO_CACHE)(rankings.publish)
