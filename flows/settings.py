@@ -36,7 +36,8 @@ class Settings(BaseSettings):
         default=None, description="Operator's webhook that receives alerts as JSON (EWS_ALERT_WEBHOOK_URL)."
     )
     dashboard_url: str | None = Field(
-        default=None, description="Where the analysts' page is served, linked from the nightly report."
+        default="http://127.0.0.1:8501/",
+        description="Where the analysts' page is served (`ews dashboard`'s default), linked from the nightly report.",
     )
 
     @property

@@ -13,7 +13,7 @@ import html as htmllib
 import io
 import math
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +110,17 @@ def _e(value: Any) -> str:
 
 
 def _table(
-    frame: pd.DataFrame, columns: Sequence[str], lang: str, *, status_column: str | None = None
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    lang: str,
+    *,
+    status_column: str | None = None,
+    link: Callable[[dict[Any, Any]], str | None] | None = None,
 ) -> str:
-    """An HTML table of `columns`; headers translated when known, every cell escaped."""
+    """An HTML table of `columns`; headers translated when known, every cell escaped.
+
+    `link` maps a row to the URL its `enterprise_id` cell points at (the analysts' page).
+    """
     head = "".join(f"<th>{_label(c, lang) if c in _LABELS else _e(c)}</th>" for c in columns)
     rows = []
     for record in frame.loc[:, list(columns)].to_dict(orient="records"):
@@ -121,11 +129,14 @@ def _table(
             if status_column and status_column in record
             else ""
         )
+        href = link(record) if link is not None and "enterprise_id" in record else None
         cells = "".join(
             f'<td class="num">{_e(v)}</td>'
             if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+            else f'<td><a href="{htmllib.escape(href, quote=True)}" rel="noopener noreferrer">{_e(v)}</a></td>'
+            if href is not None and c == "enterprise_id"
             else f"<td>{_e(v)}</td>"
-            for v in record.values()
+            for c, v in record.items()
         )
         rows.append(f"<tr{css}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -183,6 +194,17 @@ def _safe_url(url: str | None) -> str | None:
     if not url:
         return None
     return url if urllib.parse.urlsplit(url).scheme.lower() in ("http", "https") else None
+
+
+def page_url(base: str | None, **params: str) -> str | None:
+    """`base` (an http(s) URL) with `params` added to its query; None when `base` is not safe."""
+    url = _safe_url(base)
+    if url is None:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in query if k not in params] + list(params.items())
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
 def _section(title: str, body: str, anchor: str) -> str:
@@ -245,7 +267,15 @@ def render_report(
         else ordered.head(k)
     )
     top_cols += ["reasons"] if "reasons" in top.columns else []
-    parts.append(_section(f"{_label('top', lang)} (top {int(k)})", _table(top, top_cols, lang), "top-k"))
+
+    def enterprise_link(record: dict[Any, Any]) -> str | None:
+        return page_url(dashboard_url, enterprise=str(record["enterprise_id"]), night=as_of, lang=lang)
+
+    parts.append(
+        _section(
+            f"{_label('top', lang)} (top {int(k)})", _table(top, top_cols, lang, link=enterprise_link), "top-k"
+        )
+    )
 
     moved = movers(ordered, previous, k)
     if moved.empty:
@@ -266,7 +296,7 @@ def render_report(
             "band",
             "reasons",
         ]
-        movers_body = _table(moved, cols, lang)
+        movers_body = _table(moved, cols, lang, link=enterprise_link)
     parts.append(_section(_label("movers", lang), movers_body, "movers"))
 
     scores = pd.to_numeric(ordered.get("score", pd.Series(dtype=float)), errors="coerce").to_numpy(np.float64)
@@ -311,7 +341,7 @@ def render_report(
     )
     parts.append(_section(_label("calibration", lang), calibration_body, "calibration"))
 
-    url = _safe_url(dashboard_url)
+    url = page_url(dashboard_url, night=as_of, lang=lang)
     if url:
         parts.append(
             f'<p id="dashboard"><a href="{htmllib.escape(url, quote=True)}" rel="noopener noreferrer">'

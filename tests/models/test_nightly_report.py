@@ -68,7 +68,10 @@ def test_report_escapes_and_has_sections() -> None:
     for anchor in ("summary", "top-k", "movers", "distribution", "freshness", "drift", "dashboard"):
         assert f'id="{anchor}"' in page
     assert "Tóm tắt (Summary)" in page and "nợ lương (i)" in page and "Hải Dương" in page
-    assert 'href="https://ews.example.org/?a=1&amp;b=&lt;2&gt;"' in page
+    # The page link opens the night; each top-k row opens its enterprise's page, query-encoded.
+    assert 'href="https://ews.example.org/?a=1&amp;b=%3C2%3E&amp;night=2026-01-31&amp;lang=vi"' in page
+    top_id = CUR.sort_values("rank")["enterprise_id"].iloc[0]
+    assert f"?a=1&amp;b=%3C2%3E&amp;enterprise={top_id}&amp;night=2026-01-31&amp;lang=vi" in page
     assert "data:image/png;base64," in page
     # Self-contained: no external resource is referenced.
     assert not re.search(r'(src|href)="(?!data:|https://ews\.example\.org)', page)
