@@ -39,6 +39,7 @@ from data.reviews import (
     record_review,
 )
 from data.store import Store
+from models.nightly_report import MOVER_TABLE_COLUMNS
 
 MAX_TABLE_ROWS = 1000
 MAX_PICKER_ROWS = 300
@@ -207,18 +208,7 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
                 kind=moved["kind"].map(lambda k: t(k, lang)),
                 score=moved["score"].map(lambda p: format_percent(p, lang, 2)),
             )
-            cols = [
-                "kind",
-                "rank",
-                "previous_rank",
-                "rank_change",
-                "enterprise_id",
-                "name",
-                "score",
-                "band",
-                "reasons",
-            ]
-            table = views.labelled(moved, lang, cols)
+            table = views.labelled(moved, lang, list(MOVER_TABLE_COLUMNS))
             st.dataframe(table, hide_index=True, key="movers")
 
     st.subheader(t("rollups", lang))

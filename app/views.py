@@ -18,22 +18,13 @@ import pandas as pd
 from app.formatting import format_date, format_percent, format_timestamp
 from app.i18n import check_lang, t
 from data.ranking_views import BANDS
+from features.panel import INDICATOR_COLUMNS
 from models.evaluate import capacity_count
 from models.nightly_report import movers
 
 #: Roll-up dimensions the page offers (allow-listed: they become group-by columns).
 ROLLUP_COLUMNS: tuple[str, ...] = ("district", "zone_id", "sector", "province")
 PAGES: tuple[str, ...] = ("ranking", "enterprise", "freshness")
-INDICATOR_COLUMNS: tuple[str, ...] = (
-    "headcount",
-    "avg_wage_vnd",
-    "wage_arrears_vnd",
-    "wage_arrears_months",
-    "insurance_debt_vnd",
-    "insurance_debt_months",
-    "layoffs",
-    "reduced_hours_workers",
-)
 #: What an analyst reads first comes first: who, how likely, why; then where and what.
 TABLE_COLUMNS: tuple[str, ...] = (
     "rank",

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from data.errors import EwsError
+from data.sqlite import open_db
 
 SEVERITIES: tuple[str, ...] = ("info", "warn", "alert")
 ALERT_COLUMNS: tuple[str, ...] = ("id", "as_of", "kind", "severity", "message", "details", "created_at")
@@ -51,15 +52,8 @@ class AlertError(EwsError):
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection with WAL, a busy timeout and the alerts table in place."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(_SCHEMA)
+    with open_db(path, _SCHEMA) as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 def _details_json(details: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from data.errors import EwsError
 from data.faults import pause_point
+from data.sqlite import open_db
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "as_of",
@@ -82,17 +83,9 @@ class PublishError(EwsError):
 
 @contextmanager
 def connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection with WAL, a busy timeout and the schema in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(_SCHEMA)
-        _add_missing_columns(conn)
+    """A connection with WAL, a busy timeout and the schema (migrated to the current columns)."""
+    with open_db(path, _SCHEMA, _add_missing_columns) as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.errors import EwsError
+from data.sqlite import open_db
 
 #: What an analyst can record: looked at it; acted on it; the warning was wrong.
 STATUSES: tuple[str, ...] = ("reviewed", "action_taken", "false_alarm")
@@ -77,15 +78,8 @@ class Review:
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection with WAL, a busy timeout and the reviews schema in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.executescript(_SCHEMA)
+    with open_db(path, _SCHEMA) as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 def clean_text(text: str, limit: int) -> str:

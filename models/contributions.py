@@ -111,7 +111,9 @@ def _per_input(values: np.ndarray, sources: list[str], columns: list[str]) -> np
     """Sum (n, n_out) values into (n, n_in) by each output's input column."""
     index = pd.Index(columns).get_indexer(pd.Index(sources))
     if (index < 0).any():
-        raise ValueError(f"unknown input columns: {sorted({s for s, i in zip(sources, index, strict=True) if i < 0})}")
+        raise ValueError(
+            f"unknown input columns: {sorted({s for s, i in zip(sources, index, strict=True) if i < 0})}"
+        )
     summed = np.zeros((values.shape[0], len(columns)))
     for j, i in enumerate(index):
         summed[:, i] += values[:, j]
@@ -155,7 +157,9 @@ def _path_contributions(nodes: np.ndarray, value: np.ndarray, n_features: int) -
     return path
 
 
-def _leaf_index(predictor: TreePredictor, Z: np.ndarray, known: np.ndarray, f_idx_map: np.ndarray) -> np.ndarray:
+def _leaf_index(
+    predictor: TreePredictor, Z: np.ndarray, known: np.ndarray, f_idx_map: np.ndarray
+) -> np.ndarray:
     """Index of the leaf each row reaches, routed by scikit-learn's own predictor.
 
     A copy of the tree whose node values are the node indices predicts exactly the
@@ -167,7 +171,9 @@ def _leaf_index(predictor: TreePredictor, Z: np.ndarray, known: np.ndarray, f_id
     return routed.predict(Z, known, f_idx_map, _openmp_effective_n_threads()).astype(np.int64)
 
 
-def _hgb_contributions(hgb: HistGradientBoostingClassifier, Xt: pd.DataFrame) -> tuple[np.ndarray, list[str], float]:
+def _hgb_contributions(
+    hgb: HistGradientBoostingClassifier, Xt: pd.DataFrame
+) -> tuple[np.ndarray, list[str], float]:
     """(n, n_features) contributions in the booster's input columns, their names, the base value.
 
     Loops over trees only: each tree's per-node path contributions are a small matrix,
@@ -223,7 +229,9 @@ def contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(Xt, pd.DataFrame):
             Xt = pd.DataFrame(Xt, columns=prep.get_feature_names_out())
         values, names, base = _hgb_contributions(final, Xt)
-        source = dict(zip(prep.get_feature_names_out(), _prep_sources(prep), strict=True)) if len(prep) else {}
+        source = (
+            dict(zip(prep.get_feature_names_out(), _prep_sources(prep), strict=True)) if len(prep) else {}
+        )
         sources = [source.get(name, name) for name in names]
     elif isinstance(final, LogisticRegression):
         if final.coef_.shape[0] != 1:
@@ -241,7 +249,9 @@ def contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
 def _prep_sources(prep: Pipeline) -> list[str]:
     sources: list[str] = list(prep[0].feature_names_in_)
     for _, step in prep.steps:
-        sources = _column_sources(step) if isinstance(step, ColumnTransformer) else _step_sources(step, sources)
+        sources = (
+            _column_sources(step) if isinstance(step, ColumnTransformer) else _step_sources(step, sources)
+        )
     return sources
 
 
@@ -346,7 +356,9 @@ PHRASES: dict[str, Phrase | None] = {
         lambda v: f"wage arrears of {v:.1f} minimum monthly wages per worker",
     ),
     "insurance_debt_months": _num(
-        lambda v: v > 0, lambda v: f"nợ BHXH {_n(v)} tháng", lambda v: f"{_of(v, 'month')} of social-insurance debt"
+        lambda v: v > 0,
+        lambda v: f"nợ BHXH {_n(v)} tháng",
+        lambda v: f"{_of(v, 'month')} of social-insurance debt",
     ),
     "insurance_debt_vnd_per_worker": _num(
         lambda v: v > 0,
@@ -522,7 +534,9 @@ def reasons_table(contrib: pd.DataFrame, features: pd.DataFrame, n: int = 3) -> 
     )
 
 
-def reasons(contrib_row: pd.Series, feature_row: pd.Series | Mapping[str, Any], n: int = 3) -> tuple[str, str]:
+def reasons(
+    contrib_row: pd.Series, feature_row: pd.Series | Mapping[str, Any], n: int = 3
+) -> tuple[str, str]:
     """The n strongest warning signs of one row: (Vietnamese, English), joined with "; "."""
     features = pd.DataFrame([dict(feature_row)])
     table = reasons_table(contrib_row.to_frame().T.reset_index(drop=True), features, n)

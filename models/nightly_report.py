@@ -142,6 +142,20 @@ def _table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+#: What the report and the analysts' page show of each mover.
+MOVER_TABLE_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "rank",
+    "previous_rank",
+    "rank_change",
+    "enterprise_id",
+    "name",
+    "score",
+    "band",
+    "reasons",
+)
+
+
 def movers(
     current: pd.DataFrame, previous: pd.DataFrame | None, k: int, *, within: int | None = None
 ) -> pd.DataFrame:
@@ -285,18 +299,7 @@ def render_report(
             kind=[_LABELS[x][1] if lang == "en" else _LABELS[x][0] for x in moved["kind"]],
             reasons=moved[reasons_col] if reasons_col in moved else moved["reasons"],
         )
-        cols = [
-            "kind",
-            "rank",
-            "previous_rank",
-            "rank_change",
-            "enterprise_id",
-            "name",
-            "score",
-            "band",
-            "reasons",
-        ]
-        movers_body = _table(moved, cols, lang, link=enterprise_link)
+        movers_body = _table(moved, MOVER_TABLE_COLUMNS, lang, link=enterprise_link)
     parts.append(_section(_label("movers", lang), movers_body, "movers"))
 
     scores = pd.to_numeric(ordered.get("score", pd.Series(dtype=float)), errors="coerce").to_numpy(np.float64)

@@ -53,7 +53,9 @@ def _world() -> tuple[np.ndarray, np.ndarray, pd.DataFrame, dict[str, np.ndarray
 def test_plots_write_non_empty_pngs(tmp_path: Path) -> None:
     y, as_of, table, scores = _world()
     paths = [
-        plot_pr_curves(y, {**scores, "checklist": table["wage_arrears_months"].to_numpy()}, tmp_path / "pr.png"),
+        plot_pr_curves(
+            y, {**scores, "checklist": table["wage_arrears_months"].to_numpy()}, tmp_path / "pr.png"
+        ),
         plot_calibration(y, scores, tmp_path / "figs" / "calibration.png"),
     ]
     results = {
@@ -92,7 +94,12 @@ def test_model_card_holds_the_key_numbers() -> None:
         lead=lead_time_summary(events, n_boot=20),
         figures={"Precision–recall": "pr.png"},
         slices=compare_slices(
-            {"hgb": scores["hgb"]}, y, as_of, table.assign(province="Hải Dương"), columns=("province",), n_boot=5
+            {"hgb": scores["hgb"]},
+            y,
+            as_of,
+            table.assign(province="Hải Dương"),
+            columns=("province",),
+            n_boot=5,
         ),
     )
     row = comparison.set_index(["model", "metric"])
