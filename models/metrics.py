@@ -414,7 +414,8 @@ def lead_times(
         hits["as_of"] >= hits["started"] - pd.DateOffset(months=window)
     )
     first = hits.loc[in_window].groupby("event")["as_of"].min()
-    events["first_flagged"] = events["event"].map(first)
+    # reindex, not map: with no event flagged `first` is empty and map cannot cast its dtype.
+    events["first_flagged"] = first.reindex(events["event"]).to_numpy()
     gap = _month_number(events["started"]) - np.where(
         events["first_flagged"].notna(), _month_number(events["first_flagged"].fillna(events["started"])), 0
     )

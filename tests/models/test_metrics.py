@@ -189,6 +189,17 @@ def test_lead_time_window_and_summary_by_eye() -> None:
     assert summary == lead_time_summary(events.reset_index(), n_boot=20, seed=1)
 
 
+def test_lead_times_when_no_stoppage_was_ever_in_the_top_k() -> None:
+    months = pd.date_range("2022-01-31", periods=3, freq="ME")
+    scores = pd.DataFrame({"as_of": np.repeat(months, 2), "enterprise_id": ["A", "B"] * 3, "score": [1, 0] * 3})
+    incidents = pd.DataFrame(
+        {"enterprise_id": ["B"], "kind": "work_stoppage", "started": pd.to_datetime(["2022-04-05"])}
+    )
+    events = lead_times(scores, incidents, capacity=1)
+    assert events["enterprise_id"].tolist() == ["B"] and events["flagged"].tolist() == [False]
+    assert events["lead_months"].isna().all()
+
+
 def test_true_probability_compounds_the_next_h_monthly_hazards() -> None:
     truth = pd.DataFrame({
         "enterprise_id": ["A"] * 5 + ["B"] * 2,
