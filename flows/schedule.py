@@ -52,11 +52,7 @@ def as_of_for(scheduled: dt.datetime | pd.Timestamp) -> dt.date:
 
 def scheduled_as_of() -> dt.date | None:
     """The as-of date from the current flow run's scheduled start (None outside a flow run)."""
-    from prefect.runtime import flow_run
-
-    if flow_run.get_id() is None:
-        return None
-    scheduled = flow_run.scheduled_start_time
+    scheduled = scheduled_start()
     return as_of_for(scheduled) if scheduled is not None else None
 
 
@@ -116,6 +112,28 @@ def nightly_decision(as_of: dt.date, now: dt.datetime | pd.Timestamp, *, complet
     if as_of < latest_due_night(now):
         return "superseded"
     return "score"
+
+
+def retraining_superseded(scheduled: dt.datetime | pd.Timestamp, now: dt.datetime | pd.Timestamp) -> bool:
+    """Whether a monthly retraining scheduled at `scheduled` was overtaken by a later one due by `now`.
+
+    After an outage of more than a month the server holds one late retraining per missed
+    month; only the latest is worth its ten minutes, so the older ones end at once.
+    """
+    first, last = _aware(scheduled), _aware(now)
+    months = pd.date_range(first.normalize().replace(day=1), last.normalize(), freq="MS")
+    fires = (pd.Timestamp(m.year, m.month, 1, 3, tz=TIMEZONE) for m in months)
+    return any(first < fire <= last for fire in fires)
+
+
+def scheduled_start() -> dt.datetime | None:
+    """The current flow run's scheduled start (None outside a flow run)."""
+    from prefect.runtime import flow_run
+
+    if flow_run.get_id() is None:
+        return None
+    scheduled: dt.datetime | None = flow_run.scheduled_start_time
+    return scheduled
 
 
 def catch_up(now: dt.datetime | None = None) -> dict[str, Any]:
@@ -216,8 +234,11 @@ def deployments() -> list[object]:
             name="monthly-retraining",
             schedules=[Cron(MONTHLY_CRON, timezone=TIMEZONE)],
             concurrency_limit=1,
-            parameters={"promote": "auto"},
-            description="Backtest and retrain on the 1st; promote only if it beats the champion.",
+            parameters={"promote": "auto", "scheduled": True},
+            description=(
+                "Backtest and retrain on the 1st; promote only if it beats the champion. "
+                "A late run overtaken by a later month's is skipped."
+            ),
         ),
     ]
 

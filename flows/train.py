@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from data import audit
 from features.sets import feature_set
 from flows import tasks
-from flows.schedule import scheduled_as_of
+from flows.schedule import retraining_superseded, scheduled_as_of, scheduled_start
 from flows.settings import Settings
 from models import backtest, metrics, registry, report
 from models.evaluate import paired_bootstrap_gain
@@ -172,14 +172,20 @@ def train_flow(
     params: ModelParams | None = None,
     truth: str | None = None,
     candidates: tuple[str, ...] = CANDIDATES,
+    scheduled: bool = False,
 ) -> dict[str, Any]:
     """Backtest the candidates, fit the challenger on what was known at `as_of`, register it.
 
     `truth` (simulated worlds only) is the simulator's true-hazard file: the backtest then
-    also reports the best possible ranking. Training never reads it.
+    also reports the best possible ranking. Training never reads it. A `scheduled` run
+    (the monthly deployment) that a later month's run has overtaken ends at once.
     """
     settings = Settings()
     logger = get_run_logger()
+    start = scheduled_start() if scheduled else None
+    if start is not None and retraining_superseded(start, dt.datetime.now(dt.UTC)):
+        logger.info("retraining scheduled for %s skipped: a later month's retraining is due", start)
+        return {"status": "superseded", "scheduled_for": str(start)}
     params = params or ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
     as_of_ts = pd.Timestamp(as_of or scheduled_as_of() or dt.date.today())
     frames = tasks.load_store(str(settings.store_dir))

@@ -15,6 +15,7 @@ from flows.schedule import (
     missed_nights,
     nightly_decision,
     nightly_fire_times,
+    retraining_superseded,
     upcoming,
 )
 
@@ -128,6 +129,17 @@ def test_nightly_decision(as_of: dt.date, complete: bool, expected: str) -> None
     assert nightly_decision(as_of, now, complete=complete) == expected
 
 
+def test_a_late_monthly_retraining_is_skipped_only_when_a_later_one_is_due() -> None:
+    dec_1 = dt.datetime(2026, 11, 30, 20, 0, tzinfo=UTC)  # 03:00 ICT on 1 December
+    # Late by a few days: still the latest retraining due, so it runs.
+    assert not retraining_superseded(dec_1, dt.datetime(2026, 12, 5, 0, 0, tzinfo=UTC))
+    # Just before 03:00 ICT on 1 January (19:59 UTC on 31 December) it still runs ...
+    assert not retraining_superseded(dec_1, dt.datetime(2026, 12, 31, 19, 59, tzinfo=UTC))
+    # ... and from 03:00 ICT on 1 January January's run is due: December's is skipped.
+    assert retraining_superseded(dec_1, dt.datetime(2026, 12, 31, 20, 0, tzinfo=UTC))
+    assert retraining_superseded(dec_1, dt.datetime(2027, 3, 10, tzinfo=UTC))
+
+
 def test_serve_lists_its_deployments_with_next_run_times(workspace) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(app, ["serve", "--list"])
     assert result.exit_code == 0, result.output
@@ -136,3 +148,25 @@ def test_serve_lists_its_deployments_with_next_run_times(workspace) -> None:  # 
     assert [t.isoformat() for t in nightly] == ["2026-11-27T02:00:00+07:00", "2026-11-28T02:00:00+07:00"]
     monthly = upcoming(1, start=dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC))["monthly-retraining"]
     assert monthly[0].isoformat() == "2026-12-01T03:00:00+07:00"
+
+
+def test_a_late_monthly_retraining_overtaken_by_a_later_month_trains_nothing(workspace) -> None:  # type: ignore[no-untyped-def]
+    """The monthly deployment's run, scheduled for 1 January, run on 10 March: it ends at once."""
+    import time_machine
+    from prefect import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Pending, Scheduled
+
+    from flows.train import train_flow
+
+    scheduled = dt.datetime(2025, 12, 31, 20, 0, tzinfo=UTC)  # 03:00 ICT on 1 January 2026
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(
+            train_flow, parameters={"scheduled": True}, state=Scheduled(scheduled_time=scheduled)
+        )
+        client.set_flow_run_state(run.id, Pending(), force=True)
+        run = client.read_flow_run(run.id)
+    with time_machine.travel(dt.datetime(2026, 3, 10, tzinfo=UTC), tick=False):
+        result = run_flow(train_flow, flow_run=run, parameters={"scheduled": True})  # type: ignore[misc]
+    assert result["status"] == "superseded"
+    assert not (workspace / "store").exists()  # nothing was read, nothing was trained
