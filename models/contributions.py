@@ -277,6 +277,10 @@ def _tet_en(months: float) -> str:
     return "is less than a month away" if months < 1 else f"in {_of(months, 'month')}"
 
 
+#: A workforce share below this (it would read "0%") is not stated as a reason.
+MIN_SHARE = 0.005
+
+
 def _pct(value: float) -> str:
     return f"{100 * abs(value):.0f}%"
 
@@ -392,17 +396,17 @@ PHRASES: dict[str, Phrase | None] = {
     "headcount_change_6m": _change(6),
     "headcount_change_12m": _change(12),
     "layoffs_share_1m": _num(
-        lambda v: v > 0,
+        lambda v: v >= MIN_SHARE,
         lambda v: f"cắt giảm {_pct(v)} lao động trong tháng",
         lambda v: f"{_pct(v)} of workers laid off in the latest month",
     ),
     "layoffs_share_3m": _num(
-        lambda v: v > 0,
+        lambda v: v >= MIN_SHARE,
         lambda v: f"cắt giảm {_pct(v)} lao động trong 3 tháng",
         lambda v: f"{_pct(v)} of workers laid off in 3 months",
     ),
     "reduced_hours_share": _num(
-        lambda v: v > 0,
+        lambda v: v >= MIN_SHARE,
         lambda v: f"{_pct(v)} lao động bị giảm giờ làm hoặc tạm nghỉ",
         lambda v: f"{_pct(v)} of workers on reduced hours or suspended",
     ),
