@@ -163,26 +163,20 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
     if len(shown) > MAX_TABLE_ROWS:
         st.caption(t("rows_cap", lang, n=format_number(MAX_TABLE_ROWS, lang)))
     export = views.export_frame(shown, lang, reviews)
-    left, right, _ = st.columns([1, 1, 4])
-    stem = f"ranking-{night}"
-    with left:
-        st.download_button(
-            t("download_csv", lang),
-            lambda: csv_bytes(export),
-            file_name=f"{stem}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            key="dl_csv",
-        )
-    with right:
-        st.download_button(
-            t("download_xlsx", lang),
-            lambda: xlsx_bytes(export),
-            file_name=f"{stem}.xlsx",
-            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            on_click="ignore",
-            key="dl_xlsx",
-        )
+    formats = (
+        ("csv", csv_bytes, "text/csv"),
+        ("xlsx", xlsx_bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )
+    for column, (ext, to_bytes, mime) in zip(st.columns([1, 1, 4]), formats, strict=False):
+        with column:
+            st.download_button(
+                t(f"download_{ext}", lang),
+                functools.partial(to_bytes, export),
+                file_name=f"ranking-{night}.{ext}",
+                mime=mime,
+                on_click="ignore",
+                key=f"dl_{ext}",
+            )
     picks = shown.head(MAX_PICKER_ROWS)
     names = dict(zip(picks["enterprise_id"], picks["name"].fillna(""), strict=True))
     st.selectbox(

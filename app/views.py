@@ -9,7 +9,7 @@ figures and incidents are those known on the chosen night, as the model saw them
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,20 +66,19 @@ def parse_query(params: Mapping[str, str], nights: Sequence[str], known_ids: set
     lang = check_lang(raw_lang)
     if raw_lang is not None and raw_lang != lang:
         problems.append(t("bad_param", lang, name="lang"))
-    night = nights[-1]
-    raw_night = params.get("night")
-    if raw_night is not None:
-        if _AS_OF.match(str(raw_night)) and raw_night in nights:
-            night = str(raw_night)
-        else:
-            problems.append(t("bad_param", lang, name="night"))
-    enterprise = None
-    raw_id = params.get("enterprise")
-    if raw_id is not None:
-        if _ENTERPRISE_ID.match(str(raw_id)) and raw_id in known_ids:
-            enterprise = str(raw_id)
-        else:
-            problems.append(t("bad_param", lang, name="enterprise"))
+
+    def allowed(name: str, pattern: re.Pattern[str], known: Collection[str]) -> str | None:
+        """The parameter's value if it has the expected shape and is known; else None (and a problem)."""
+        raw = params.get(name)
+        if raw is None:
+            return None
+        if pattern.match(str(raw)) and raw in known:
+            return str(raw)
+        problems.append(t("bad_param", lang, name=name))
+        return None
+
+    night = allowed("night", _AS_OF, nights) or nights[-1]
+    enterprise = allowed("enterprise", _ENTERPRISE_ID, known_ids)
     page = params.get("page") or ("enterprise" if enterprise else "ranking")
     if page not in PAGES:
         problems.append(t("bad_param", lang, name="page"))

@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The README's default workspace (the same as `flows.settings.DEFAULT_HOME`).
-DEFAULT_HOME = Path("~/.local/share/labor-ews")
-DEFAULT_CAPACITY = 0.01
+from data import workspace as layout
+from data.workspace import DEFAULT_CAPACITY, DEFAULT_HOME
 
 
 @dataclass(frozen=True)
@@ -28,12 +27,12 @@ class Workspace:
     @property
     def db_path(self) -> Path:
         """SQLite file with the published rankings, runs and reviews."""
-        return self.root / "ews.db"
+        return layout.db_path(self.root)
 
     @property
     def store_dir(self) -> Path:
         """The validated store of deliveries."""
-        return self.root / "store"
+        return layout.store_dir(self.root)
 
 
 def from_environment(env: Mapping[str, str] | None = None) -> Workspace:

@@ -13,7 +13,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_HOME = Path("~/.local/share/labor-ews")
+from data import workspace as layout
+from data.workspace import DEFAULT_CAPACITY, DEFAULT_HOME
 
 
 class Settings(BaseSettings):
@@ -29,7 +30,7 @@ class Settings(BaseSettings):
         default=0.05, ge=0, le=1, description="Share of bad rows above which a delivery is refused."
     )
     capacity: float = Field(
-        default=0.01, gt=0, description="Analysts' monthly capacity: a share (<1) or a count."
+        default=DEFAULT_CAPACITY, gt=0, description="Analysts' monthly capacity: a share (<1) or a count."
     )
     seed: int = Field(default=0, description="Seed for every random choice in training.")
     alert_webhook_url: str | None = Field(
@@ -47,12 +48,12 @@ class Settings(BaseSettings):
 
     @property
     def store_dir(self) -> Path:
-        return self.root / "store"
+        return layout.store_dir(self.root)
 
     @property
     def db_path(self) -> Path:
         """SQLite file for published rankings and run records."""
-        return self.root / "ews.db"
+        return layout.db_path(self.root)
 
     @property
     def mlflow_dir(self) -> Path:

@@ -1,0 +1,24 @@
+"""The workspace's layout, shared by the pipeline's settings (`flows`) and the analysts' page (`app`).
+
+Both read the same `EWS_HOME`; keeping the default folder, the default capacity and the
+file names in one place is what makes them agree on where the store and the rankings are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The README's default workspace folder.
+DEFAULT_HOME = Path("~/.local/share/labor-ews")
+#: Analysts' monthly capacity when `EWS_CAPACITY` is unset: 1% of the enterprises.
+DEFAULT_CAPACITY = 0.01
+
+
+def db_path(root: Path) -> Path:
+    """SQLite file with the published rankings, runs, alerts and reviews."""
+    return root / "ews.db"
+
+
+def store_dir(root: Path) -> Path:
+    """The validated store of deliveries."""
+    return root / "store"
