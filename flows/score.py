@@ -20,8 +20,7 @@ from features.build import known_at
 from features.sets import feature_set
 from flows import tasks
 from flows.schedule import nightly_decision, scheduled_as_of
-from flows.settings import Settings
-from flows.train import code_version
+from flows.settings import Settings, code_version
 from models import monitoring, registry
 from models.evaluate import capacity_count
 from models.nightly_report import render_report, write_report

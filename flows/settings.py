@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from pathlib import Path
 
 from pydantic import Field
@@ -109,3 +110,18 @@ def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
         os.environ.setdefault(key, value)
     # MLflow reads its level at import; an already imported MLflow is quietened here.
     logging.getLogger("mlflow").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def code_version() -> str:
+    """The git commit of the running code, or 'unknown' outside a checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,7 @@ from data import audit
 from features.sets import feature_set
 from flows import tasks
 from flows.schedule import retraining_superseded, scheduled_as_of, scheduled_start
-from flows.settings import Settings
+from flows.settings import Settings, code_version
 from models import backtest, metrics, registry, report
 from models.evaluate import paired_bootstrap_gain
 from models.train import LEARNERS, ModelParams, model_input
@@ -33,21 +32,6 @@ CANDIDATES = ("hgb", "logistic", "reference_gbm")
 build_training_frame = task(name="build-training-frame", cache_policy=NO_CACHE)(backtest.build_training_frame)
 run_backtest = task(name="rolling-origin-backtest", cache_policy=NO_CACHE)(backtest.run_backtest)
 fit_final = task(name="fit-final", cache_policy=NO_CACHE)(backtest.fit_at)
-
-
-def code_version() -> str:
-    """The git commit of the running code, or 'unknown' outside a checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
 
 
 def recipe_of(model_name: str, version: str) -> ModelParams:
