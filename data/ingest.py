@@ -68,8 +68,7 @@ _WIDE_CHECKS = {
     "closed_not_before_founded": ("closed", "closed: must not be before founded"),
     "ended_not_before_started": ("ended", "ended: must not be before started"),
 }
-_VALUE_COLUMNS = {t: [c for c in STORED_COLUMNS[t] if c != "reported_at_imputed"]
-                  for t in TABLES}
+_VALUE_COLUMNS = {t: [c for c in STORED_COLUMNS[t] if c != "reported_at_imputed"] for t in TABLES}
 
 
 @dataclass(frozen=True)
@@ -128,8 +127,11 @@ def _check_columns(table: str, label: str, columns: list[str]) -> None:
     if len(columns) == 1:
         for sep in (";", "\t", "|"):
             if sep in columns[0]:
-                raise _refuse(label, f"only one column found, header splits on {sep!r}: "
-                              "wrong delimiter, the contract requires ','")
+                raise _refuse(
+                    label,
+                    f"only one column found, header splits on {sep!r}: "
+                    "wrong delimiter, the contract requires ','",
+                )
     allowed = ALL_COLUMNS[table]
     missing = [c for c in REQUIRED_COLUMNS[table] if c not in columns]
     unknown = [c for c in columns if c not in allowed]
@@ -181,17 +183,19 @@ def _read_csv(table: str, path: Path) -> pd.DataFrame:
         raise _refuse(label, f"cannot read file: {exc.strerror or exc}") from exc
     offset = 0
     if data.startswith(_BOM):
-        data, offset = data[len(_BOM):], len(_BOM)
+        data, offset = data[len(_BOM) :], len(_BOM)
     if not data.strip():
         raise _refuse(label, "file is empty (0 bytes)" if not data else "file is empty")
     try:
         codecs.decode(data, "utf-8", errors="strict")
     except UnicodeDecodeError as exc:
-        raise _refuse(label, f"not valid UTF-8 at byte {exc.start + offset} "
-                      f"(byte 0x{data[exc.start]:02x}); re-export as UTF-8") from None
+        raise _refuse(
+            label,
+            f"not valid UTF-8 at byte {exc.start + offset} "
+            f"(byte 0x{data[exc.start]:02x}); re-export as UTF-8",
+        ) from None
     if b"\x00" in data:
-        raise _refuse(label, f"binary content (NUL byte at byte {data.index(0) + offset}), "
-                      "not a CSV file")
+        raise _refuse(label, f"binary content (NUL byte at byte {data.index(0) + offset}), not a CSV file")
     head = data[: 1 << 16].decode("utf-8", errors="ignore")
     try:
         header = next(csv.reader(io.StringIO(head)))
@@ -202,8 +206,7 @@ def _read_csv(table: str, path: Path) -> pd.DataFrame:
     try:
         tbl = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1,
-                                           block_size=1 << 26),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 26),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa_arrow.string() for h in header},
@@ -234,8 +237,7 @@ def _arrow_to_text(arr: pa_arrow.ChunkedArray, column: str, label: str) -> pd.Se
         out = pa_arrow.chunked_array([pa_arrow.nulls(len(arr), pa_arrow.string())])
     elif pa_arrow.types.is_floating(t):
         out = pc.cast(pc.if_else(pc.is_nan(arr), None, arr), pa_arrow.string())
-    elif pa_arrow.types.is_integer(t) or pa_arrow.types.is_decimal(t) or \
-            pa_arrow.types.is_boolean(t):
+    elif pa_arrow.types.is_integer(t) or pa_arrow.types.is_decimal(t) or pa_arrow.types.is_boolean(t):
         out = pc.cast(arr, pa_arrow.string())
     elif pa_arrow.types.is_date(t) or pa_arrow.types.is_timestamp(t):
         if pa_arrow.types.is_date(t):
@@ -257,8 +259,7 @@ def _read_parquet(table: str, path: Path) -> pd.DataFrame:
         raise _refuse(label, f"unreadable or corrupt Parquet file ({first})") from None
     names = [str(n) for n in tbl.column_names]
     _check_columns(table, label, names)
-    frame = pd.DataFrame({n: _arrow_to_text(tbl.column(i), n, label)
-                          for i, n in enumerate(names)})
+    frame = pd.DataFrame({n: _arrow_to_text(tbl.column(i), n, label) for i, n in enumerate(names)})
     return _finish(table, label, frame)
 
 
@@ -299,8 +300,14 @@ def _read_sql(url: str) -> dict[str, pd.DataFrame]:
                     except (pa_arrow.ArrowException, TypeError, IngestRefused):
                         # SQLite is dynamically typed: mixed values in one column.
                         cols[name] = pd.Series(
-                            [None if v is None or v is pd.NA or (isinstance(v, float) and
-                             np.isnan(v)) else _scalar_text(v) for v in col], dtype="str")
+                            [
+                                None
+                                if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                                else _scalar_text(v)
+                                for v in col
+                            ],
+                            dtype="str",
+                        )
                 frames[table] = _finish(table, label, pd.DataFrame(cols))
     except IngestRefused:
         raise
@@ -336,14 +343,16 @@ def read_source(source: str) -> dict[str, pd.DataFrame]:
     if not folder.exists():
         raise _refuse(source, "no such folder")
     if not folder.is_dir():
-        raise _refuse(source, "not a folder (expected a folder with enterprises, indicators "
-                      "and incidents as .csv or .parquet, or a SQLAlchemy URL)")
+        raise _refuse(
+            source,
+            "not a folder (expected a folder with enterprises, indicators "
+            "and incidents as .csv or .parquet, or a SQLAlchemy URL)",
+        )
     frames = {}
     for table in TABLES:
         csv_path, pq_path = folder / f"{table}.csv", folder / f"{table}.parquet"
         if csv_path.exists() and pq_path.exists():
-            raise _refuse(str(folder), f"both {csv_path.name} and {pq_path.name} present; "
-                          "deliver one")
+            raise _refuse(str(folder), f"both {csv_path.name} and {pq_path.name} present; deliver one")
         if csv_path.exists():
             frames[table] = _read_csv(table, csv_path)
         elif pq_path.exists():
@@ -379,8 +388,9 @@ _ROW_SCHEMAS = {t: _schema_without_unique(t) for t in TABLES}
 def _to_float(text: pd.Series) -> np.ndarray:
     """Text → float64 (vectorised; anything unparsable → NaN)."""
     try:
-        return np.asarray(pc.cast(pa_arrow.array(text), pa_arrow.float64())
-                          .to_numpy(zero_copy_only=False), dtype="float64")
+        return np.asarray(
+            pc.cast(pa_arrow.array(text), pa_arrow.float64()).to_numpy(zero_copy_only=False), dtype="float64"
+        )
     except (pa_arrow.ArrowException, TypeError):
         return pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
@@ -434,8 +444,9 @@ def _validate_rows(table: str, raw: pd.DataFrame, probs: _Problems) -> pd.DataFr
             raise IngestRefused(f"{raw.attrs.get('label', table)}: {exc}") from None
         if fc["index"].isna().any():
             first = fc[fc["index"].isna()].iloc[0]
-            raise IngestRefused(f"{raw.attrs.get('label', table)}: column "
-                                f"{first['column']!r} fails {first['check']}") from None
+            raise IngestRefused(
+                f"{raw.attrs.get('label', table)}: column {first['column']!r} fails {first['check']}"
+            ) from None
         fc = fc.drop_duplicates(["index", "column", "check"])
         for (col_key, check), grp in fc.groupby(["column", "check"], sort=False, dropna=False):
             col = str(col_key)
@@ -446,8 +457,7 @@ def _validate_rows(table: str, raw: pd.DataFrame, probs: _Problems) -> pd.DataFr
             elif check == "not_nullable":
                 probs.add(pos, col, f"{col}: required value missing")
             else:
-                probs.add(pos, col, [f"{col}: {rules[col]} (got {g})"
-                                     for g in _got(raw, pos, col)])
+                probs.add(pos, col, [f"{col}: {rules[col]} (got {g})" for g in _got(raw, pos, col)])
     keep = np.ones(len(raw), dtype=bool)
     keep[probs.positions()] = False
     ok = canon.loc[keep]
@@ -501,27 +511,29 @@ def _resolve_duplicates(table: str, typed: pd.DataFrame, probs: _Problems) -> pd
     variants = sub.drop_duplicates(vals).groupby(key).size()
     conflicting = variants[variants > 1].index
     in_conflict = pd.MultiIndex.from_frame(sub[key]).isin(
-        conflicting if isinstance(conflicting, pd.MultiIndex)
-        else pd.MultiIndex.from_arrays([conflicting]))
+        conflicting if isinstance(conflicting, pd.MultiIndex) else pd.MultiIndex.from_arrays([conflicting])
+    )
     bad = sub.index[in_conflict]
-    probs.add(bad, "_key", f"conflicting duplicate: another row of this delivery has the "
-              f"same {_key_text(table)} with different values")
+    probs.add(
+        bad,
+        "_key",
+        f"conflicting duplicate: another row of this delivery has the "
+        f"same {_key_text(table)} with different values",
+    )
     rest = typed.drop(index=bad)
     if "reported_at_imputed" in rest.columns:  # prefer the explicitly reported copy
         rest = rest.sort_values("reported_at_imputed", kind="stable")
     return rest.drop_duplicates(vals, keep="first").sort_index()
 
 
-def _against_store(table: str, new: pd.DataFrame, stored: pd.DataFrame,
-                   probs: _Problems) -> pd.DataFrame:
+def _against_store(table: str, new: pd.DataFrame, stored: pd.DataFrame, probs: _Problems) -> pd.DataFrame:
     """Drop rows already stored as they are; indicators that differ from a stored row
     with the same key are conflicts, enterprises/incidents that differ are updates."""
     if stored.empty or new.empty:
         return new
     key, vals = list(KEYS[table]), _VALUE_COLUMNS[table]
     right = stored[vals].drop_duplicates(key, keep="last")
-    merged = new[vals].reset_index(names="_pos").merge(right, on=key, how="inner",
-                                                       suffixes=("", "_old"))
+    merged = new[vals].reset_index(names="_pos").merge(right, on=key, how="inner", suffixes=("", "_old"))
     if merged.empty:
         return new
     other = [c for c in vals if c not in key]
@@ -530,14 +542,17 @@ def _against_store(table: str, new: pd.DataFrame, stored: pd.DataFrame,
     drop = merged.loc[same, "_pos"].to_numpy()
     if table == "indicators":
         conflict = merged.loc[~same, "_pos"].to_numpy()
-        probs.add(conflict, "_key", "conflicts with a stored row of an earlier delivery "
-                  "with the same (enterprise_id, month, reported_at)")
+        probs.add(
+            conflict,
+            "_key",
+            "conflicts with a stored row of an earlier delivery "
+            "with the same (enterprise_id, month, reported_at)",
+        )
         drop = np.concatenate([drop, conflict])
     return new.drop(index=drop)
 
 
-def _quarantine_frame(table: str, raw: pd.DataFrame, reasons: pd.Series,
-                      delivery_id: str) -> pd.DataFrame:
+def _quarantine_frame(table: str, raw: pd.DataFrame, reasons: pd.Series, delivery_id: str) -> pd.DataFrame:
     pos = reasons.index.to_numpy()
     q = raw.iloc[pos].reset_index(drop=True).astype("str")
     q.insert(0, "reason", reasons.to_numpy())
@@ -551,8 +566,7 @@ def _source_text(source: str) -> str:
     return _safe_url(source) if "://" in source else str(Path(source).resolve())
 
 
-def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_SHARE
-           ) -> IngestReport:
+def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_SHARE) -> IngestReport:
     """Validate a delivery and add its new rows to ``store``; bad rows go to quarantine.
 
     ``max_bad_share`` (default 5%, see :data:`DEFAULT_MAX_BAD_SHARE`) is the largest
@@ -579,9 +593,14 @@ def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_
             frame = typed[t]
             unknown = ~frame["enterprise_id"].isin(known).to_numpy()
             bad = frame.index[unknown]
-            probs[t].add(bad, "enterprise_id", [
-                f"enterprise_id: unknown enterprise {v!r} (not in this delivery nor in the "
-                "store)" for v in frame.loc[bad, "enterprise_id"]])
+            probs[t].add(
+                bad,
+                "enterprise_id",
+                [
+                    f"enterprise_id: unknown enterprise {v!r} (not in this delivery nor in the store)"
+                    for v in frame.loc[bad, "enterprise_id"]
+                ],
+            )
             frame = _resolve_duplicates(t, frame.loc[~unknown], probs[t])
             accepted_new[t] = _against_store(t, frame, stored[t](), probs[t])
 
@@ -594,14 +613,16 @@ def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_
             label = raw[t].attrs.get("label", t)
             if q > max_bad_share * n:
                 first = reasons.iloc[0]
-                raise _refuse(label, f"{q} of {n} rows ({q / n:.1%}) are invalid, above "
-                              f"max_bad_share {max_bad_share:.0%}; first: row "
-                              f"{reasons.index[0] + 1}: {first}")
+                raise _refuse(
+                    label,
+                    f"{q} of {n} rows ({q / n:.1%}) are invalid, above "
+                    f"max_bad_share {max_bad_share:.0%}; first: row "
+                    f"{reasons.index[0] + 1}: {first}",
+                )
             if q:
                 quarantine.append(_quarantine_frame(t, raw[t], reasons, delivery_id))
         new_rows = {t: len(accepted_new[t]) for t in TABLES}
-        unchanged = store.has_delivery(delivery_id) or (
-            not any(new_rows.values()) and not quarantine)
+        unchanged = store.has_delivery(delivery_id) or (not any(new_rows.values()) and not quarantine)
         report = IngestReport(
             delivery_id=delivery_id,
             source=_source_text(source),
@@ -611,7 +632,9 @@ def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_
         )
         if not unchanged:
             qframe = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
-            manifest = {**report.to_json(),
-                        "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            manifest = {
+                **report.to_json(),
+                "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
             store.commit(delivery_id, accepted_new, qframe, manifest)
     return report

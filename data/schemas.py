@@ -214,8 +214,7 @@ def _id(description: str, *, unique: bool = False) -> Any:
         unique=unique,
         identifier={"max_length": 64},
         description=description,
-        metadata=_rule("id", "must be non-empty id text without surrounding spaces or "
-                       "invisible characters"),
+        metadata=_rule("id", "must be non-empty id text without surrounding spaces or invisible characters"),
     )
 
 
@@ -269,15 +268,14 @@ def _amount(description: str) -> Any:
 class Enterprises(pa.DataFrameModel):
     """One row per enterprise (registry data); ``enterprise_id`` is unique."""
 
-    enterprise_id: Series[str] = _id("stable key (tax code); opaque text, leading zeros kept",
-                                     unique=True)
+    enterprise_id: Series[str] = _id("stable key (tax code); opaque text, leading zeros kept", unique=True)
     name: Series[str] = _text("registered name, Vietnamese with diacritics", nullable=False)
     province: Series[str] = _text("province of registration", nullable=False)
     district: Series[str] = _text("district or town", nullable=True)
-    zone_id: Series[str] = _text("industrial zone (KCN) or cluster (CCN) id; empty outside any",
-                                 nullable=True)
-    zone_type: Series[str] = _enum(ZONE_TYPES, "kind of zone the enterprise sits in",
-                                   nullable=False)
+    zone_id: Series[str] = _text(
+        "industrial zone (KCN) or cluster (CCN) id; empty outside any", nullable=True
+    )
+    zone_type: Series[str] = _enum(ZONE_TYPES, "kind of zone the enterprise sits in", nullable=False)
     sector: Series[str] = pa.Field(
         nullable=False,
         str_matches=r"^[0-9]{2}$",
@@ -302,8 +300,7 @@ class Enterprises(pa.DataFrameModel):
 class Indicators(pa.DataFrameModel):
     """One row per enterprise, month and revision; a later ``reported_at`` is a revision."""
 
-    enterprise_id: Series[str] = _id("enterprise the figures describe; must exist in "
-                                     "enterprises")
+    enterprise_id: Series[str] = _id("enterprise the figures describe; must exist in enterprises")
     month: Series[str] = pa.Field(
         nullable=False,
         calendar_text={"unit": "month"},
@@ -314,15 +311,17 @@ class Indicators(pa.DataFrameModel):
     avg_wage_vnd: Series[float] = _amount("average monthly wage paid per worker, VND")
     wage_arrears_vnd: Series[float] = _amount("wages owed and unpaid at month end, VND")
     wage_arrears_months: Series[float] = _amount("months of wages overdue")
-    insurance_debt_vnd: Series[float] = _amount("social insurance contributions owed at "
-                                                "month end, VND")
+    insurance_debt_vnd: Series[float] = _amount("social insurance contributions owed at month end, VND")
     insurance_debt_months: Series[float] = _amount("months of contributions overdue")
-    layoffs: Series[float] = _count("workers whose contracts the employer ended during the "
-                                    "month", nullable=True)
-    reduced_hours_workers: Series[float] = _count("workers on reduced hours or temporary "
-                                                  "suspension at month end", nullable=True)
-    reported_at: Series[str] = _date("when this row became known; when empty: the month's "
-                                     "last day + 20 days", nullable=True)
+    layoffs: Series[float] = _count(
+        "workers whose contracts the employer ended during the month", nullable=True
+    )
+    reduced_hours_workers: Series[float] = _count(
+        "workers on reduced hours or temporary suspension at month end", nullable=True
+    )
+    reported_at: Series[str] = _date(
+        "when this row became known; when empty: the month's last day + 20 days", nullable=True
+    )
 
     class Config:
         strict = True
@@ -333,15 +332,13 @@ class Incidents(pa.DataFrameModel):
     """One row per collective labour incident; ``incident_id`` is unique."""
 
     incident_id: Series[str] = _id("incident key", unique=True)
-    enterprise_id: Series[str] = _id("enterprise where it happened; must exist in "
-                                     "enterprises")
+    enterprise_id: Series[str] = _id("enterprise where it happened; must exist in enterprises")
     started: Series[str] = _date("first day of the incident", nullable=False)
     ended: Series[str] = _date("last day of the incident", nullable=True)
     kind: Series[str] = _enum(INCIDENT_KINDS, "form of collective action", nullable=False)
     participants: Series[float] = _count("workers taking part", nullable=True, min_value=1)
     cause: Series[str] = _enum(CAUSES, "main stated cause", nullable=True)
-    reported_at: Series[str] = _date("when it became known; when empty: started",
-                                     nullable=True)
+    reported_at: Series[str] = _date("when it became known; when empty: started", nullable=True)
 
     @pa.dataframe_check(description="ended must not be before started")
     def ended_not_before_started(cls, df: pd.DataFrame) -> pd.Series:
@@ -455,8 +452,7 @@ def example_frames(size: int = 5, *, seed: int = 0) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
 
     @hseed(seed)
-    @settings(max_examples=1, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=1, database=None, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
         st.tuples(
             Enterprises.strategy(size=size),
@@ -467,10 +463,8 @@ def example_frames(size: int = 5, *, seed: int = 0) -> dict[str, pd.DataFrame]:
     def _draw(frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> None:
         ent, ind, inc = (_as_str(f.reset_index(drop=True)) for f in frames)
         ids = ent["enterprise_id"].tolist()
-        ind["enterprise_id"] = pd.Series([ids[i % len(ids)] for i in range(len(ind))],
-                                         dtype="str")
-        inc["enterprise_id"] = pd.Series([ids[i % len(ids)] for i in range(len(inc))],
-                                         dtype="str")
+        ind["enterprise_id"] = pd.Series([ids[i % len(ids)] for i in range(len(ind))], dtype="str")
+        inc["enterprise_id"] = pd.Series([ids[i % len(ids)] for i in range(len(inc))], dtype="str")
         out.update(enterprises=ent, indicators=ind, incidents=inc)
 
     _draw()

@@ -140,8 +140,9 @@ class Store:
             for table, n in m["new_rows"].items():
                 row[f"{table}_new"] = n
             rows.append(row)
-        frame = pd.DataFrame(rows, columns=None if rows else ["seq", "delivery_id", "source",
-                                                               "ingested_at", "status"])
+        frame = pd.DataFrame(
+            rows, columns=None if rows else ["seq", "delivery_id", "source", "ingested_at", "status"]
+        )
         frame["ingested_at"] = pd.to_datetime(frame["ingested_at"], utc=True)
         return frame
 
@@ -204,8 +205,9 @@ class Store:
             if len(quarantine):
                 self._write_parquet(quarantine, tmp / QUARANTINE_FILE)
             man = tmp / MANIFEST_FILE
-            man.write_text(json.dumps({**manifest, "seq": seq}, ensure_ascii=False, indent=1),
-                           encoding="utf-8")
+            man.write_text(
+                json.dumps({**manifest, "seq": seq}, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
             _fsync_path(man)
             _fsync_path(tmp)
             os.replace(tmp, final)

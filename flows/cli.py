@@ -99,7 +99,11 @@ def _run(action: Callable[[], T]) -> T:
         if _State.debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        err.print(f"error: {type(exc).__name__}: {message} (rerun with --debug for details)", markup=False, highlight=False)
+        err.print(
+            f"error: {type(exc).__name__}: {message} (rerun with --debug for details)",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(EXIT_ERROR) from None
 
 
@@ -191,9 +195,15 @@ def ingest(
 
 @app.command()
 def train(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Train on what was known at this date (default: today).")] = None,
-    promote: Annotated[Promote, typer.Option(help="auto: promote only if it beats the champion; never.")] = Promote.auto,
-    origins: Annotated[int, typer.Option(help="Monthly origins of the rolling backtest.", min=1, max=60)] = 12,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Train on what was known at this date (default: today).")
+    ] = None,
+    promote: Annotated[
+        Promote, typer.Option(help="auto: promote only if it beats the champion; never.")
+    ] = Promote.auto,
+    origins: Annotated[
+        int, typer.Option(help="Monthly origins of the rolling backtest.", min=1, max=60)
+    ] = 12,
     truth: Annotated[
         Path | None, typer.Option(help="Simulated worlds only: truth/true_hazard.parquet, for the ceiling.")
     ] = None,
@@ -209,8 +219,12 @@ def train(
         from flows.train import train_flow
         from models.train import ModelParams
 
-        params = ModelParams(horizon_months=settings.horizon_months, seed=settings.seed, backtest_origins=origins)
-        return train_flow(as_of=as_of_date, promote=promote.value, params=params, truth=str(truth) if truth else None)
+        params = ModelParams(
+            horizon_months=settings.horizon_months, seed=settings.seed, backtest_origins=origins
+        )
+        return train_flow(
+            as_of=as_of_date, promote=promote.value, params=params, truth=str(truth) if truth else None
+        )
 
     summary = _run(action)
     out.print(
@@ -229,7 +243,9 @@ def train(
 
 @app.command()
 def score(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date (default: today, Asia/Ho_Chi_Minh).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Score as of this date (default: today, Asia/Ho_Chi_Minh).")
+    ] = None,
 ) -> None:
     """Score every operating enterprise with the champion and publish the ranking."""
     as_of_date = _date(as_of, "--as-of")
@@ -274,7 +290,9 @@ def backfill(
 def rank(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Scored date (default: the latest).")] = None,
     top: Annotated[int, typer.Option(help="How many rows (0: all).", min=0)] = 20,
-    fmt: Annotated[Format, typer.Option("--format", help="table, csv, json or xlsx (xlsx needs --output).")] = Format.table,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="table, csv, json or xlsx (xlsx needs --output).")
+    ] = Format.table,
     district: Annotated[str | None, typer.Option(help="Only this district.")] = None,
     zone: Annotated[str | None, typer.Option(help="Only this zone id.")] = None,
     sector: Annotated[str | None, typer.Option(help="Only this VSIC 2-digit sector.")] = None,
@@ -282,8 +300,12 @@ def rank(
     province: Annotated[str | None, typer.Option(help="Only this province.")] = None,
     ownership: Annotated[str | None, typer.Option(help="Only this ownership: fdi, private or state.")] = None,
     band: Annotated[str | None, typer.Option(help="Only this band: high, elevated, watch or low.")] = None,
-    search: Annotated[str | None, typer.Option(help="Tax code prefix or part of the name (accents optional).")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write csv, json or xlsx to this file.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Tax code prefix or part of the name (accents optional).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write csv, json or xlsx to this file.")
+    ] = None,
 ) -> None:
     """The ranking analysts read, with reasons in plain words; the same filters as the analysts' page."""
     as_of_date = _date(as_of, "--as-of")
@@ -298,7 +320,12 @@ def rank(
 
         frame = read_ranking(settings.db_path, str(as_of_date) if as_of_date else None)
         choice = RankingFilter(
-            province=province, district=district, zone=zone, sector=sector, ownership=ownership, band=band,
+            province=province,
+            district=district,
+            zone=zone,
+            sector=sector,
+            ownership=ownership,
+            band=band,
             search=search,
         )
         frame = apply_filter(frame, check_filter(choice, frame))
@@ -331,8 +358,14 @@ def rank(
             table.add_column(column, overflow="fold")
         for row in view.itertuples(index=False):
             table.add_row(
-                str(row.rank), row.enterprise_id, row.name, str(row.district or ""), row.sector,
-                f"{row.score:.4f}", row.band, row.reasons or "",
+                str(row.rank),
+                row.enterprise_id,
+                row.name,
+                str(row.district or ""),
+                row.sector,
+                f"{row.score:.4f}",
+                row.band,
+                row.reasons or "",
             )
         out.print(table)
 
@@ -378,7 +411,12 @@ def models_list() -> None:
         for column in ("version", "aliases", "as_of", "pr_auc", "recall_at_k", "created", "run_id"):
             table.add_column(column)
         for row in list_versions(settings.model_name):
-            table.add_row(*(str(row[c]) for c in ("version", "aliases", "as_of", "pr_auc", "recall_at_k", "created", "run_id")))
+            table.add_row(
+                *(
+                    str(row[c])
+                    for c in ("version", "aliases", "as_of", "pr_auc", "recall_at_k", "created", "run_id")
+                )
+            )
         out.print(table)
         history = alias_history(settings.db_path, settings.model_name)
         if len(history):
@@ -386,7 +424,9 @@ def models_list() -> None:
             for column in ("at", "alias", "version", "previous", "actor", "reason"):
                 moves.add_column(column)
             for record in history.to_dict("records"):
-                moves.add_row(*(str(record[c] or "") for c in ("at", "alias", "version", "previous", "actor", "reason")))
+                moves.add_row(
+                    *(str(record[c] or "") for c in ("at", "alias", "version", "previous", "actor", "reason"))
+                )
             out.print(moves)
 
     _run(action)
@@ -423,7 +463,9 @@ def models_rollback() -> None:
 
 @app.command()
 def serve(
-    list_only: Annotated[bool, typer.Option("--list", help="Only list the deployments and their next runs.")] = False,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="Only list the deployments and their next runs.")
+    ] = False,
 ) -> None:
     """Run the schedules: nightly scoring (02:00) and monthly retraining (the 1st, 03:00), Asia/Ho_Chi_Minh."""
     settings = _settings()
@@ -491,7 +533,9 @@ def _streamlit_command(script: str, host: str, port: int) -> list[str]:
 
 @app.command()
 def dashboard(
-    host: Annotated[str, typer.Option(help="Address to listen on; the default keeps the page on this machine.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; the default keeps the page on this machine.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8501,
 ) -> None:
     """The analysts' web page (ranking, enterprises, reviews) on 127.0.0.1; stop with Ctrl-C."""
@@ -507,8 +551,11 @@ def dashboard(
         raise typer.Exit(EXIT_ERROR)
     with contextlib.suppress(ValueError):
         if not ipaddress.ip_address(host).is_loopback:
-            err.print(f"warning: listening on {host} exposes the page beyond this machine; "
-                      "put it behind an authenticating proxy", markup=False)
+            err.print(
+                f"warning: listening on {host} exposes the page beyond this machine; "
+                "put it behind an authenticating proxy",
+                markup=False,
+            )
 
     def action() -> bool:
         from data.rankings import scored_dates
@@ -516,7 +563,10 @@ def dashboard(
         return bool(scored_dates(settings.db_path))
 
     if not _run(action):
-        err.print(f"note: {settings.root} has no ranking yet; the page will say so until `ews score` runs", markup=False)
+        err.print(
+            f"note: {settings.root} has no ranking yet; the page will say so until `ews score` runs",
+            markup=False,
+        )
     spec = importlib.util.find_spec("app.main")
     if spec is None or spec.origin is None:
         err.print("error: the analysts' page (app/main.py) is not installed", markup=False)
@@ -550,7 +600,8 @@ def evaluate(
     from_month: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
     to_month: Annotated[str, typer.Option("--to", help="Last month YYYY-MM.")],
     train_as_of: Annotated[
-        str | None, typer.Option("--train-as-of", help="Train the reference as of this date (default: the model's).")
+        str | None,
+        typer.Option("--train-as-of", help="Train the reference as of this date (default: the model's)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -571,17 +622,33 @@ def evaluate(
     out.print(
         f"model version {summary['model_version']} ({summary['learner']}, trained as of {summary['trained_as_of']}); "
         f"outcomes known until {summary['outcomes_known_until']}; top k = {summary['capacity']:g} per month"
-        + (f"; left out (outcome window still open): {', '.join(summary['open_months'])}" if summary["open_months"] else "")
+        + (
+            f"; left out (outcome window still open): {', '.join(summary['open_months'])}"
+            if summary["open_months"]
+            else ""
+        )
     )
     models = ("model", "reference_gbm", "checklist")
     table = Table(title="PR-AUC and share of stoppages caught in the month's top k")
-    for column in ("month", "rows", "positives", *(f"{m} pr_auc" for m in models), *(f"{m} caught" for m in models)):
+    for column in (
+        "month",
+        "rows",
+        "positives",
+        *(f"{m} pr_auc" for m in models),
+        *(f"{m} caught" for m in models),
+    ):
         table.add_column(column, justify="left" if column == "month" else "right")
     by_month: dict[str, dict[str, Any]] = {}
     for row in summary["table"]:
-        by_month.setdefault(row["month"], {"rows": row["rows"], "positives": row["positives"]})[row["model"]] = row
+        by_month.setdefault(row["month"], {"rows": row["rows"], "positives": row["positives"]})[
+            row["model"]
+        ] = row
     for month, rows in by_month.items():
-        cells = [f"{rows[m][key]:.3f}" if m in rows and rows[m][key] == rows[m][key] else "-" for key in ("pr_auc", "caught_top_k") for m in models]
+        cells = [
+            f"{rows[m][key]:.3f}" if m in rows and rows[m][key] == rows[m][key] else "-"
+            for key in ("pr_auc", "caught_top_k")
+            for m in models
+        ]
         table.add_row(month, str(rows["rows"]), str(rows["positives"]), *cells)
     out.print(table)
 
@@ -605,7 +672,9 @@ def demo(
     rank(as_of=summary["as_of"], top=top, fmt=Format.table, district=None, zone=None, sector=None, lang="vi")
     out.print(f"\nworkspace: {settings.root}")
     out.print(f"MLflow: {os.environ.get('MLFLOW_TRACKING_URI')}  (mlflow ui --backend-store-uri ...)")
-    out.print(f"Prefect: {os.environ.get('PREFECT_API_URL') or 'PREFECT_HOME=' + os.environ.get('PREFECT_HOME', '')}")
+    out.print(
+        f"Prefect: {os.environ.get('PREFECT_API_URL') or 'PREFECT_HOME=' + os.environ.get('PREFECT_HOME', '')}"
+    )
     out.print(f"demo finished in {time.monotonic() - started:.0f} s")
 
 

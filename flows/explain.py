@@ -27,7 +27,9 @@ HISTORY_COLUMNS = (
 )
 
 
-def explain_enterprise(settings: Settings, enterprise_id: str, as_of: dt.date | None, console: Console) -> None:
+def explain_enterprise(
+    settings: Settings, enterprise_id: str, as_of: dt.date | None, console: Console
+) -> None:
     """Print the published score and reasons, the feature values, 12 months of indicators and scores."""
     ranking = read_ranking(settings.db_path, str(as_of) if as_of else None)
     row = ranking.loc[ranking["enterprise_id"] == enterprise_id]
@@ -37,7 +39,9 @@ def explain_enterprise(settings: Settings, enterprise_id: str, as_of: dt.date | 
     if enterprise_id not in set(enterprises["enterprise_id"]):
         raise EwsError(f"unknown enterprise {enterprise_id!r}")
     if row.empty:
-        console.print(f"{enterprise_id} was not scored on {as_of_ts.date()} (closed, not yet founded, or no indicators)")
+        console.print(
+            f"{enterprise_id} was not scored on {as_of_ts.date()} (closed, not yet founded, or no indicators)"
+        )
     else:
         r = row.iloc[0]
         console.print(
@@ -82,8 +86,15 @@ def explain_enterprise(settings: Settings, enterprise_id: str, as_of: dt.date | 
         for column in ("as_of", "rank", "score", "band", "model_version"):
             table.add_column(column, justify="right")
         for rec in scores.to_dict("records"):
-            table.add_row(rec["as_of"], str(rec["rank"]), f"{rec['score']:.4f}", rec["band"], str(rec["model_version"]))
+            table.add_row(
+                rec["as_of"], str(rec["rank"]), f"{rec['score']:.4f}", rec["band"], str(rec["model_version"])
+            )
         console.print(table)
     past = incidents.loc[incidents["enterprise_id"] == enterprise_id]
     if len(past):
-        console.print("incidents: " + "; ".join(f"{pd.Timestamp(s).date()} {k}" for s, k in zip(past["started"], past["kind"], strict=True)))
+        console.print(
+            "incidents: "
+            + "; ".join(
+                f"{pd.Timestamp(s).date()} {k}" for s, k in zip(past["started"], past["kind"], strict=True)
+            )
+        )

@@ -16,9 +16,7 @@ from flows.settings import Settings
 def ingest_flow(source: str) -> dict[str, Any]:
     """Ingest one source (folder of CSV/Parquet files or SQLAlchemy URL) into the store."""
     settings = Settings()
-    report = tasks.ingest_source(
-        source, Store(settings.store_dir), max_bad_share=settings.max_bad_share
-    )
+    report = tasks.ingest_source(source, Store(settings.store_dir), max_bad_share=settings.max_bad_share)
     summary = report.to_json()
     lines = [
         f"| {name} | {c['rows_in']} | {c['accepted']} | {c['quarantined']} |"

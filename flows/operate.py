@@ -12,7 +12,9 @@ def promote_version(settings: Settings, version: str, reason: str) -> str:
     """Point `champion` at `version` (it must exist and verify) and record the move."""
     known = {row["version"] for row in registry.list_versions(settings.model_name)}
     if version not in known:
-        raise EwsError(f"{settings.model_name} has no version {version}; known: {', '.join(sorted(known, key=int)) or 'none'}")
+        raise EwsError(
+            f"{settings.model_name} has no version {version}; known: {', '.join(sorted(known, key=int)) or 'none'}"
+        )
     current = registry.alias_version(settings.model_name, registry.CHAMPION)
     if current is not None and current.version == version:
         return f"version {version} is already the champion"

@@ -69,5 +69,5 @@ def paired_bootstrap_gain(
         picked = rng.integers(0, len(months), len(months))
         draws.append(gain(np.concatenate([rows_by_month[i] for i in picked])))
     finite = np.array([d for d in draws if np.isfinite(d)])
-    low, high = (np.quantile(finite, [0.05, 0.95]) if len(finite) else (np.nan, np.nan))
+    low, high = np.quantile(finite, [0.05, 0.95]) if len(finite) else (np.nan, np.nan)
     return {"pr_auc_gain": point, "pr_auc_gain_low": float(low), "pr_auc_gain_high": float(high)}

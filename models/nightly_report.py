@@ -287,7 +287,9 @@ def render_report(
 
     parts.append(
         _section(
-            f"{_label('top', lang)} (top {int(k)})", _table(top, top_cols, lang, link=enterprise_link), "top-k"
+            f"{_label('top', lang)} (top {int(k)})",
+            _table(top, top_cols, lang, link=enterprise_link),
+            "top-k",
         )
     )
 

@@ -92,7 +92,9 @@ def test_explain_shows_the_score_its_reasons_and_the_history_behind_it(home: Pat
     from data.rankings import read_ranking
 
     top = read_ranking(home / "ews.db", "2024-06-30").iloc[0]
-    result = runner.invoke(app, ["explain", top["enterprise_id"], "--as-of", "2024-06-30"], terminal_width=200)
+    result = runner.invoke(
+        app, ["explain", top["enterprise_id"], "--as-of", "2024-06-30"], terminal_width=200
+    )
     assert result.exit_code == 0, result.output
     assert f"rank {top['rank']} of" in result.stdout
     assert top["reasons"].split(";")[0] in result.stdout

@@ -74,7 +74,9 @@ def test_same_text_columns(tables: tuple[pd.DataFrame, pd.DataFrame], column: st
     assert text(python[column]) == text(sql[column])
 
 
-@pytest.mark.parametrize("column", [c for c in feature_names() if c not in NOT_COVERED and c not in CATEGORICAL])
+@pytest.mark.parametrize(
+    "column", [c for c in feature_names() if c not in NOT_COVERED and c not in CATEGORICAL]
+)
 def test_same_feature_values(tables: tuple[pd.DataFrame, pd.DataFrame], column: str) -> None:
     python, sql = tables
     assert python[column].dtype.kind == "f", f"{column} should be numeric"

@@ -48,8 +48,7 @@ def write_source(tmp_path: Path) -> WriteSource:
     """Write CSV text per table into a fresh folder; ``None`` leaves a table out."""
     counter = iter(range(1_000_000))
 
-    def _write(tables: dict[str, str | bytes | None] | None = None, **overrides: str | bytes
-               | None) -> Path:
+    def _write(tables: dict[str, str | bytes | None] | None = None, **overrides: str | bytes | None) -> Path:
         folder = tmp_path / f"src{next(counter)}"
         folder.mkdir()
         content: dict[str, str | bytes | None] = {**GOOD, **(tables or {}), **overrides}

@@ -20,9 +20,11 @@ from data.errors import EwsError, IngestRefused
 from data.ingest import IngestReport, ingest, read_source
 from data.store import Store
 
-IND_HEADER = ("enterprise_id,month,headcount,avg_wage_vnd,wage_arrears_vnd,wage_arrears_months,"
-              "insurance_debt_vnd,insurance_debt_months,layoffs,reduced_hours_workers,"
-              "reported_at\n")
+IND_HEADER = (
+    "enterprise_id,month,headcount,avg_wage_vnd,wage_arrears_vnd,wage_arrears_months,"
+    "insurance_debt_vnd,insurance_debt_months,layoffs,reduced_hours_workers,"
+    "reported_at\n"
+)
 
 
 def tree_digest(root: Path) -> str:
@@ -49,7 +51,10 @@ def test_contract_source_ingests_every_row(write_source, store_root):
     report = ingest(str(write_source()), store)
     assert report.status == "stored"
     assert {t: c.quarantined for t, c in report.tables.items()} == {
-        "enterprises": 0, "indicators": 0, "incidents": 0}
+        "enterprises": 0,
+        "indicators": 0,
+        "incidents": 0,
+    }
     assert report.new_rows == {"enterprises": 3, "indicators": 4, "incidents": 2}
     js = report.to_json()
     assert set(js) == {"delivery_id", "source", "status", "tables", "new_rows"}
@@ -79,9 +84,12 @@ def test_contract_source_ingests_every_row(write_source, store_root):
 
 def test_bom_crlf_and_quoted_newlines_ingest_whole(write_source, store_root, good_tables):
     ent = good_tables["enterprises"].replace(
-        '"Công ty TNHH May Việt, Hải Dương"', '"Công ty ""Việt""\nline two, ok"')
-    raw = {t: ("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8")
-           for t, text in {**good_tables, "enterprises": ent}.items()}
+        '"Công ty TNHH May Việt, Hải Dương"', '"Công ty ""Việt""\nline two, ok"'
+    )
+    raw = {
+        t: ("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8")
+        for t, text in {**good_tables, "enterprises": ent}.items()
+    }
     store = Store(store_root)
     report = ingest(str(write_source(raw)), store)
     assert report.tables["enterprises"].accepted == 3
@@ -92,8 +100,7 @@ def test_bom_crlf_and_quoted_newlines_ingest_whole(write_source, store_root, goo
 
 
 def test_column_order_does_not_matter(write_source, store_root, good_tables):
-    frame = pd.read_csv(pd.io.common.StringIO(good_tables["indicators"]), dtype=str,
-                        keep_default_na=False)
+    frame = pd.read_csv(pd.io.common.StringIO(good_tables["indicators"]), dtype=str, keep_default_na=False)
     shuffled = frame[list(reversed(frame.columns))].to_csv(index=False)
     a = Store(store_root / "a")
     b = Store(store_root / "b")
@@ -104,8 +111,9 @@ def test_column_order_does_not_matter(write_source, store_root, good_tables):
 
 def test_absent_optional_column_is_missing(write_source, store_root, good_tables):
     lines = good_tables["incidents"].splitlines()
-    no_cause = "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 6)
-                         for line in lines) + "\n"
+    no_cause = (
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 6) for line in lines) + "\n"
+    )
     store = Store(store_root)
     ingest(str(write_source(incidents=no_cause)), store)
     assert store.load_incidents()["cause"].isna().all()
@@ -122,8 +130,7 @@ def _write_parquet_source(folder: Path, good_tables: dict[str, str]) -> Path:
             frame["month"] = pd.to_datetime(frame["month"], format="%Y-%m")
         if name == "incidents":
             frame["started"] = pd.to_datetime(frame["started"]).dt.date
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False),
-                       folder / f"{name}.parquet")
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), folder / f"{name}.parquet")
     return folder
 
 
@@ -175,8 +182,7 @@ def test_revision_kept_beside_original(write_source, store_root):
     assert report.new_rows["indicators"] == 1
     ind = store.load_indicators()
     jan = ind[(ind.enterprise_id == "0800123456") & (ind.month == "2024-01-01")]
-    assert jan["reported_at"].tolist() == [pd.Timestamp("2024-02-20"),
-                                           pd.Timestamp("2024-03-10")]
+    assert jan["reported_at"].tolist() == [pd.Timestamp("2024-02-20"), pd.Timestamp("2024-03-10")]
     assert jan["headcount"].tolist() == [1200.0, 1180.0]
 
 
@@ -194,8 +200,7 @@ def test_later_delivery_updates_enterprise(write_source, store_root, good_tables
 def test_exact_duplicates_accepted_but_added_once(write_source, store_root, good_tables):
     line = good_tables["indicators"].splitlines()[1]
     store = Store(store_root)
-    report = ingest(str(write_source(indicators=good_tables["indicators"] + line + "\n")),
-                    store)
+    report = ingest(str(write_source(indicators=good_tables["indicators"] + line + "\n")), store)
     assert report.tables["indicators"] == report.tables["indicators"].__class__(5, 5, 0)
     assert report.new_rows["indicators"] == 4
     # the same rows in a later delivery add nothing either
@@ -215,28 +220,38 @@ REFUSALS = {
     "empty file": ({"indicators": b""}, "indicators.csv: file is empty"),
     "header only": ({"indicators": IND_HEADER}, "indicators.csv: no data rows"),
     "missing table": ({"incidents": None}, "missing table file incidents.csv"),
-    "not utf-8": ({"enterprises": b"enterprise_id,name\n" + b"1,\xff\xfe\n"},
-                  "enterprises.csv: not valid UTF-8 at byte 21"),
-    "cp1258 export": ({"enterprises": "enterprise_id,name\n1,Công ty\n".encode("cp1258")},
-                      "enterprises.csv: not valid UTF-8 at byte 22 (byte 0xf4)"),
-    "semicolon delimiter": ({"indicators": IND_HEADER.replace(",", ";") +
-                             "0800123456;2024-01;1;;;;;;;;\n"},
-                            "indicators.csv: only one column found, header splits on ';'"),
+    "not utf-8": (
+        {"enterprises": b"enterprise_id,name\n" + b"1,\xff\xfe\n"},
+        "enterprises.csv: not valid UTF-8 at byte 21",
+    ),
+    "cp1258 export": (
+        {"enterprises": "enterprise_id,name\n1,Công ty\n".encode("cp1258")},
+        "enterprises.csv: not valid UTF-8 at byte 22 (byte 0xf4)",
+    ),
+    "semicolon delimiter": (
+        {"indicators": IND_HEADER.replace(",", ";") + "0800123456;2024-01;1;;;;;;;;\n"},
+        "indicators.csv: only one column found, header splits on ';'",
+    ),
     "missing required column": (
-        {"indicators": IND_HEADER.replace("headcount", "Headcount") +
-         "0800123456,2024-01,1,,,,,,,,\n"},
-        "indicators.csv: missing required column 'headcount' (did you mean 'Headcount'"),
-    "duplicate column": ({"incidents": "incident_id,enterprise_id,started,kind,kind\n"
-                          "I-1,0800123456,2024-01-01,petition,petition\n"},
-                         "incidents.csv: duplicate column name(s) 'kind'"),
+        {"indicators": IND_HEADER.replace("headcount", "Headcount") + "0800123456,2024-01,1,,,,,,,,\n"},
+        "indicators.csv: missing required column 'headcount' (did you mean 'Headcount'",
+    ),
+    "duplicate column": (
+        {
+            "incidents": "incident_id,enterprise_id,started,kind,kind\n"
+            "I-1,0800123456,2024-01-01,petition,petition\n"
+        },
+        "incidents.csv: duplicate column name(s) 'kind'",
+    ),
     "label-like extra column": (
-        {"indicators": IND_HEADER.replace("reported_at\n", "reported_at,risk_label\n") +
-         "0800123456,2024-01,1,,,,,,,,,1\n"},
-        "indicators.csv: unknown column 'risk_label'"),
-    "ragged row": ({"indicators": _ind("0800123456,2024-01,1,,,")},
-                   "indicators.csv: malformed CSV"),
-    "binary garbage": ({"indicators": b"PK\x03\x04\x00\x00garbage\x00"},
-                       "indicators.csv: binary content"),
+        {
+            "indicators": IND_HEADER.replace("reported_at\n", "reported_at,risk_label\n")
+            + "0800123456,2024-01,1,,,,,,,,,1\n"
+        },
+        "indicators.csv: unknown column 'risk_label'",
+    ),
+    "ragged row": ({"indicators": _ind("0800123456,2024-01,1,,,")}, "indicators.csv: malformed CSV"),
+    "binary garbage": ({"indicators": b"PK\x03\x04\x00\x00garbage\x00"}, "indicators.csv: binary content"),
 }
 
 
@@ -249,8 +264,7 @@ def test_malformed_delivery_is_refused(case, write_source, store_root):
     assert message in text, text
     assert "\n" not in text
     assert isinstance(err.value, EwsError)
-    assert not (store_root / "deliveries").exists() or not any(
-        (store_root / "deliveries").iterdir())
+    assert not (store_root / "deliveries").exists() or not any((store_root / "deliveries").iterdir())
 
 
 def test_refusals_for_paths_urls_and_parquet(tmp_path, store_root, good_tables):
@@ -275,8 +289,11 @@ def test_refusals_for_paths_urls_and_parquet(tmp_path, store_root, good_tables):
 
 def test_too_many_bad_rows_refuses_delivery(write_source, store_root):
     bad = _ind("0800123456,2024-01,-5,,,,,,,,", "0800123456,2024-02,10,,,,,,,,")
-    with pytest.raises(IngestRefused, match=r"indicators.csv: 1 of 2 rows \(50.0%\) are "
-                       r"invalid, above max_bad_share 5%"):
+    with pytest.raises(
+        IngestRefused,
+        match=r"indicators.csv: 1 of 2 rows \(50.0%\) are "
+        r"invalid, above max_bad_share 5%",
+    ):
         ingest(str(write_source(indicators=bad)), Store(store_root))
     assert not (store_root / "deliveries").exists()
 
@@ -284,26 +301,34 @@ def test_too_many_bad_rows_refuses_delivery(write_source, store_root):
 # ---------------------------------------------------------------------- quarantine
 
 QUARANTINE = {
-    "negative count": (_ind("0800123456,2024-01,-5,,,,,,,,"),
-                       "headcount: must be an integer ≥ 0 (got '-5')"),
-    "text in number": (_ind("0800123456,2024-01,12 345,,,,,,,,"),
-                       "headcount: must be an integer ≥ 0 (got '12 345')"),
-    "fractional count": (_ind("0800123456,2024-01,10.5,,,,,,,,"),
-                         "headcount: must be an integer ≥ 0 (got '10.5')"),
-    "missing required": (_ind("0800123456,2024-01,,,,,,,,,"),
-                         "headcount: required value missing"),
-    "non-finite": (_ind("0800123456,2024-01,10,inf,,,,,,,"),
-                   "avg_wage_vnd: must be a finite number ≥ 0 (got 'inf')"),
-    "nan text": (_ind("0800123456,2024-01,10,NaN,,,,,,,"),
-                 "avg_wage_vnd: must be a finite number ≥ 0 (got 'NaN')"),
-    "bad month": (_ind("0800123456,2024-13,10,,,,,,,,"),
-                  "month: must be a month YYYY-MM (got '2024-13')"),
-    "not a calendar date": (_ind("0800123456,2024-01,10,,,,,,,,2023-02-30"),
-                            "reported_at: must be a real date YYYY-MM-DD (got '2023-02-30')"),
-    "unknown enterprise": (_ind("999,2024-01,10,,,,,,,,"),
-                           "enterprise_id: unknown enterprise '999'"),
-    "leading zero lost": (_ind("800123456,2024-01,10,,,,,,,,"),
-                          "enterprise_id: unknown enterprise '800123456'"),
+    "negative count": (_ind("0800123456,2024-01,-5,,,,,,,,"), "headcount: must be an integer ≥ 0 (got '-5')"),
+    "text in number": (
+        _ind("0800123456,2024-01,12 345,,,,,,,,"),
+        "headcount: must be an integer ≥ 0 (got '12 345')",
+    ),
+    "fractional count": (
+        _ind("0800123456,2024-01,10.5,,,,,,,,"),
+        "headcount: must be an integer ≥ 0 (got '10.5')",
+    ),
+    "missing required": (_ind("0800123456,2024-01,,,,,,,,,"), "headcount: required value missing"),
+    "non-finite": (
+        _ind("0800123456,2024-01,10,inf,,,,,,,"),
+        "avg_wage_vnd: must be a finite number ≥ 0 (got 'inf')",
+    ),
+    "nan text": (
+        _ind("0800123456,2024-01,10,NaN,,,,,,,"),
+        "avg_wage_vnd: must be a finite number ≥ 0 (got 'NaN')",
+    ),
+    "bad month": (_ind("0800123456,2024-13,10,,,,,,,,"), "month: must be a month YYYY-MM (got '2024-13')"),
+    "not a calendar date": (
+        _ind("0800123456,2024-01,10,,,,,,,,2023-02-30"),
+        "reported_at: must be a real date YYYY-MM-DD (got '2023-02-30')",
+    ),
+    "unknown enterprise": (_ind("999,2024-01,10,,,,,,,,"), "enterprise_id: unknown enterprise '999'"),
+    "leading zero lost": (
+        _ind("800123456,2024-01,10,,,,,,,,"),
+        "enterprise_id: unknown enterprise '800123456'",
+    ),
 }
 
 
@@ -329,47 +354,41 @@ def test_bad_indicator_row_is_quarantined(case, write_source, store_root, good_t
 
 def test_enterprise_and_incident_row_rules(write_source, store_root, good_tables):
     ent = good_tables["enterprises"] + (
-        "E1,A,Hà Nội,,,space_zone,14,fdi,,\n"          # unknown enum
-        "E2,B,Hà Nội,,,outside,1,fdi,,\n"              # sector not two characters
+        "E1,A,Hà Nội,,,space_zone,14,fdi,,\n"  # unknown enum
+        "E2,B,Hà Nội,,,outside,1,fdi,,\n"  # sector not two characters
         "E3,C,Hà Nội,,,outside,14,fdi,2020-01-01,2019-12-31\n"  # closed before founded
-        "E4,D,Hà Nội,,,outside,14,FDI,,\n"             # enum is case-sensitive
+        "E4,D,Hà Nội,,,outside,14,FDI,,\n"  # enum is case-sensitive
     )
     inc = good_tables["incidents"] + (
         "I-003,0800123456,2024-05-01,2024-04-30,slowdown,10,wages,\n"  # ended < started
-        "I-004,0800123456,2024-05-01,,strike,10,wages,\n"               # unknown kind
-        "I-005,0800123456,2024-05-01,,slowdown,0,wages,\n"              # participants < 1
-        "I-006,E1,2024-05-01,,slowdown,5,wages,\n"    # enterprise quarantined → unknown
+        "I-004,0800123456,2024-05-01,,strike,10,wages,\n"  # unknown kind
+        "I-005,0800123456,2024-05-01,,slowdown,0,wages,\n"  # participants < 1
+        "I-006,E1,2024-05-01,,slowdown,5,wages,\n"  # enterprise quarantined → unknown
     )
     store = Store(store_root)
-    report = ingest(str(write_source(enterprises=ent, incidents=inc)), store,
-                    max_bad_share=1.0)
+    report = ingest(str(write_source(enterprises=ent, incidents=inc)), store, max_bad_share=1.0)
     assert_balanced(report)
     assert report.tables["enterprises"].quarantined == 4
     assert report.tables["incidents"].quarantined == 4
     reasons = store.quarantine().set_index(["table", "row_number"])["reason"]
     assert reasons["enterprises", "4"].startswith("zone_type: must be one of industrial_zone")
-    assert reasons["enterprises", "5"] == "sector: must be a two-digit VSIC level-2 code " \
-        "(got '1')"
+    assert reasons["enterprises", "5"] == "sector: must be a two-digit VSIC level-2 code (got '1')"
     assert reasons["enterprises", "6"] == "closed: must not be before founded"
-    assert "ownership: must be one of fdi, private, state (got 'FDI')" in \
-        reasons["enterprises", "7"]
+    assert "ownership: must be one of fdi, private, state (got 'FDI')" in reasons["enterprises", "7"]
     assert reasons["incidents", "3"] == "ended: must not be before started"
     assert "kind: must be one of" in reasons["incidents", "4"]
     assert reasons["incidents", "5"] == "participants: must be an integer ≥ 1 (got '0')"
     assert "unknown enterprise 'E1'" in reasons["incidents", "6"]
 
 
-def test_conflicting_duplicates_in_delivery_are_all_quarantined(write_source, store_root,
-                                                               good_tables):
+def test_conflicting_duplicates_in_delivery_are_all_quarantined(write_source, store_root, good_tables):
     ind = good_tables["indicators"] + (
         "0100000001,2024-02,50,,,,,,,,\n"
         "0100000001,2024-02,51,,,,,,,,\n"  # same key (default reported_at), other value
     )
-    ent = good_tables["enterprises"] + (
-        "E9,A,Hà Nội,,,outside,14,fdi,,\nE9,B,Hà Nội,,,outside,14,fdi,,\n")
+    ent = good_tables["enterprises"] + ("E9,A,Hà Nội,,,outside,14,fdi,,\nE9,B,Hà Nội,,,outside,14,fdi,,\n")
     store = Store(store_root)
-    report = ingest(str(write_source(indicators=ind, enterprises=ent)), store,
-                    max_bad_share=1.0)
+    report = ingest(str(write_source(indicators=ind, enterprises=ent)), store, max_bad_share=1.0)
     assert_balanced(report)
     assert report.tables["indicators"].quarantined == 2
     assert report.tables["enterprises"].quarantined == 2
@@ -380,8 +399,7 @@ def test_conflicting_duplicates_in_delivery_are_all_quarantined(write_source, st
 def test_conflict_with_stored_row_is_quarantined(write_source, store_root):
     store = Store(store_root)
     ingest(str(write_source()), store)
-    changed = _ind("0100000001,2024-01,49,6000000,0,0,0,0,0,0,2024-02-20",
-                   "0100000001,2024-02,50,,,,,,,,")
+    changed = _ind("0100000001,2024-01,49,6000000,0,0,0,0,0,0,2024-02-20", "0100000001,2024-02,50,,,,,,,,")
     report = ingest(str(write_source(indicators=changed)), store, max_bad_share=1.0)
     assert report.tables["indicators"] == report.tables["indicators"].__class__(2, 1, 1)
     assert report.new_rows["indicators"] == 1
@@ -406,16 +424,14 @@ ROW_PERMUTATIONS = st.randoms(use_true_random=False)
 
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(rnd=ROW_PERMUTATIONS)
-def test_row_and_column_order_change_nothing(rnd: random.Random,
-                                             good_tables: dict[str, str]) -> None:
+def test_row_and_column_order_change_nothing(rnd: random.Random, good_tables: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         digests = []
         for shuffle in (False, True):
             folder = Path(tmp) / f"src{shuffle}"
             folder.mkdir()
             for name, text in good_tables.items():
-                frame = pd.read_csv(pd.io.common.StringIO(text), dtype=str,
-                                    keep_default_na=False)
+                frame = pd.read_csv(pd.io.common.StringIO(text), dtype=str, keep_default_na=False)
                 if shuffle:
                     cols = list(frame.columns)
                     rnd.shuffle(cols)

@@ -14,12 +14,15 @@ from data.store import Store
 
 def test_empty_store_returns_typed_frames(store_root):
     store = Store(store_root)
-    for table, frame in (("enterprises", store.load_enterprises()),
-                         ("indicators", store.load_indicators()),
-                         ("incidents", store.load_incidents())):
+    for table, frame in (
+        ("enterprises", store.load_enterprises()),
+        ("indicators", store.load_indicators()),
+        ("incidents", store.load_incidents()),
+    ):
         assert frame.empty
         assert {c: str(t) for c, t in frame.dtypes.items()} == {
-            c: str(pd.Series([], dtype=t).dtype) for c, t in stored_dtypes(table).items()}
+            c: str(pd.Series([], dtype=t).dtype) for c, t in stored_dtypes(table).items()
+        }
     assert store.quarantine().empty and store.deliveries().empty
     assert store.content_digest() == Store(store_root).content_digest()
     assert not store_root.exists()  # created lazily, only on write
@@ -35,8 +38,17 @@ def test_loaded_dtypes_follow_the_contract(write_source, store_root):
     keys = list(ind[["enterprise_id", "month", "reported_at"]].itertuples(index=False))
     assert keys == sorted(keys)
     inc = store.load_incidents()
-    assert list(inc.columns) == ["incident_id", "enterprise_id", "kind", "cause", "started",
-                                 "ended", "reported_at", "participants", "reported_at_imputed"]
+    assert list(inc.columns) == [
+        "incident_id",
+        "enterprise_id",
+        "kind",
+        "cause",
+        "started",
+        "ended",
+        "reported_at",
+        "participants",
+        "reported_at_imputed",
+    ]
 
 
 def test_indicators_of_some_enterprises_equal_the_filtered_whole(write_source, store_root):
@@ -59,8 +71,16 @@ def test_deliveries_log_and_digest(write_source, store_root, good_tables):
     assert str(log["ingested_at"].dtype).endswith("UTC]")
     assert log.at[0, "indicators_rows_in"] == 4 and log.at[0, "status"] == "stored"
     assert Store(store_root).content_digest() == digest
-    ingest(str(write_source(indicators=good_tables["indicators"].replace(
-        "1190,7500000,,1.5,0,0,,,2024-03-15", "1190,7500000,,1.5,0,0,,,2024-03-16"))), store)
+    ingest(
+        str(
+            write_source(
+                indicators=good_tables["indicators"].replace(
+                    "1190,7500000,,1.5,0,0,,,2024-03-15", "1190,7500000,,1.5,0,0,,,2024-03-16"
+                )
+            )
+        ),
+        store,
+    )
     assert store.content_digest() != digest
     assert store.deliveries()["seq"].tolist() == [1, 2]
 
@@ -94,8 +114,9 @@ def test_concurrent_ingests_do_not_corrupt(write_source, store_root, good_tables
         except BaseException as exc:  # noqa: BLE001 - surfaced by the assert below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=a) for a in
-               ((store_a, src1), (store_b, src2), (store_a, src1))]
+    threads = [
+        threading.Thread(target=run, args=a) for a in ((store_a, src1), (store_b, src2), (store_a, src1))
+    ]
     for t in threads:
         t.start()
     for t in threads:

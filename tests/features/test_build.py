@@ -26,7 +26,21 @@ def _enterprises() -> pd.DataFrame:
             "founded": pd.to_datetime(["2015-01-01", "2018-06-01", "2010-01-01"]),
             "closed": pd.to_datetime([None, None, "2024-04-15"]),
         }
-    ).astype({c: "str" for c in ("enterprise_id", "name", "province", "district", "zone_id", "zone_type", "sector", "ownership")})
+    ).astype(
+        {
+            c: "str"
+            for c in (
+                "enterprise_id",
+                "name",
+                "province",
+                "district",
+                "zone_id",
+                "zone_type",
+                "sector",
+                "ownership",
+            )
+        }
+    )
 
 
 def _row(eid: str, month: str, reported: str, **values: float) -> dict[str, object]:
@@ -54,13 +68,27 @@ def _indicators() -> pd.DataFrame:
         _row("0800000001", "2024-02", "2024-03-20", headcount=110.0, insurance_debt_months=1.0),
         _row("0800000001", "2024-03", "2024-04-20", headcount=100.0, insurance_debt_months=2.0, layoffs=10.0),
         _row(
-            "0800000001", "2024-04", "2024-05-20", headcount=90.0, insurance_debt_months=3.0,
-            wage_arrears_months=1.0, wage_arrears_vnd=540_000_000.0, layoffs=10.0, reduced_hours_workers=45.0,
+            "0800000001",
+            "2024-04",
+            "2024-05-20",
+            headcount=90.0,
+            insurance_debt_months=3.0,
+            wage_arrears_months=1.0,
+            wage_arrears_vnd=540_000_000.0,
+            layoffs=10.0,
+            reduced_hours_workers=45.0,
         ),
         # A revision of April known only from June: arrears were 2 months, not 1.
         _row(
-            "0800000001", "2024-04", "2024-06-10", headcount=90.0, insurance_debt_months=3.0,
-            wage_arrears_months=2.0, wage_arrears_vnd=1_080_000_000.0, layoffs=10.0, reduced_hours_workers=45.0,
+            "0800000001",
+            "2024-04",
+            "2024-06-10",
+            headcount=90.0,
+            insurance_debt_months=3.0,
+            wage_arrears_months=2.0,
+            wage_arrears_vnd=1_080_000_000.0,
+            layoffs=10.0,
+            reduced_hours_workers=45.0,
         ),
         _row("0800000001", "2024-05", "2024-06-20", headcount=80.0),
         _row("0800000002", "2024-01", "2024-02-20", avg_wage_vnd=8_000_000.0),
@@ -147,7 +175,10 @@ def test_pay_against_peers_and_minimum_wage() -> None:
 
 def test_labels_look_only_at_the_horizon_and_close_on_time() -> None:
     table = build_features(
-        _enterprises(), _indicators(), _incidents(), pd.to_datetime(["2024-03-31", "2024-04-30", "2024-05-31"])
+        _enterprises(),
+        _indicators(),
+        _incidents(),
+        pd.to_datetime(["2024-03-31", "2024-04-30", "2024-05-31"]),
     )
     labelled = add_labels(table, _incidents(), horizons=(1, 3), label_cutoff=pd.Timestamp("2024-08-31"))
     got = labelled.set_index(["as_of", "enterprise_id"])

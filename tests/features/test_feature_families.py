@@ -74,9 +74,9 @@ def _incidents() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def april() -> pd.DataFrame:
     """As of 30 April 2025: March 2025 is the latest month known (reported 20 April)."""
-    return build_features(_enterprises(), _indicators(), _incidents(), [pd.Timestamp("2025-04-30")]).set_index(
-        "enterprise_id"
-    )
+    return build_features(
+        _enterprises(), _indicators(), _incidents(), [pd.Timestamp("2025-04-30")]
+    ).set_index("enterprise_id")
 
 
 def test_debt_family(april: pd.DataFrame) -> None:
@@ -118,23 +118,33 @@ def test_contagion_and_history(april: pd.DataFrame) -> None:
 
 def test_calendar_family(april: pd.DataFrame) -> None:
     e1 = april.loc["E1"]
-    assert e1["months_to_tet"] == pytest.approx((pd.Timestamp("2026-02-17") - pd.Timestamp("2025-04-30")).days / 30.44, rel=1e-3)
-    assert e1["months_since_minimum_wage_rise"] == pytest.approx((pd.Timestamp("2025-04-30") - pd.Timestamp("2024-07-01")).days / 30.44, rel=1e-3)
+    assert e1["months_to_tet"] == pytest.approx(
+        (pd.Timestamp("2026-02-17") - pd.Timestamp("2025-04-30")).days / 30.44, rel=1e-3
+    )
+    assert e1["months_since_minimum_wage_rise"] == pytest.approx(
+        (pd.Timestamp("2025-04-30") - pd.Timestamp("2024-07-01")).days / 30.44, rel=1e-3
+    )
     assert np.isnan(e1["months_to_minimum_wage_rise"])  # January 2026 is more than 3 months away
     late = build_features(_enterprises(), _indicators(), _incidents(), [pd.Timestamp("2025-11-30")])
-    assert late.set_index("enterprise_id").loc["E1", "months_to_minimum_wage_rise"] == pytest.approx(32 / 30.44, rel=1e-2)
+    assert late.set_index("enterprise_id").loc["E1", "months_to_minimum_wage_rise"] == pytest.approx(
+        32 / 30.44, rel=1e-2
+    )
 
 
 def test_region_change_is_a_cost_shock() -> None:
-    table = build_features(_enterprises(), _indicators(), _incidents(), [pd.Timestamp("2026-03-31")]).set_index(
-        "enterprise_id"
-    )
+    table = build_features(
+        _enterprises(), _indicators(), _incidents(), [pd.Timestamp("2026-03-31")]
+    ).set_index("enterprise_id")
     assert table.loc["E1", "minimum_wage_region_change_12m"] == 2.0  # Cẩm Giàng: region III → I
     assert table.loc["E1", "months_since_last_report"] == 12.0  # last month reported: March 2025
 
 
 def test_static_family(april: pd.DataFrame) -> None:
-    assert april.loc["E1", "age_years"] == pytest.approx((pd.Timestamp("2025-04-30") - pd.Timestamp("2014-07-01")).days / 365.25)
+    assert april.loc["E1", "age_years"] == pytest.approx(
+        (pd.Timestamp("2025-04-30") - pd.Timestamp("2014-07-01")).days / 365.25
+    )
     assert np.isnan(april.loc["E2", "age_years"])  # founding date not reported
     assert april.loc["E1", "zone_type"] == "industrial_zone" and april.loc["E2", "sector"] == "15"
-    assert april.loc["E1", "wage_to_minimum_wage"] == pytest.approx(5_000_000 / 3_860_000)  # region III, July 2024
+    assert april.loc["E1", "wage_to_minimum_wage"] == pytest.approx(
+        5_000_000 / 3_860_000
+    )  # region III, July 2024

@@ -34,7 +34,9 @@ def _enterprises() -> pd.DataFrame:
 def _indicator_rows(draw: st.DrawFn, n: int, reported_after: bool) -> list[dict[str, object]]:
     rows = []
     for _ in range(n):
-        month = pd.Timestamp(draw(st.sampled_from(list(pd.date_range("2023-01-01", "2024-09-01", freq="MS")))))
+        month = pd.Timestamp(
+            draw(st.sampled_from(list(pd.date_range("2023-01-01", "2024-09-01", freq="MS"))))
+        )
         if reported_after:
             reported = AS_OF + pd.Timedelta(days=draw(st.integers(1, 90)))
         else:
@@ -62,6 +64,7 @@ def _indicator_rows(draw: st.DrawFn, n: int, reported_after: bool) -> list[dict[
 @st.composite
 def worlds(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Indicators and incidents known at D, and more of each reported after D."""
+
     def frame(rows: list[dict[str, object]]) -> pd.DataFrame:
         out = pd.DataFrame(rows).astype({"enterprise_id": "str"})
         for column in out.columns:
@@ -71,12 +74,15 @@ def worlds(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, p
 
     known = frame(_indicator_rows(draw, draw(st.integers(5, 40)), reported_after=False))
     later = frame(_indicator_rows(draw, draw(st.integers(1, 20)), reported_after=True))
+
     def incidents(n: int, after: bool) -> pd.DataFrame:
         started = [
             pd.Timestamp("2023-06-01") + pd.Timedelta(days=draw(st.integers(0, 480))) for _ in range(n)
         ]
         reported = [
-            (AS_OF + pd.Timedelta(days=draw(st.integers(1, 60)))) if after else s + pd.Timedelta(days=draw(st.integers(0, 20)))
+            (AS_OF + pd.Timedelta(days=draw(st.integers(1, 60))))
+            if after
+            else s + pd.Timedelta(days=draw(st.integers(0, 20)))
             for s in started
         ]
         out = pd.DataFrame(
@@ -106,7 +112,9 @@ def _at_as_of(ind: pd.DataFrame, inc: pd.DataFrame) -> pd.DataFrame:
 def test_rows_reported_after_d_change_nothing_at_d(world) -> None:  # type: ignore[no-untyped-def]
     known, later, known_inc, later_inc = world
     before = _at_as_of(known, known_inc)
-    with_later = _at_as_of(pd.concat([known, later], ignore_index=True), pd.concat([known_inc, later_inc], ignore_index=True))
+    with_later = _at_as_of(
+        pd.concat([known, later], ignore_index=True), pd.concat([known_inc, later_inc], ignore_index=True)
+    )
     pd.testing.assert_frame_equal(before, with_later)
 
 

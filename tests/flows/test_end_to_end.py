@@ -50,7 +50,9 @@ def test_ingest_train_score_rank(workspace: Path, tiny_source: Path) -> None:
     assert champion.tags["as_of"] == AS_OF and len(champion.digest) == 64
 
     ews("score", "--as-of", AS_OF)
-    first = pd.read_csv(io.StringIO(ews("rank", "--as-of", AS_OF, "--top", "0", "--format", "csv")), dtype=str)
+    first = pd.read_csv(
+        io.StringIO(ews("rank", "--as-of", AS_OF, "--top", "0", "--format", "csv")), dtype=str
+    )
     assert list(first.columns[: len(RANK_COLUMNS)]) == list(RANK_COLUMNS)
     assert first["rank"].astype(int).tolist() == list(range(1, len(first) + 1))
     assert first["enterprise_id"].is_unique and len(first) > 1000
@@ -67,9 +69,13 @@ def test_ingest_train_score_rank(workspace: Path, tiny_source: Path) -> None:
 
     # The same night scored again replaces its rows: identical, no second copy.
     ews("score", "--as-of", AS_OF)
-    again_exported = pd.read_csv(workspace / "exports" / f"ranking-{AS_OF}.csv", dtype=str).drop(columns=["run_id"])
+    again_exported = pd.read_csv(workspace / "exports" / f"ranking-{AS_OF}.csv", dtype=str).drop(
+        columns=["run_id"]
+    )
     pd.testing.assert_frame_equal(exported, again_exported)  # only the run that wrote it differs
-    second = pd.read_csv(io.StringIO(ews("rank", "--as-of", AS_OF, "--top", "0", "--format", "csv")), dtype=str)
+    second = pd.read_csv(
+        io.StringIO(ews("rank", "--as-of", AS_OF, "--top", "0", "--format", "csv")), dtype=str
+    )
     pd.testing.assert_frame_equal(first, second)
 
     # A second training with nothing new cannot beat the champion by more than the noise.

@@ -129,9 +129,13 @@ def test_reasons_for_each_phrase_render_in_both_languages() -> None:
 def test_a_negligible_workforce_share_is_not_a_reason() -> None:
     """0.3% of workers on reduced hours would read "0%": a phrase analysts could not act on."""
     contrib = pd.Series({"reduced_hours_share": 0.5, "layoffs_share_1m": 0.4, "wage_arrears_months": 0.1})
-    vi, en = reasons(contrib, {"reduced_hours_share": 0.003, "layoffs_share_1m": 0.002, "wage_arrears_months": 1.0})
+    vi, en = reasons(
+        contrib, {"reduced_hours_share": 0.003, "layoffs_share_1m": 0.002, "wage_arrears_months": 1.0}
+    )
     assert vi == "1 tháng nợ lương" and en == "1 month of wage arrears"
-    vi, _ = reasons(contrib, {"reduced_hours_share": 0.05, "layoffs_share_1m": 0.0, "wage_arrears_months": 1.0})
+    vi, _ = reasons(
+        contrib, {"reduced_hours_share": 0.05, "layoffs_share_1m": 0.0, "wage_arrears_months": 1.0}
+    )
     assert vi == "5% lao động bị giảm giờ làm hoặc tạm nghỉ; 1 tháng nợ lương"
 
 

@@ -191,7 +191,9 @@ def test_lead_time_window_and_summary_by_eye() -> None:
 
 def test_lead_times_when_no_stoppage_was_ever_in_the_top_k() -> None:
     months = pd.date_range("2022-01-31", periods=3, freq="ME")
-    scores = pd.DataFrame({"as_of": np.repeat(months, 2), "enterprise_id": ["A", "B"] * 3, "score": [1, 0] * 3})
+    scores = pd.DataFrame(
+        {"as_of": np.repeat(months, 2), "enterprise_id": ["A", "B"] * 3, "score": [1, 0] * 3}
+    )
     incidents = pd.DataFrame(
         {"enterprise_id": ["B"], "kind": "work_stoppage", "started": pd.to_datetime(["2022-04-05"])}
     )
