@@ -37,11 +37,26 @@ DEFAULT_FEATURE_SET = "ews-v1"
 
 
 def feature_set(name: str = DEFAULT_FEATURE_SET) -> tuple[str, ...]:
-    """The columns of a named feature set; KeyError names the known sets."""
-    try:
-        return FEATURE_SETS[name]
-    except KeyError:
-        raise KeyError(f"unknown feature set {name!r}; known: {sorted(FEATURE_SETS)}") from None
+    """The columns of a named feature set, or of a union "a+b" (in order, each column once).
+
+    A union is what a model over several sets reads, e.g. the blend of `models.backtest`.
+    KeyError names the known sets.
+    """
+    columns: dict[str, None] = {}
+    for part in name.split("+"):
+        try:
+            columns.update(dict.fromkeys(FEATURE_SETS[part]))
+        except KeyError:
+            raise KeyError(f"unknown feature set {part!r}; known: {sorted(FEATURE_SETS)}") from None
+    return tuple(columns)
+
+
+def union_name(*names: str) -> str:
+    """The name of the union of feature sets (each named once, in order): 'ews-v1+simple-v1'."""
+    parts: dict[str, None] = {}
+    for name in names:
+        parts.update(dict.fromkeys(name.split("+")))
+    return "+".join(parts)
 
 
 def categorical_columns(columns: tuple[str, ...]) -> tuple[str, ...]:

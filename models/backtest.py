@@ -22,8 +22,9 @@ from sklearn.frozen import FrozenEstimator
 
 from features.build import build_features, known_at
 from features.labels import add_labels, label_column, label_grid
-from features.sets import categorical_columns, feature_set
+from features.sets import categorical_columns, feature_set, union_name
 from models.baselines import fit_monotone_logistic
+from models.blend import make_blend
 from models.train import LEARNERS, ModelParams, fit_boosted, model_input, training_grid
 
 # A candidate learner: (fit rows, targets, sample weights, columns, params, unusable numeric
@@ -66,14 +67,27 @@ def _fit_logistic(
     return fit_monotone_logistic(X, y, w, columns, params)
 
 
-# The learnable candidates (`models.train.LEARNERS`) and a plain GBM on the raw latest figures.
+# The single learners, each fitted by one function: the boosted trees and the logistic model
+# on the run's feature set, and a plain GBM on the raw latest figures (the reference).
 CANDIDATES: dict[str, Candidate] = {"hgb": _fit_hgb, "logistic": _fit_logistic, "reference_gbm": _fit_hgb}
 # Candidates that read another feature set than the run's.
 CANDIDATE_FEATURE_SETS: dict[str, str] = {"reference_gbm": "simple-v1"}
+# The blend (`models.blend`): the mean of these candidates' calibrated probabilities.
+BLEND = "blend"
+BLEND_MEMBERS: tuple[str, ...] = ("hgb", "logistic", "reference_gbm")
 
 
 def candidate_params(params: ModelParams, name: str) -> ModelParams:
-    """The run's parameters as candidate `name` uses them (its own feature set, if any)."""
+    """The run's parameters as candidate `name` uses them (its own feature set, if any).
+
+    The blend reads the union of its members' sets, e.g. 'ews-v1+simple-v1'.
+    """
+    if name == BLEND:
+        return params.model_copy(
+            update={
+                "feature_set": union_name(*(candidate_params(params, m).feature_set for m in BLEND_MEMBERS))
+            }
+        )
     return params.model_copy(update={"feature_set": CANDIDATE_FEATURE_SETS.get(name, params.feature_set)})
 
 
@@ -176,8 +190,10 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     `fit_at(frame, frame.as_of, learner)`. Rows up to O − H − C are fitted (every positive,
     a seeded `negative_rate` sample of negatives, each weighted 1/rate so the population's
     scale is kept); the C months after them, whose outcomes are known by O, calibrate a
-    sigmoid on the frozen model.
+    sigmoid on the frozen model. The blend fits each of `BLEND_MEMBERS` so, and averages them.
     """
+    if name == BLEND:
+        return _fit_blend_at(frame, origin)
     params = candidate_params(frame.params, name)
     columns = feature_set(params.feature_set)
     y = frame.labels(origin)
@@ -210,6 +226,31 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     )
 
 
+def _fit_blend_at(frame: TrainingFrame, origin: pd.Timestamp) -> Fitted:
+    """`BLEND_MEMBERS` fitted and calibrated at `origin`, soft-voted (`models.blend`)."""
+    members = [fit_at(frame, origin, name) for name in BLEND_MEMBERS]
+    columns = feature_set(candidate_params(frame.params, BLEND).feature_set)
+    # The voting classifier refits nothing: any rows with both classes set its classes.
+    y = frame.labels(origin)
+    known = np.isfinite(y)
+    both = np.concatenate([np.flatnonzero(known & (y == 1))[:1], np.flatnonzero(known & (y == 0))[:1]])
+    model = make_blend(
+        [(m.name, feature_set(candidate_params(frame.params, m.name).feature_set), m.model) for m in members],
+        model_input(frame.table.iloc[both], columns),
+        y[both].astype(int),
+    )
+    first = members[0]
+    return Fitted(
+        BLEND,
+        model,
+        pd.Timestamp(origin),
+        first.fit_rows,
+        first.fit_positives,
+        first.calibration_rows,
+        extra={"members": [m.name for m in members]},
+    )
+
+
 def predict_rows(model: Any, rows: pd.DataFrame, params: ModelParams) -> np.ndarray:
     """Calibrated probability for feature rows."""
     if rows.empty:
@@ -236,8 +277,13 @@ def run_backtest(
         part = frame.table.loc[rows].copy()
         part["y"] = y_final[rows.to_numpy()]
         for name in candidates:
+            if name == BLEND and set(BLEND_MEMBERS) <= set(candidates):
+                continue  # the mean of the members' columns, once they are all in (below)
             fitted = fit_at(frame, origin, name)
             part[name] = predict_rows(fitted.model, part, candidate_params(frame.params, name))
+        if BLEND in candidates and BLEND not in part:
+            # Exactly what the fitted blend predicts: soft voting averages the members.
+            part[BLEND] = np.mean([part[m].to_numpy() for m in BLEND_MEMBERS], axis=0)
         for name, params in (recipes or {}).items():
             if params.learner not in LEARNERS:
                 raise ValueError(

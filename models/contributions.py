@@ -18,6 +18,13 @@ A calibrated model (`CalibratedClassifierCV(FrozenEstimator(pipeline))`, as
 `models.backtest.fit_at` returns) is unwrapped first; its sigmoid calibration is monotone, so the
 order of reasons is the same on the calibrated scale.
 
+The blend (`models.blend`, a mean of calibrated members' probabilities) has no additive
+log-odds; its contributions are first order, on the blend's log-odds: each member's
+contributions times its calibration slope times d logit(blend) / d logit(member)
+(= weight · p_m(1 − p_m) / (p(1 − p)), per row), summed over members. `base_value` is then
+per row what they leave of logit(blend); for a one-member blend it is the member's
+calibrated base, the same for every row.
+
 `reasons` / `reasons_table` turn the strongest positive contributions into words,
 Vietnamese and English, with the firm's own values ("3 tháng nợ lương" / "3 months of
 wage arrears"). Every column of `features.sets.EWS_FEATURES_V1` has a phrase; a phrase
@@ -45,6 +52,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
+from models.blend import blend_members, is_blend
+
 # --- unwrapping ----------------------------------------------------------------------------
 
 
@@ -60,7 +69,10 @@ def unwrap(model: Any) -> Any:
 
 
 def raw_score(model: Any, X: pd.DataFrame) -> np.ndarray:
-    """The uncalibrated log-odds the contributions add up to."""
+    """The uncalibrated log-odds the contributions add up to (a blend's: its log-odds)."""
+    if is_blend(model):
+        p = np.clip(np.asarray(model.predict_proba(X))[:, 1], 1e-12, 1 - 1e-12)
+        return np.log(p / (1 - p))
     return np.asarray(unwrap(model).decision_function(X), dtype=np.float64).ravel()
 
 
@@ -216,9 +228,12 @@ def _hgb_contributions(
 def contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
     """Per-row, per-input-column contributions to the raw log-odds; base value in `.attrs["base_value"]`.
 
-    `model` is the boosted pipeline or the logistic pipeline, bare or calibrated; `X` its
-    input frame (`models.train.model_input`). Columns dropped by the pipeline contribute 0.
+    `model` is the boosted pipeline or the logistic pipeline, bare or calibrated, or a blend
+    of calibrated ones; `X` its input frame (`models.train.model_input`). Columns dropped by
+    the pipeline (or read by no member of a blend) contribute 0.
     """
+    if is_blend(model):
+        return _blend_contributions(model, X)
     pipeline = unwrap(model)
     if not isinstance(pipeline, Pipeline):
         raise TypeError(f"expected a fitted Pipeline, got {type(pipeline).__name__}")
@@ -243,6 +258,32 @@ def contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
         raise TypeError(f"no contributions for {type(final).__name__}")
     out = pd.DataFrame(_per_input(values, sources, columns), index=X.index, columns=columns)
     out.attrs["base_value"] = base
+    return out
+
+
+def _calibration_line(model: Any) -> tuple[float, float]:
+    """(slope, intercept) of a sigmoid-calibrated model's log-odds on its raw score; (1, 0) bare."""
+    if not isinstance(model, CalibratedClassifierCV):
+        return 1.0, 0.0
+    calibrator = model.calibrated_classifiers_[0].calibrators[0]
+    if not hasattr(calibrator, "a_"):
+        raise ValueError("blend contributions need sigmoid-calibrated members")
+    # scikit-learn's sigmoid calibration: p = expit(-(a · raw + b)).
+    return -float(calibrator.a_), -float(calibrator.b_)
+
+
+def _blend_contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
+    """First-order contributions of a blend's members to its log-odds (module docstring)."""
+    members = blend_members(model)
+    p = np.clip(np.asarray(model.predict_proba(X))[:, 1], 1e-12, 1 - 1e-12)
+    out = pd.DataFrame(0.0, index=X.index, columns=[str(c) for c in X.columns])
+    for _, columns, member, weight in members:
+        Xm = X.loc[:, list(columns)]
+        p_m = np.asarray(member.predict_proba(Xm))[:, 1]
+        slope, _ = _calibration_line(member)
+        scale = weight * p_m * (1 - p_m) / (p * (1 - p)) * slope
+        out[list(columns)] += contributions(member, Xm).to_numpy() * scale[:, None]
+    out.attrs["base_value"] = np.log(p / (1 - p)) - out.sum(axis=1).to_numpy()
     return out
 
 

@@ -8,6 +8,8 @@ import pytest
 from flows.train import choose_learner
 from models.train import ModelParams
 
+AUTO = ModelParams(learner="auto")
+
 
 def _comparison(**pr_auc: float) -> pd.DataFrame:
     rows = [(model, "pr_auc", value) for model, value in pr_auc.items()]
@@ -17,13 +19,15 @@ def _comparison(**pr_auc: float) -> pd.DataFrame:
 
 def test_auto_takes_the_learner_with_the_best_pooled_pr_auc() -> None:
     comparison = _comparison(hgb=0.03, logistic=0.05, reference_gbm=0.09, checklist=0.2)
-    assert choose_learner(comparison, ModelParams(), ("hgb", "logistic", "reference_gbm")) == "logistic"
-    assert choose_learner(_comparison(hgb=0.06, logistic=0.05), ModelParams(), ("hgb", "logistic")) == "hgb"
+    assert choose_learner(comparison, AUTO, ("hgb", "logistic", "reference_gbm")) == "logistic"
+    assert choose_learner(_comparison(hgb=0.06, logistic=0.05), AUTO, ("hgb", "logistic")) == "hgb"
+    blended = _comparison(hgb=0.03, logistic=0.05, reference_gbm=0.09, blend=0.06)
+    assert choose_learner(blended, AUTO, ("hgb", "logistic", "reference_gbm", "blend")) == "blend"
 
 
 def test_ties_and_single_candidates_are_deterministic() -> None:
-    assert choose_learner(_comparison(hgb=0.05, logistic=0.05), ModelParams(), ("hgb", "logistic")) == "hgb"
-    assert choose_learner(_comparison(hgb=0.01, logistic=0.05), ModelParams(), ("hgb",)) == "hgb"
+    assert choose_learner(_comparison(hgb=0.05, logistic=0.05), AUTO, ("hgb", "logistic")) == "hgb"
+    assert choose_learner(_comparison(hgb=0.01, logistic=0.05), AUTO, ("hgb",)) == "hgb"
 
 
 def test_a_named_learner_is_kept_and_must_be_backtested() -> None:
@@ -32,4 +36,11 @@ def test_a_named_learner_is_kept_and_must_be_backtested() -> None:
     with pytest.raises(ValueError, match="not among the backtested"):
         choose_learner(comparison, ModelParams(learner="logistic"), ("hgb",))
     with pytest.raises(ValueError, match="none of the learners"):
-        choose_learner(comparison, ModelParams(), ("reference_gbm",))
+        choose_learner(comparison, AUTO, ("reference_gbm",))
+
+
+def test_the_default_learner_is_the_blend_and_it_must_be_backtested() -> None:
+    comparison = _comparison(hgb=0.09, logistic=0.05, reference_gbm=0.01, blend=0.02)
+    assert choose_learner(comparison, ModelParams(), ("hgb", "logistic", "reference_gbm", "blend")) == "blend"
+    with pytest.raises(ValueError, match="not among the backtested"):
+        choose_learner(comparison, ModelParams(), ("hgb", "logistic", "reference_gbm"))

@@ -10,7 +10,14 @@ from sklearn.metrics import log_loss
 
 from features.build import build_features, known_at
 from features.sets import feature_set
-from models.backtest import Fitted, TrainingFrame, build_training_frame, fit_at, predict_rows
+from models.backtest import (
+    Fitted,
+    TrainingFrame,
+    build_training_frame,
+    candidate_params,
+    fit_at,
+    predict_rows,
+)
 from models.baselines import fit_monotone_logistic
 from models.contributions import unwrap
 from models.train import LEARNERS, MONOTONE_INCREASING, ModelParams, fit_boosted, make_classifier, model_input
@@ -26,7 +33,9 @@ def _final_scores(
     frame = build_training_frame(enterprises, indicators, incidents, as_of=AS_OF, params=FINAL_ONLY)
     model = fit_at(frame, frame.as_of, learner).model
     ind, inc = known_at(indicators, incidents, AS_OF)
-    return predict_rows(model, build_features(enterprises, ind, inc, [AS_OF]), FINAL_ONLY)
+    return predict_rows(
+        model, build_features(enterprises, ind, inc, [AS_OF]), candidate_params(FINAL_ONLY, learner)
+    )
 
 
 @pytest.mark.slow
@@ -58,7 +67,9 @@ def test_more_months_of_debt_never_lower_the_risk(
     for feature in MONOTONE_INCREASING:
         previous = None
         for months in range(0, 13):
-            probability = predict_rows(model, sample.assign(**{feature: float(months)}), TINY_PARAMS)
+            probability = predict_rows(
+                model, sample.assign(**{feature: float(months)}), candidate_params(TINY_PARAMS, learner)
+            )
             if previous is not None:
                 assert (probability >= previous - 1e-12).all(), (
                     f"{learner}: {feature} at {months} lowered risk"
