@@ -34,6 +34,7 @@ browser:
 
 test: $(TEST_STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy data features models flows app
 	$(BIN)/pytest
