@@ -1,7 +1,7 @@
 """Benchmark: one night's scoring of the `hai-duong` world (17,000 enterprises).
 
 Run: `.venv/bin/python benchmarks/bench_score.py [--seed 0] [--nights 2]`. Not timed: a Prefect
-server is started on 127.0.0.1 (as `ews serve` does); one boosted model is trained on the
+server is started on 127.0.0.1 (as `ews serve` does); the default model (the blend) is trained on the
 pooled demo world with the demo's 2-origin backtest (its own workspace, a shared MLflow
 registry); the `hai-duong` world is simulated and ingested into the scoring workspace.
 Timed, in a fresh child process: `score_flow` for one night (verify and load the champion,
@@ -36,7 +36,7 @@ def _configure() -> None:
 
 
 def train_pooled(seed: int) -> dict[str, str]:
-    """Simulate and ingest the pooled demo world, train one boosted model (child process).
+    """Simulate and ingest the pooled demo world, train the default model (child process).
 
     The model is trained on the pooled provinces and scores Hải Dương alone, as the README
     recommends (Hải Dương has about 1.5 work stoppages a year: too few to train on).
@@ -59,7 +59,6 @@ def train_pooled(seed: int) -> dict[str, str]:
         as_of=as_of,
         promote="auto",
         params=ModelParams(backtest_origins=DEMO_BACKTEST_ORIGINS),
-        candidates=("hgb",),
     )
     return {"trained_as_of": str(as_of), "seconds": f"{time.monotonic() - started:.0f}"}
 

@@ -84,6 +84,20 @@ def test_ingest_train_score_rank(workspace: Path, tiny_source: Path) -> None:
     assert registry.alias_version("labor-ews", registry.CHALLENGER).version == "2"  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
+def test_the_demo_runs_the_whole_job_with_the_default_model(workspace: Path) -> None:
+    """`make demo`'s path (`ews demo`) on the tiny world: the default learner is trained and scores."""
+    text = ews("demo", "--preset", "tiny", "--seed", "1", "--top", "5")
+    from models import registry
+    from models.train import ModelParams
+
+    champion = registry.alias_version("labor-ews", registry.CHAMPION)
+    assert champion is not None and champion.tags["learner"] == ModelParams().learner
+    assert champion.tags["learner"] in text
+    nights = list((workspace / "reports").glob("report-*.html"))
+    assert len(nights) == 1
+
+
 def test_scoring_without_a_model_fails_with_one_line(workspace: Path) -> None:
     result = runner.invoke(app, ["score", "--as-of", AS_OF])
     assert result.exit_code == 2

@@ -59,7 +59,10 @@ def trained(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> I
             mp.setenv(key, value)
         ingest_flow(str(source))
         train_flow(
-            as_of=TRAIN_AS_OF, promote="auto", params=ModelParams(backtest_origins=2), candidates=("hgb",)
+            as_of=TRAIN_AS_OF,
+            promote="auto",
+            params=ModelParams(backtest_origins=2, learner="hgb"),
+            candidates=("hgb",),
         )
         for night in OTHER_NIGHTS:
             score_flow(as_of=dt.date.fromisoformat(night))
