@@ -27,22 +27,24 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
 
-def make_blend(
-    members: Sequence[tuple[str, tuple[str, ...], Any]], X: pd.DataFrame, y: np.ndarray
-) -> VotingClassifier:
-    """Soft-vote the fitted members `(name, columns, calibrated model)` on input `X` (targets `y`).
+def make_blend(members: Sequence[tuple[str, tuple[str, ...], Any]], X: pd.DataFrame) -> VotingClassifier:
+    """Soft-vote the fitted members `(name, columns, calibrated model)`.
 
-    `X` holds at least every member's columns; `y` only sets the classes (nothing is refitted).
+    `X` is any input of the blend (at least every member's columns, as many rows as classes):
+    fitting the voting classifier refits nothing, it only learns the members' classes.
     """
     if not members:
         raise ValueError("a blend needs at least one member")
+    classes = members[0][2].classes_
+    if any(not np.array_equal(model.classes_, classes) for _, _, model in members):
+        raise ValueError("the members of a blend must have the same classes")
     estimators = []
     for name, columns, model in members:
         select = ColumnTransformer(
             [("columns", "passthrough", list(columns))], remainder="drop", verbose_feature_names_out=False
         ).set_output(transform="pandas")
         estimators.append((name, Pipeline([("columns", select), ("model", FrozenEstimator(model))])))
-    return VotingClassifier(estimators, voting="soft").fit(X, np.asarray(y))
+    return VotingClassifier(estimators, voting="soft").fit(X.head(len(classes)), classes)
 
 
 def is_blend(model: Any) -> bool:

@@ -71,8 +71,7 @@ def unwrap(model: Any) -> Any:
 def raw_score(model: Any, X: pd.DataFrame) -> np.ndarray:
     """The uncalibrated log-odds the contributions add up to (a blend's: its log-odds)."""
     if is_blend(model):
-        p = np.clip(np.asarray(model.predict_proba(X))[:, 1], 1e-12, 1 - 1e-12)
-        return np.log(p / (1 - p))
+        return _log_odds(np.asarray(model.predict_proba(X))[:, 1])
     return np.asarray(unwrap(model).decision_function(X), dtype=np.float64).ravel()
 
 
@@ -272,18 +271,25 @@ def _calibration_line(model: Any) -> tuple[float, float]:
     return -float(calibrator.a_), -float(calibrator.b_)
 
 
+def _log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(p / (1 - p))
+
+
 def _blend_contributions(model: Any, X: pd.DataFrame) -> pd.DataFrame:
     """First-order contributions of a blend's members to its log-odds (module docstring)."""
-    members = blend_members(model)
-    p = np.clip(np.asarray(model.predict_proba(X))[:, 1], 1e-12, 1 - 1e-12)
+    members = [
+        (columns, member, weight, np.asarray(member.predict_proba(X.loc[:, list(columns)]))[:, 1])
+        for _, columns, member, weight in blend_members(model)
+    ]
+    # The blend's probability is its members' weighted mean (soft voting): no second prediction.
+    p = np.clip(sum(weight * p_m for _, _, weight, p_m in members), 1e-12, 1 - 1e-12)
     out = pd.DataFrame(0.0, index=X.index, columns=[str(c) for c in X.columns])
-    for _, columns, member, weight in members:
-        Xm = X.loc[:, list(columns)]
-        p_m = np.asarray(member.predict_proba(Xm))[:, 1]
+    for columns, member, weight, p_m in members:
         slope, _ = _calibration_line(member)
         scale = weight * p_m * (1 - p_m) / (p * (1 - p)) * slope
-        out[list(columns)] += contributions(member, Xm).to_numpy() * scale[:, None]
-    out.attrs["base_value"] = np.log(p / (1 - p)) - out.sum(axis=1).to_numpy()
+        out[list(columns)] += contributions(member, X.loc[:, list(columns)]).to_numpy() * scale[:, None]
+    out.attrs["base_value"] = _log_odds(p) - out.sum(axis=1).to_numpy()
     return out
 
 

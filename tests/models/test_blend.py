@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,14 +64,7 @@ def test_the_blend_is_the_mean_of_its_members_fitted_alone(
 @pytest.mark.slow
 def test_the_backtests_blend_column_is_what_the_fitted_blend_predicts(tiny_frame: TrainingFrame) -> None:
     """The backtest averages its members' columns instead of refitting them: same numbers."""
-    one = tiny_frame.__class__(
-        tiny_frame.table,
-        tiny_frame.incidents,
-        tiny_frame.as_of,
-        tiny_frame.grid,
-        tiny_frame.full_from,
-        TINY_PARAMS.model_copy(update={"backtest_origins": 1}),
-    )
+    one = replace(tiny_frame, params=TINY_PARAMS.model_copy(update={"backtest_origins": 1}))
     bt = run_backtest(one, candidates=(*BLEND_MEMBERS, BLEND))
     origin = one.origins(1)[0]
     fitted = fit_at(one, origin, BLEND)
@@ -97,7 +92,7 @@ def test_a_one_member_blend_has_its_members_calibrated_contributions(
     member = members["hgb"].model
     columns = feature_set(TINY_PARAMS.feature_set)
     X = model_input(tiny_recent.head(400), columns)
-    single = make_blend([("hgb", columns, member)], X, tiny_recent["target"].head(400).astype(int).to_numpy())
+    single = make_blend([("hgb", columns, member)], X)
     np.testing.assert_allclose(single.predict_proba(X), member.predict_proba(X))
     got, alone = contributions(single, X), contributions(member, X)
     slope, intercept = _calibration_line(member)
