@@ -2,10 +2,10 @@
 
 Run: `.venv/bin/python benchmarks/forward_worlds.py --preset demo --seed 4 [--as-of 2025-06-25]
 [--from 2025-06 --to 2026-07]`. The world is simulated and ingested into a temporary store;
-each learner (`hgb`, `logistic`, the plain GBM on simple features `reference_gbm`) is fitted
-once as of D by `models.backtest.fit_at`, the one training path, and scores every month end
-in the range with the features known at that month end; the blend is the mean of the three,
-as `models.blend` predicts. Outcomes are the training labels' definition with everything the
+the blend is fitted once as of D by `models.backtest.fit_at`, the one training path, and it
+and each of its members (`hgb`, `logistic`, the plain GBM on simple features
+`reference_gbm`) score every month end in the range with the features known at that month
+end (`models.evaluate.month_end_rows`, as `ews evaluate` builds them). Outcomes are the training labels' definition with everything the
 store knows. Printed: PR-AUC over all months' rows and the share of stoppages caught in each
 month's top 1%, per learner and for the true hazard (the ceiling), as Markdown rows.
 
@@ -26,11 +26,11 @@ import pandas as pd
 from data import simulate
 from data.ingest import ingest
 from data.store import Store
-from features.build import build_features, known_at
-from features.labels import add_labels, label_column
 from models import metrics
-from models.backtest import BLEND, BLEND_MEMBERS, build_training_frame, candidate_params, fit_at, predict_rows
-from models.train import ModelParams
+from models.backtest import BLEND, build_training_frame, candidate_params, fit_at, predict_rows
+from models.blend import blend_members
+from models.evaluate import month_end_rows, month_ends_between, outcomes_known_until
+from models.train import ModelParams, predict
 
 
 def main() -> None:
@@ -61,29 +61,27 @@ def main() -> None:
     frame = build_training_frame(
         enterprises, indicators, incidents, as_of=pd.Timestamp(args.as_of), params=params
     )
-    known_until = pd.Timestamp(
-        max(indicators["reported_at"].max(), incidents["reported_at"].max())
-    ).normalize()
+    known_until = outcomes_known_until(indicators, incidents)
     parts = []
-    for day in pd.date_range(pd.Period(args.first).start_time, pd.Period(args.last).end_time, freq="ME"):
+    for day in month_ends_between(args.first, args.last):
         if day + pd.DateOffset(months=params.horizon_months) > known_until:
             raise SystemExit(f"{day.date()}: its outcome window is not closed by {known_until.date()}")
-        ind, inc = known_at(indicators, incidents, day)
-        rows = build_features(enterprises, ind, inc, [day])
-        labelled = add_labels(
-            rows[["as_of", "enterprise_id"]],
-            incidents,
-            horizons=(params.horizon_months,),
-            kinds=params.target_kinds,
-            label_cutoff=known_until,
+        parts.append(
+            month_end_rows(
+                enterprises,
+                indicators,
+                incidents,
+                day,
+                horizon_months=params.horizon_months,
+                kinds=params.target_kinds,
+                cutoff=known_until,
+            )
         )
-        parts.append(rows.assign(y=labelled[label_column(params.horizon_months)].to_numpy()))
     rows = pd.concat(parts, ignore_index=True)
-    scores = {}
-    for name in BLEND_MEMBERS:
-        model = fit_at(frame, frame.as_of, name).model
-        scores[name] = predict_rows(model, rows, candidate_params(params, name))
-    scores[BLEND] = np.mean([scores[name] for name in BLEND_MEMBERS], axis=0)
+    # The registered kind of model, and each of its members on its own.
+    blend = fit_at(frame, frame.as_of, BLEND).model
+    scores = {name: predict(member, rows, columns) for name, columns, member, _ in blend_members(blend)}
+    scores[BLEND] = predict_rows(blend, rows, candidate_params(params, BLEND))
     scores["true_hazard"] = metrics.true_probability(
         hazard, rows[["as_of", "enterprise_id"]], horizon_months=params.horizon_months
     )

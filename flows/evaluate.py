@@ -18,31 +18,15 @@ import pandas as pd
 from prefect import flow, get_run_logger
 
 from data import rankings
-from features.build import build_features, known_at
-from features.labels import add_labels, label_column
 from flows import tasks
 from flows.settings import Settings
 from flows.train import build_training_frame, fit_final, recipe_of
 from models import metrics, registry
 from models.backtest import candidate_params, predict_rows
-from models.evaluate import checklist_score
+from models.evaluate import checklist_score, month_end_rows, month_ends_between, outcomes_known_until
 
 MODEL = "model"
 REFERENCE = "reference_gbm"
-
-
-def month_ends(first: str, last: str) -> pd.DatetimeIndex:
-    """The last day of every month from `first` to `last` (YYYY-MM, inclusive)."""
-    ends = pd.date_range(pd.Period(first).start_time, pd.Period(last).end_time, freq="ME")
-    if len(ends) == 0:
-        raise ValueError(f"--from {first} is after --to {last}")
-    return ends
-
-
-def outcomes_known_until(indicators: pd.DataFrame, incidents: pd.DataFrame) -> pd.Timestamp:
-    """The latest date the store knows anything about: outcome windows must close by it."""
-    dates = [indicators["reported_at"].max(), incidents["reported_at"].max()]
-    return pd.Timestamp(max(d for d in dates if pd.notna(d))).normalize()
 
 
 @flow(name="evaluate", log_prints=False)
@@ -56,7 +40,7 @@ def evaluate_flow(first: str, last: str, train_as_of: dt.date | None = None) -> 
     settings = Settings()
     logger = get_run_logger()
     frames = tasks.load_store(str(settings.store_dir), with_digest=False)
-    ends = month_ends(first, last)
+    ends = month_ends_between(first, last)
     published = {day: rankings.read_ranking(settings.db_path, str(day.date())) for day in ends}
     versions = sorted({str(v) for r in published.values() for v in r["model_version"].unique()}, key=int)
     if len(versions) != 1 and train_as_of is None:
@@ -78,22 +62,22 @@ def evaluate_flow(first: str, last: str, train_as_of: dt.date | None = None) -> 
     reference = fit_final(frame, frame.as_of, REFERENCE).model
     parts = []
     for day in closed:
-        indicators, incidents = known_at(frames.indicators, frames.incidents, day)
-        features = build_features(frames.enterprises, indicators, incidents, [day])
+        features = month_end_rows(
+            frames.enterprises,
+            frames.indicators,
+            frames.incidents,
+            day,
+            horizon_months=params.horizon_months,
+            kinds=params.target_kinds,
+            cutoff=cutoff,
+        )
         ranking = published[day][["enterprise_id", "score"]]
         rows = features.merge(ranking, on="enterprise_id", how="inner", validate="one_to_one")
-        labelled = add_labels(
-            rows[["as_of", "enterprise_id"]],
-            frames.incidents,
-            horizons=(params.horizon_months,),
-            kinds=params.target_kinds,
-            label_cutoff=cutoff,
-        )
         parts.append(
             pd.DataFrame(
                 {
                     "as_of": rows["as_of"].to_numpy(),
-                    "y": labelled[label_column(params.horizon_months)].to_numpy(),
+                    "y": rows["y"].to_numpy(),
                     MODEL: rows["score"].to_numpy(dtype=np.float64),
                     REFERENCE: predict_rows(reference, rows, candidate_params(params, REFERENCE)),
                     metrics.CHECKLIST: checklist_score(rows),

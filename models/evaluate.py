@@ -1,6 +1,7 @@
 """Shared evaluation pieces: the monthly capacity, the officers' checklist, top-k masks,
-and the paired bootstrap that decides promotions. The metrics themselves are in
-`models.metrics`.
+the paired bootstrap that decides promotions, and the month-end rows a forward run scores
+against what followed (`ews evaluate`, `benchmarks/forward_worlds.py`). The metrics
+themselves are in `models.metrics`.
 """
 
 from __future__ import annotations
@@ -8,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score
+
+from features.build import build_features, known_at
+from features.labels import add_labels, label_column
 
 # The officers' checklist: flag wage arrears or insurance debt above these thresholds.
 CHECKLIST_WAGE_ARREARS_MONTHS = 1.0
@@ -71,3 +75,41 @@ def paired_bootstrap_gain(
     finite = np.array([d for d in draws if np.isfinite(d)])
     low, high = np.quantile(finite, [0.05, 0.95]) if len(finite) else (np.nan, np.nan)
     return {"pr_auc_gain": point, "pr_auc_gain_low": float(low), "pr_auc_gain_high": float(high)}
+
+
+def month_ends_between(first: str, last: str) -> pd.DatetimeIndex:
+    """The last day of every month from `first` to `last` (YYYY-MM, inclusive)."""
+    ends = pd.date_range(pd.Period(first).start_time, pd.Period(last).end_time, freq="ME")
+    if len(ends) == 0:
+        raise ValueError(f"--from {first} is after --to {last}")
+    return ends
+
+
+def outcomes_known_until(indicators: pd.DataFrame, incidents: pd.DataFrame) -> pd.Timestamp:
+    """The latest date the store knows anything about: outcome windows must close by it."""
+    dates = [indicators["reported_at"].max(), incidents["reported_at"].max()]
+    return pd.Timestamp(max(d for d in dates if pd.notna(d))).normalize()
+
+
+def month_end_rows(
+    enterprises: pd.DataFrame,
+    indicators: pd.DataFrame,
+    incidents: pd.DataFrame,
+    day: pd.Timestamp,
+    *,
+    horizon_months: int,
+    kinds: tuple[str, ...],
+    cutoff: pd.Timestamp,
+) -> pd.DataFrame:
+    """Every enterprise's features at `day` from what was known then, and its outcome `y`:
+    the training labels' definition, from every incident known by `cutoff`."""
+    known_indicators, known_incidents = known_at(indicators, incidents, day)
+    rows = build_features(enterprises, known_indicators, known_incidents, [day])
+    labelled = add_labels(
+        rows[["as_of", "enterprise_id"]],
+        incidents,
+        horizons=(horizon_months,),
+        kinds=kinds,
+        label_cutoff=cutoff,
+    )
+    return rows.assign(y=labelled[label_column(horizon_months)].to_numpy())
