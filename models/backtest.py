@@ -152,8 +152,10 @@ def build_training_frame(
     grid = training_grid(indicators, as_of, params)
     needed = params.backtest_origins + params.calibration_months + params.horizon_months + 6
     if len(grid) < needed:
+        fits = len(grid) - (needed - params.backtest_origins)
+        hint = f"; at most {fits} backtest origins fit (--origins {fits})" if fits >= 1 else ""
         raise ValueError(
-            f"not enough history before {as_of.date()}: {len(grid)} labelled months, {needed} needed"
+            f"not enough history before {as_of.date()}: {len(grid)} labelled months, {needed} needed{hint}"
         )
     first_origin = grid[-params.backtest_origins] if params.backtest_origins else as_of
     full_from = _months_before(first_origin, params.horizon_months + params.calibration_months)

@@ -177,3 +177,35 @@ def test_early_stopping_keeps_the_trees_that_do_best_on_the_later_slice() -> Non
         X, y, np.ones(len(y)), columns, params.model_copy(update={"early_stopping": False}), later=later
     )
     assert without[-1].n_iter_ == params.max_iter
+
+
+def test_short_history_names_the_backtest_origins_that_fit(tiny_frames) -> None:  # type: ignore[no-untyped-def]
+    """Too little history for the origins asked: one line saying how many do fit, and they do."""
+    enterprises, indicators, incidents = tiny_frames
+    early = pd.Timestamp("2021-06-20")
+    with pytest.raises(ValueError, match=r"at most (\d+) backtest origins fit") as caught:
+        build_training_frame(
+            enterprises,
+            indicators,
+            incidents,
+            as_of=early,
+            params=TINY_PARAMS.model_copy(update={"backtest_origins": 24}),
+        )
+    fits = int(caught.value.args[0].split("--origins ")[1].rstrip(")"))
+    assert 1 <= fits < 24
+    frame = build_training_frame(
+        enterprises,
+        indicators,
+        incidents,
+        as_of=early,
+        params=TINY_PARAMS.model_copy(update={"backtest_origins": fits}),
+    )
+    assert len(frame.origins(fits)) == fits
+    with pytest.raises(ValueError, match="not enough history"):
+        build_training_frame(
+            enterprises,
+            indicators,
+            incidents,
+            as_of=early,
+            params=TINY_PARAMS.model_copy(update={"backtest_origins": fits + 1}),
+        )
