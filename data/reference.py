@@ -17,6 +17,8 @@ import pandas as pd
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
 DAYS_PER_MONTH = 30.44
+# A lunar year has at least 353 days: two Tết are never closer (used at the table's start).
+SHORTEST_LUNAR_YEAR_DAYS = 353
 _PREFIXES = ("thành phố ", "tp. ", "tp ", "thị xã ", "tx. ", "tx ", "huyện ", "quận ", "tỉnh ")
 
 
@@ -170,12 +172,16 @@ def minimum_wage_region(province: Any, district: Any, dates: Any) -> np.ndarray:
 
 
 def months_to_next_tet(dates: Any) -> np.ndarray:
-    """Months (days / 30.44) from each date to the next Tết on or after it; NaN past the table."""
+    """Months (days / 30.44) from each date to the next Tết on or after it; NaN outside the table.
+
+    Before the first listed Tết the answer holds only within 353 days of it (the shortest
+    lunar year), since an unlisted Tết could fall in between.
+    """
     days, _ = _as_days(dates)
     tet = _tet_days()
     safe = np.where(np.isnan(days), np.inf, days)
     idx = np.searchsorted(tet, safe, side="left")
-    ok = idx < tet.size
+    ok = (idx < tet.size) & ((idx > 0) | (tet[0] - safe < SHORTEST_LUNAR_YEAR_DAYS))
     out = np.full(days.shape, np.nan)
     out[ok] = (tet[idx[ok]] - days[ok]) / DAYS_PER_MONTH
     return out
@@ -197,12 +203,15 @@ def months_since_minimum_wage_rise(dates: Any) -> np.ndarray:
 
 
 def months_to_next_minimum_wage_rise(dates: Any) -> np.ndarray:
-    """Months until the next minimum-wage rise strictly after each date; NaN when none known."""
+    """Months until the next minimum-wage rise strictly after each date; NaN when none known.
+
+    Before the table's first rise it is NaN too: an earlier, unlisted rise may come first.
+    """
     days, _ = _as_days(dates)
     changes = _change_days()
     safe = np.where(np.isnan(days), np.inf, days)
     idx = np.searchsorted(changes, safe, side="right")
-    ok = idx < changes.size
+    ok = (idx > 0) & (idx < changes.size)
     out = np.full(days.shape, np.nan)
     out[ok] = (changes[idx[ok]] - days[ok]) / DAYS_PER_MONTH
     return out

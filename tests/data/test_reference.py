@@ -46,3 +46,13 @@ def test_months_to_next_tet_and_wage_rises() -> None:
     assert np.isnan(reference.months_since_minimum_wage_rise(["2016-06-01"])[0])
     assert reference.months_to_next_minimum_wage_rise(["2024-06-01"])[0] == pytest.approx(30 / 30.44)
     assert np.isnan(reference.months_to_next_minimum_wage_rise(["2026-01-01"])[0])
+
+
+def test_dates_before_the_tables_start_are_unknown_not_guessed() -> None:
+    """Before the first listed Tết or rise, an unlisted one may come first: NaN, not a guess."""
+    first_tet = reference.tet_dates()[0]
+    assert reference.months_to_next_tet([first_tet - pd.Timedelta(days=30)])[0] == pytest.approx(30 / 30.44)
+    assert np.isnan(reference.months_to_next_tet([first_tet - pd.Timedelta(days=400)])[0])
+    first_rise = reference.minimum_wage_change_dates()[0]
+    assert np.isnan(reference.months_to_next_minimum_wage_rise([first_rise - pd.Timedelta(days=30)])[0])
+    assert reference.months_to_next_minimum_wage_rise([first_rise])[0] > 0
