@@ -202,13 +202,21 @@ def train(
         Promote, typer.Option(help="auto: promote only if it beats the champion; never.")
     ] = Promote.auto,
     origins: Annotated[
-        int, typer.Option(help="Monthly origins of the rolling backtest.", min=1, max=60)
-    ] = 12,
+        int | None,
+        typer.Option(
+            help="Monthly origins of the rolling backtest [default: 12, fewer if the history is shorter].",
+            min=1,
+            max=60,
+            show_default=False,
+        ),
+    ] = None,
     truth: Annotated[
         Path | None, typer.Option(help="Simulated worlds only: truth/true_hazard.parquet, for the ceiling.")
     ] = None,
 ) -> None:
     """Backtest, fit and register a challenger; promote it only if it beats the champion."""
+    from models.train import ModelParams
+
     as_of_date = _date(as_of, "--as-of")
     settings = _settings()
     if truth is not None and not truth.is_file():
@@ -217,13 +225,16 @@ def train(
 
     def action() -> dict[str, Any]:
         from flows.train import train_flow
-        from models.train import ModelParams
 
-        params = ModelParams(
-            horizon_months=settings.horizon_months, seed=settings.seed, backtest_origins=origins
-        )
+        params = ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
+        if origins is not None:
+            params = params.model_copy(update={"backtest_origins": origins})
         return train_flow(
-            as_of=as_of_date, promote=promote.value, params=params, truth=str(truth) if truth else None
+            as_of=as_of_date,
+            promote=promote.value,
+            params=params,
+            truth=str(truth) if truth else None,
+            fit_origins=origins is None,
         )
 
     summary = _run(action)
@@ -231,7 +242,13 @@ def train(
         f"model {summary['model_name']} version {summary['version']} ({summary['learner']}, as of {summary['as_of']}); "
         f"champion: {'yes' if summary['promoted'] else 'no'} ({summary['decision']})"
     )
-    table = Table(title=f"backtest over {origins} monthly origins")
+    if origins is None and summary["backtest_origins"] < ModelParams().backtest_origins:
+        err.print(
+            f"note: the history before {summary['as_of']} allows only {summary['backtest_origins']} "
+            "backtest origins; the backtest used them all",
+            markup=False,
+        )
+    table = Table(title=f"backtest over {summary['backtest_origins']} monthly origins")
     columns = ("pr_auc", "recall_at_k", "precision_at_k", "lift_at_k", "brier", "roc_auc")
     table.add_column("model")
     for column in columns:

@@ -165,12 +165,15 @@ def train_flow(
     truth: str | None = None,
     candidates: tuple[str, ...] = CANDIDATES,
     scheduled: bool = False,
+    fit_origins: bool = True,
 ) -> dict[str, Any]:
     """Backtest the candidates, fit the challenger on what was known at `as_of`, register it.
 
     `truth` (simulated worlds only) is the simulator's true-hazard file: the backtest then
     also reports the best possible ranking. Training never reads it. A `scheduled` run
-    (the monthly deployment) that a later month's run has overtaken ends at once.
+    (the monthly deployment) that a later month's run has overtaken ends at once. With
+    `fit_origins`, a history too short for the backtest's origins backtests fewer (warned);
+    without, it is an error.
     """
     settings = Settings()
     logger = get_run_logger()
@@ -182,8 +185,22 @@ def train_flow(
     as_of_ts = pd.Timestamp(as_of or scheduled_as_of() or dt.date.today())
     frames = tasks.load_store(str(settings.store_dir))
     frame = build_training_frame(
-        frames.enterprises, frames.indicators, frames.incidents, as_of=as_of_ts, params=params
+        frames.enterprises,
+        frames.indicators,
+        frames.incidents,
+        as_of=as_of_ts,
+        params=params,
+        fit_origins=fit_origins,
     )
+    if frame.params.backtest_origins < params.backtest_origins:
+        logger.warning(
+            "only %d labelled months before %s: the backtest uses %d monthly origins instead of %d",
+            len(frame.grid),
+            as_of_ts.date(),
+            frame.params.backtest_origins,
+            params.backtest_origins,
+        )
+    params = frame.params
     champion = registry.alias_version(settings.model_name, registry.CHAMPION)
     recipe = champion_recipe(settings.model_name, champion)
     # A champion whose recipe differs from this run's only by its learner is already one of
@@ -357,6 +374,7 @@ def train_flow(
             for model, row in summary_table.iterrows()
         },
         "learner": learner,
+        "backtest_origins": params.backtest_origins,
         "metrics": {
             "pr_auc": flat_metrics.get(f"backtest_{learner}_pr_auc"),
             "recall_at_k": flat_metrics.get(f"backtest_{learner}_recall_at_k"),

@@ -11,6 +11,7 @@ serves every origin. Labels differ: a fit at origin O sees only incidents report
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -139,23 +140,29 @@ def build_training_frame(
     *,
     as_of: pd.Timestamp,
     params: ModelParams,
+    fit_origins: bool = False,
 ) -> TrainingFrame:
     """Features for the final fit and the backtest, from what was known at `as_of`.
 
     Months used for calibration or evaluation by any origin keep every row; earlier
-    months keep every positive and a `negative_rate` sample of negatives.
+    months keep every positive and a `negative_rate` sample of negatives. When the history
+    is too short for `params.backtest_origins`, it is an error, or with `fit_origins` the
+    frame's params carry the most origins that fit (at least one).
     """
     as_of = pd.Timestamp(as_of).normalize()
     indicators, incidents = known_at(indicators, incidents, as_of)
     if indicators.empty:
         raise ValueError(f"no indicator rows were known on {as_of.date()}")
     grid = training_grid(indicators, as_of, params)
-    needed = params.backtest_origins + params.calibration_months + params.horizon_months + 6
-    if len(grid) < needed:
-        fits = len(grid) - (needed - params.backtest_origins)
+    # Six months of fit at least, then the calibration slice and the target window.
+    fits = len(grid) - (params.calibration_months + params.horizon_months + 6)
+    if fit_origins and 1 <= fits < params.backtest_origins:
+        params = params.model_copy(update={"backtest_origins": fits})
+    if fits < params.backtest_origins:
         hint = f"; at most {fits} backtest origins fit (--origins {fits})" if fits >= 1 else ""
         raise ValueError(
-            f"not enough history before {as_of.date()}: {len(grid)} labelled months, {needed} needed{hint}"
+            f"not enough history before {as_of.date()}: {len(grid)} labelled months, "
+            f"{len(grid) - fits + params.backtest_origins} needed{hint}"
         )
     first_origin = grid[-params.backtest_origins] if params.backtest_origins else as_of
     full_from = _months_before(first_origin, params.horizon_months + params.calibration_months)
@@ -217,7 +224,11 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
         X, y[fit_rows].astype(int), frame.weights(y)[fit_rows], columns, params, unusable, later
     )
     calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="sigmoid", ensemble=False)
-    calibrated.fit(*later)
+    with warnings.catch_warnings():
+        # The estimator is frozen: the folds only split its predictions, whose values they
+        # cannot change, so a slice with fewer positives than folds is no concern.
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        calibrated.fit(*later)
     return Fitted(
         name,
         calibrated,

@@ -98,6 +98,26 @@ def test_the_demo_runs_the_whole_job_with_the_default_model(workspace: Path) -> 
     assert len(nights) == 1
 
 
+@pytest.mark.slow
+def test_a_short_history_backtests_the_origins_it_allows(workspace: Path, tiny_source: Path) -> None:
+    """The default backtest fits itself to a short history (and says so); an explicit one fails."""
+    ews("ingest", str(tiny_source))
+    early = "2020-09-25"  # the tiny world starts in 2019-01: two origins fit
+    asked = runner.invoke(app, ["train", "--as-of", early, "--origins", "12"])
+    lines = [line for line in asked.stderr.splitlines() if line.strip()]
+    assert asked.exit_code != 0 and len(lines) == 1
+    assert "at most 2 backtest origins fit (--origins 2)" in lines[0]
+
+    result = runner.invoke(app, ["train", "--as-of", early], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "backtest over 2 monthly origins" in result.stdout
+    assert "allows only 2 backtest origins" in result.stderr
+    from models import registry
+
+    champion = registry.alias_version("labor-ews", registry.CHAMPION)
+    assert champion is not None and champion.tags["backtest_origins"] == "2"
+
+
 def test_scoring_without_a_model_fails_with_one_line(workspace: Path) -> None:
     result = runner.invoke(app, ["score", "--as-of", AS_OF])
     assert result.exit_code == 2

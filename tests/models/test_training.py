@@ -201,6 +201,15 @@ def test_short_history_names_the_backtest_origins_that_fit(tiny_frames) -> None:
         params=TINY_PARAMS.model_copy(update={"backtest_origins": fits}),
     )
     assert len(frame.origins(fits)) == fits
+    fitted = build_training_frame(
+        enterprises,
+        indicators,
+        incidents,
+        as_of=early,
+        params=TINY_PARAMS.model_copy(update={"backtest_origins": 24}),
+        fit_origins=True,
+    )
+    assert fitted.params.backtest_origins == fits and fitted.full_from == frame.full_from
     with pytest.raises(ValueError, match="not enough history"):
         build_training_frame(
             enterprises,
