@@ -328,6 +328,7 @@ def train_flow(
                     "fit_rows": final.fit_rows,
                     "fit_positives": final.fit_positives,
                     "calibration_rows": final.calibration_rows,
+                    "calibration_months": final.extra.get("calibration_months"),
                     "data_window": window,
                 },
                 indent=1,

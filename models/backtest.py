@@ -28,18 +28,12 @@ from models.baselines import fit_monotone_logistic
 from models.blend import make_blend
 from models.train import LEARNERS, ModelParams, fit_boosted, model_input, training_grid
 
+# The later calibration slice: rows, targets, sample weights (None: all rows weigh 1).
+Later = tuple[pd.DataFrame, np.ndarray, np.ndarray | None]
 # A candidate learner: (fit rows, targets, sample weights, columns, params, unusable numeric
-# columns, the later calibration slice as (rows, targets)) → a fitted pipeline over `columns`.
+# columns, the later calibration slice) → a fitted pipeline over `columns`.
 Candidate = Callable[
-    [
-        pd.DataFrame,
-        np.ndarray,
-        np.ndarray,
-        tuple[str, ...],
-        ModelParams,
-        tuple[str, ...],
-        tuple[pd.DataFrame, np.ndarray],
-    ],
+    [pd.DataFrame, np.ndarray, np.ndarray, tuple[str, ...], ModelParams, tuple[str, ...], Later],
     Any,
 ]
 
@@ -51,9 +45,9 @@ def _fit_hgb(
     columns: tuple[str, ...],
     params: ModelParams,
     unusable: tuple[str, ...],
-    later: tuple[pd.DataFrame, np.ndarray],
+    later: Later,
 ) -> Any:
-    return fit_boosted(X, y, w, columns, params, unusable=unusable, later=later)
+    return fit_boosted(X, y, w, columns, params, unusable=unusable, later=later[:2], later_weight=later[2])
 
 
 def _fit_logistic(
@@ -63,7 +57,7 @@ def _fit_logistic(
     columns: tuple[str, ...],
     params: ModelParams,
     unusable: tuple[str, ...],
-    later: tuple[pd.DataFrame, np.ndarray],
+    later: Later,
 ) -> Any:
     return fit_monotone_logistic(X, y, w, columns, params)
 
@@ -207,7 +201,8 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     columns = feature_set(params.feature_set)
     y = frame.labels(origin)
     as_of = frame.table["as_of"]
-    calibrate_from = _months_before(origin, params.horizon_months + params.calibration_months)
+    months = calibration_months_at(frame, y, origin)
+    calibrate_from = _months_before(origin, params.horizon_months + months)
     # Negatives of fully kept months are sampled for the fit too, at the frame's rate.
     sampled_out = (as_of >= frame.full_from).to_numpy() & (y == 0) & (frame.keep_draw >= params.negative_rate)
     fit_rows = ((as_of <= calibrate_from) & np.isfinite(y)).to_numpy() & ~sampled_out
@@ -219,16 +214,25 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     X = model_input(frame.table.loc[fit_rows], columns)
     numeric = [c for c in columns if c not in categorical_columns(columns)]
     unusable = tuple(c for c in numeric if X[c].isna().all())
-    later = (model_input(frame.table.loc[calibration_rows], columns), y[calibration_rows].astype(int))
+    # A widened slice reaches months whose negatives are a sample: weighted back like the fit's.
+    sampled = (y == 0) & (as_of < frame.full_from).to_numpy()
+    weight = np.where(sampled, 1.0 / params.negative_rate, 1.0)[calibration_rows]
+    later: Later = (
+        model_input(frame.table.loc[calibration_rows], columns),
+        y[calibration_rows].astype(int),
+        None if (weight == 1.0).all() else weight,
+    )
     estimator = CANDIDATES[name](
         X, y[fit_rows].astype(int), frame.weights(y)[fit_rows], columns, params, unusable, later
     )
     calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="sigmoid", ensemble=False)
     with warnings.catch_warnings():
         # The estimator is frozen: the folds only split its predictions, whose values they
-        # cannot change, so a slice with fewer positives than folds is no concern.
+        # cannot change, so a slice with fewer positives than folds is no concern; and the
+        # weights are meant for the sigmoid only.
         warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        calibrated.fit(*later)
+        warnings.filterwarnings("ignore", message="Since FrozenEstimator does not", category=UserWarning)
+        calibrated.fit(later[0], later[1], sample_weight=later[2])
     return Fitted(
         name,
         calibrated,
@@ -236,7 +240,34 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
         int(fit_rows.sum()),
         int((y[fit_rows] == 1).sum()),
         int(calibration_rows.sum()),
+        extra={"calibration_months": months},
     )
+
+
+def calibration_months_at(frame: TrainingFrame, y: np.ndarray, origin: pd.Timestamp) -> int:
+    """Months of the calibration slice at `origin`: `calibration_months`, or more when needed.
+
+    The slice ends H months before the origin (its outcomes are known there). With fewer
+    than `min_calibration_positives` positive rows it widens back a month at a time, up to
+    `max_calibration_months` and never into the fit's first six months: a sigmoid cannot be
+    fitted on a lull without a single event.
+    """
+    params = frame.params
+    as_of = frame.table["as_of"]
+    end = _months_before(origin, params.horizon_months)
+    positive = y == 1
+    # The fit keeps at least its first six months.
+    earliest = frame.grid[min(6, len(frame.grid) - 1)]
+    months = params.calibration_months
+    while months < params.max_calibration_months:
+        start = _months_before(origin, params.horizon_months + months)
+        enough = (
+            positive[((as_of > start) & (as_of <= end)).to_numpy()].sum() >= params.min_calibration_positives
+        )
+        if enough or _months_before(start, 1) < earliest:
+            break
+        months += 1
+    return months
 
 
 def _fit_blend_at(frame: TrainingFrame, origin: pd.Timestamp) -> Fitted:
@@ -255,7 +286,7 @@ def _fit_blend_at(frame: TrainingFrame, origin: pd.Timestamp) -> Fitted:
         first.fit_rows,
         first.fit_positives,
         first.calibration_rows,
-        extra={"members": [m.name for m in members]},
+        extra={"members": [m.name for m in members], "calibration_months": first.extra["calibration_months"]},
     )
 
 

@@ -43,6 +43,14 @@ class ModelParams(BaseModel):
     calibration_months: int = Field(
         default=3, ge=1, description="Months after the fit on which probabilities are calibrated."
     )
+    # Rare events can leave three months without a stoppage: the slice then reaches further
+    # back, month by month, until it holds this many positive rows (or `max_calibration_months`).
+    min_calibration_positives: int = Field(
+        default=10, ge=1, description="Positive rows the calibration months must hold; fewer widen them."
+    )
+    max_calibration_months: int = Field(
+        default=12, ge=1, description="How far back the calibration months may widen."
+    )
     backtest_origins: int = Field(default=12, ge=0, description="Monthly origins of the rolling backtest.")
     target_kinds: tuple[str, ...] = ("work_stoppage",)
     negative_rate: float = Field(
@@ -127,9 +135,11 @@ def fit_boosted(
     *,
     unusable: tuple[str, ...] = (),
     later: tuple[pd.DataFrame, np.ndarray] | None = None,
+    later_weight: np.ndarray | None = None,
 ) -> Pipeline:
     """Fit `make_classifier`; with `params.early_stopping` and a time-later slice `later`
-    (input, targets), keep the number of trees whose log loss on that slice is lowest.
+    (input, targets; `later_weight` its sample weights), keep the number of trees whose log
+    loss on that slice is lowest.
 
     Boosting adds trees that fit the few positives ever more closely; the later months say
     when that stops generalizing. The booster stops once the later slice's loss has not
@@ -146,7 +156,14 @@ def fit_boosted(
     Xt = prep.fit_transform(X, y)
     Zt = prep.transform(X_later)
     booster.set_params(early_stopping=True, scoring="loss", n_iter_no_change=EARLY_STOPPING_PATIENCE, tol=0.0)
-    booster.fit(Xt, y, sample_weight=sample_weight, X_val=Zt, y_val=np.asarray(y_later))
+    booster.fit(
+        Xt,
+        y,
+        sample_weight=sample_weight,
+        X_val=Zt,
+        y_val=np.asarray(y_later),
+        sample_weight_val=later_weight,
+    )
     # validation_score_[i] is minus the later slice's mean log loss after i trees.
     best = int(np.argmax(booster.validation_score_[1:])) + 1
     # HistGradientBoosting keeps its trees in `_predictors` (one list per iteration; `n_iter_`

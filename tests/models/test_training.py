@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -218,3 +220,37 @@ def test_short_history_names_the_backtest_origins_that_fit(tiny_frames) -> None:
             as_of=early,
             params=TINY_PARAMS.model_copy(update={"backtest_origins": fits + 1}),
         )
+
+
+def test_a_calibration_lull_widens_the_slice_and_weighs_its_sampled_negatives(
+    tiny_frame: TrainingFrame,
+) -> None:
+    """Too few positives in the calibration months: the slice reaches back a month at a time,
+    and the negatives of months that keep only a sample of them weigh 1/rate."""
+    origin = tiny_frame.origins(2)[0]
+    base = fit_at(tiny_frame, origin, "logistic")
+    assert base.extra["calibration_months"] == TINY_PARAMS.calibration_months
+    demanding = dataclasses.replace(
+        tiny_frame, params=TINY_PARAMS.model_copy(update={"min_calibration_positives": 10_000})
+    )
+    wide = fit_at(demanding, origin, "logistic")
+    months = wide.extra["calibration_months"]
+    assert months == TINY_PARAMS.max_calibration_months and wide.calibration_rows > base.calibration_rows
+    assert wide.fit_rows < base.fit_rows
+
+    h = TINY_PARAMS.horizon_months
+    as_of = tiny_frame.table["as_of"]
+    y = tiny_frame.labels(origin)
+    rows = (
+        (as_of > (origin - pd.DateOffset(months=h + months)).normalize())
+        & (as_of <= (origin - pd.DateOffset(months=h)).normalize())
+    ).to_numpy() & np.isfinite(y)
+    assert wide.calibration_rows == int(rows.sum())
+    sampled = (y == 0) & (as_of < tiny_frame.full_from).to_numpy()
+    w = np.where(sampled, 1 / TINY_PARAMS.negative_rate, 1.0)[rows]
+    p = predict_rows(wide.model, tiny_frame.table.loc[rows], candidate_params(TINY_PARAMS, "logistic"))
+    # The sigmoid matches the slice's weighted base rate, which the sampled months would
+    # otherwise inflate well above it.
+    weighted_rate = np.average(y[rows], weights=w)
+    assert y[rows].mean() > 1.5 * weighted_rate
+    assert np.average(p, weights=w) == pytest.approx(weighted_rate, rel=0.25)
