@@ -204,7 +204,7 @@ def train(
     origins: Annotated[
         int | None,
         typer.Option(
-            help="Monthly origins of the rolling backtest [default: 12, fewer if the history is shorter].",
+            help="Monthly origins of the rolling backtest (default: 12, fewer if the history is shorter).",
             min=1,
             max=60,
             show_default=False,
