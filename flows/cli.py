@@ -223,12 +223,13 @@ def train(
         err.print(f"error: --truth {truth}: no such file", markup=False)
         raise typer.Exit(EXIT_ERROR)
 
+    params = ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
+    if origins is not None:
+        params = params.model_copy(update={"backtest_origins": origins})
+
     def action() -> dict[str, Any]:
         from flows.train import train_flow
 
-        params = ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
-        if origins is not None:
-            params = params.model_copy(update={"backtest_origins": origins})
         return train_flow(
             as_of=as_of_date,
             promote=promote.value,
@@ -242,7 +243,7 @@ def train(
         f"model {summary['model_name']} version {summary['version']} ({summary['learner']}, as of {summary['as_of']}); "
         f"champion: {'yes' if summary['promoted'] else 'no'} ({summary['decision']})"
     )
-    if origins is None and summary["backtest_origins"] < ModelParams().backtest_origins:
+    if summary["backtest_origins"] < params.backtest_origins:
         err.print(
             f"note: the history before {summary['as_of']} allows only {summary['backtest_origins']} "
             "backtest origins; the backtest used them all",

@@ -122,6 +122,11 @@ class TrainingFrame:
         """1/rate for every negative: fits only ever see a `negative_rate` sample of them."""
         return np.where(y == 0, 1.0 / self.params.negative_rate, 1.0)
 
+    def kept_weights(self, y: np.ndarray) -> np.ndarray:
+        """1/rate for the negatives of months the frame keeps a sample of (before `full_from`), else 1."""
+        sampled = (y == 0) & (self.table["as_of"] < self.full_from).to_numpy()
+        return np.where(sampled, 1.0 / self.params.negative_rate, 1.0)
+
 
 def _months_before(day: pd.Timestamp, months: int) -> pd.Timestamp:
     return (pd.Timestamp(day) - pd.DateOffset(months=months)).normalize()
@@ -149,14 +154,15 @@ def build_training_frame(
         raise ValueError(f"no indicator rows were known on {as_of.date()}")
     grid = training_grid(indicators, as_of, params)
     # Six months of fit at least, then the calibration slice and the target window.
-    fits = len(grid) - (params.calibration_months + params.horizon_months + 6)
+    minimum = params.calibration_months + params.horizon_months + 6
+    fits = len(grid) - minimum
     if fit_origins and 1 <= fits < params.backtest_origins:
         params = params.model_copy(update={"backtest_origins": fits})
     if fits < params.backtest_origins:
         hint = f"; at most {fits} backtest origins fit (--origins {fits})" if fits >= 1 else ""
         raise ValueError(
             f"not enough history before {as_of.date()}: {len(grid)} labelled months, "
-            f"{len(grid) - fits + params.backtest_origins} needed{hint}"
+            f"{minimum + params.backtest_origins} needed{hint}"
         )
     first_origin = grid[-params.backtest_origins] if params.backtest_origins else as_of
     full_from = _months_before(first_origin, params.horizon_months + params.calibration_months)
@@ -215,8 +221,7 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     numeric = [c for c in columns if c not in categorical_columns(columns)]
     unusable = tuple(c for c in numeric if X[c].isna().all())
     # A widened slice reaches months whose negatives are a sample: weighted back like the fit's.
-    sampled = (y == 0) & (as_of < frame.full_from).to_numpy()
-    weight = np.where(sampled, 1.0 / params.negative_rate, 1.0)[calibration_rows]
+    weight = frame.kept_weights(y)[calibration_rows]
     later: Later = (
         model_input(frame.table.loc[calibration_rows], columns),
         y[calibration_rows].astype(int),
