@@ -222,20 +222,29 @@ def test_short_history_names_the_backtest_origins_that_fit(tiny_frames) -> None:
         )
 
 
-def test_a_calibration_lull_widens_the_slice_and_weighs_its_sampled_negatives(
-    tiny_frame: TrainingFrame,
+@pytest.mark.parametrize(
+    ("change", "expected_months"),
+    [
+        # Too few positives in the calibration months: the slice widens a month at a time.
+        ({"min_calibration_positives": 10_000}, TINY_PARAMS.max_calibration_months),
+        # An older champion's recipe with more calibration months, replayed on this frame.
+        ({"calibration_months": TINY_PARAMS.calibration_months + 6}, TINY_PARAMS.calibration_months + 6),
+    ],
+    ids=["lull", "older-recipe"],
+)
+def test_a_slice_reaching_into_sampled_months_weighs_their_negatives_back(
+    tiny_frame: TrainingFrame, change: dict[str, int], expected_months: int
 ) -> None:
-    """Too few positives in the calibration months: the slice reaches back a month at a time,
-    and the negatives of months that keep only a sample of them weigh 1/rate."""
+    """A calibration slice reaching before the frame's fully kept months (a widened lull, or
+    a recipe with more calibration months replayed on the frame) weighs those months'
+    sampled negatives 1/rate, so its sigmoid is not inflated by the missing negatives."""
     origin = tiny_frame.origins(2)[0]
     base = fit_at(tiny_frame, origin, "logistic")
     assert base.extra["calibration_months"] == TINY_PARAMS.calibration_months
-    demanding = dataclasses.replace(
-        tiny_frame, params=TINY_PARAMS.model_copy(update={"min_calibration_positives": 10_000})
-    )
+    demanding = dataclasses.replace(tiny_frame, params=TINY_PARAMS.model_copy(update=change))
     wide = fit_at(demanding, origin, "logistic")
     months = wide.extra["calibration_months"]
-    assert months == TINY_PARAMS.max_calibration_months and wide.calibration_rows > base.calibration_rows
+    assert months == expected_months and wide.calibration_rows > base.calibration_rows
     assert wide.fit_rows < base.fit_rows
 
     h = TINY_PARAMS.horizon_months
