@@ -33,11 +33,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 from sklearn.metrics import average_precision_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 HORIZON_MONTHS = 3
 TARGET_KIND = "work_stoppage"
@@ -175,7 +178,7 @@ def training_table(source: Source, as_of: pd.Timestamp) -> pd.DataFrame:
     return pd.concat(parts)
 
 
-def fit_references(train: pd.DataFrame, seed: int = 0) -> dict[str, object]:
+def fit_references(train: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
     """Three gradient-boosting references on the simple features, as an outside modeller might fit them.
 
     - `gbm_stock`: scikit-learn's HistGradientBoostingClassifier with its defaults.
@@ -205,28 +208,25 @@ def fit_references(train: pd.DataFrame, seed: int = 0) -> dict[str, object]:
     )
 
     keep = (y == 1) | (np.random.default_rng(seed).random(len(y)) < 0.1)
-    codes = X.copy()
-    for column in CATEGORIES:
-        codes[column] = codes[column].cat.codes
-    classic = GradientBoostingClassifier(random_state=seed).fit(
-        codes[keep].fillna(-1), y[keep], sample_weight=np.where(y[keep] == 1, 1.0, 10.0)
+    classic = make_pipeline(
+        FunctionTransformer(_category_codes), GradientBoostingClassifier(random_state=seed)
     )
-    return {"gbm_stock": stock, "gbm_careful": careful, "gbm_classic": (classic, "codes")}
+    classic.fit(X[keep], y[keep], gradientboostingclassifier__sample_weight=np.where(y[keep] == 1, 1.0, 10.0))
+    return {"gbm_stock": stock, "gbm_careful": careful, "gbm_classic": classic}
 
 
-def reference_scores(models: dict[str, object], frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def _category_codes(X: pd.DataFrame) -> pd.DataFrame:
+    """Categories as their codes and missing numbers as −1, for learners without either."""
+    out = X.copy()
+    for column in CATEGORIES:
+        out[column] = out[column].cat.codes
+    return out.fillna(-1)
+
+
+def reference_scores(models: dict[str, Any], frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """Each reference's probability for the rows of `frame`."""
     X = frame[list(FEATURES)]
-    out = {}
-    for name, model in models.items():
-        if isinstance(model, tuple):  # fitted on category codes, missing as −1
-            codes = X.copy()
-            for column in CATEGORIES:
-                codes[column] = codes[column].cat.codes
-            out[name] = model[0].predict_proba(codes.fillna(-1))[:, 1]
-        else:
-            out[name] = model.predict_proba(X)[:, 1]  # type: ignore[attr-defined]
-    return out
+    return {name: model.predict_proba(X)[:, 1] for name, model in models.items()}
 
 
 def checklist(frame: pd.DataFrame) -> np.ndarray:
