@@ -85,7 +85,8 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
 
 
 def read_source(folder: Path) -> Source:
-    """Parse a contract folder: empty `reported_at` defaults as the contract says."""
+    """Parse a contract folder as the contract says: an empty `reported_at` defaults (month end + 20
+    days for an indicator row, `started` for an incident), and the rows of a conflict are left out."""
     ent = _read(folder, "enterprises").drop_duplicates("enterprise_id").set_index("enterprise_id")
     ent["founded"] = pd.to_datetime(ent["founded"]) if "founded" in ent else pd.NaT
     ent["closed"] = pd.to_datetime(ent["closed"]) if "closed" in ent else pd.NaT
@@ -106,7 +107,9 @@ def read_source(folder: Path) -> Source:
     )
     for column in NUMBERS:
         ind[column] = pd.to_numeric(raw[column], errors="coerce") if column in raw else np.nan
-    ind = ind[ind["enterprise_id"].isin(ent.index)]
+    ind = ind[ind["enterprise_id"].isin(ent.index)].drop_duplicates()
+    # Two different rows of one month reported on the same day are a conflict: neither is used.
+    ind = ind[~ind.duplicated(["enterprise_id", "month_end", "known_from"], keep=False)]
     ind = ind.sort_values(["enterprise_id", "month_end", "known_from"], kind="stable").reset_index(drop=True)
 
     inc = _read(folder, "incidents")

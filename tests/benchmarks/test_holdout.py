@@ -86,6 +86,11 @@ def small_source(tmp_path: Path) -> holdout.Source:
              **figures, "reported_at": "2024-02-01"},
             {"enterprise_id": "003", "month": "2024-01", "headcount": "50", "wage_arrears_months": "1",
              **figures, "reported_at": "2024-02-01"},
+            # A conflict (two different rows, same month and day): neither row is used.
+            {"enterprise_id": "002", "month": "2024-02", "headcount": "6", "wage_arrears_months": "0",
+             **figures, "reported_at": "2024-03-25"},
+            {"enterprise_id": "002", "month": "2024-02", "headcount": "7", "wage_arrears_months": "0",
+             **figures, "reported_at": "2024-03-25"},
         ],
     )  # fmt: skip
     incident = {"ended": "", "participants": "30", "cause": "wages"}
@@ -118,6 +123,8 @@ def test_snapshot_takes_the_latest_revision_known_and_the_operating_firms(
     assert late.loc["001", "wage_arrears_months"] == 3 and late.loc["001", "headcount"] == 90
     assert late.loc["001", "age_days"] == 31  # February's figures, a month old
     assert np.isnan(late.loc["001", "insurance_debt_months"])  # empty is unknown, not zero
+    april = holdout.snapshot(small_source, pd.Timestamp("2024-04-30"))
+    assert april.loc["002", "headcount"] == 5  # January's figures: February's were a conflict
 
 
 def test_outcomes_are_stoppages_in_the_window_known_by_the_cutoff(small_source: holdout.Source) -> None:
