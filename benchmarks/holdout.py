@@ -288,6 +288,16 @@ def margins(
     return out
 
 
+def monthly_catches(rows: pd.DataFrame, first: str, other: str, capacity: float) -> tuple[int, int, int]:
+    """Months in which `first` caught more, as many, and fewer stoppages in its top k than `other`."""
+    caught = rows.assign(
+        a=rows["y"] * top_share(rows, first, capacity), b=rows["y"] * top_share(rows, other, capacity)
+    )
+    per_month = caught.groupby("as_of")[["a", "b"]].sum()
+    diff = per_month["a"] - per_month["b"]
+    return int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum())
+
+
 def judge(source: Source, ranks: Path, as_of: pd.Timestamp, capacity: float, resamples: int) -> pd.DataFrame:
     """The rows the champion scored at each month end, beside the judge's own scores and outcomes."""
     train = training_table(source, as_of)
@@ -385,9 +395,10 @@ def main() -> None:
         f"capacity {args.capacity:.0%} a month; {time.monotonic() - started:.0f} s in all\n"
     )
     print(
-        "| model | PR-AUC | caught in top k | champion's PR-AUC margin (95%) | champion's caught margin (95%) |"
+        "| model | PR-AUC | caught in top k | champion's PR-AUC margin (95%) | champion's caught margin (95%) "
+        "| months the champion caught more / as many / fewer |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for name in names:
         f = figures[name]
         pr = (
@@ -400,7 +411,12 @@ def main() -> None:
             if name != "champion" and args.bootstrap
             else ""
         )
-        print(f"| {name} | {f['pr_auc']:.4f} | {f['caught']:.3f} | {pr} | {ca} |")
+        months = (
+            ""
+            if name == "champion"
+            else " / ".join(map(str, monthly_catches(rows, "champion", name, args.capacity)))
+        )
+        print(f"| {name} | {f['pr_auc']:.4f} | {f['caught']:.3f} | {pr} | {ca} | {months} |")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

@@ -156,6 +156,20 @@ def test_top_share_takes_a_ceiling_share_of_each_month_and_breaks_ties_by_id() -
     assert flags[150:].sum() == 1 and flags[150] == 1  # all tied: the smallest id
 
 
+def test_monthly_catches_count_the_months_each_side_caught_more() -> None:
+    rows = pd.DataFrame(
+        {
+            "as_of": ["m1"] * 3 + ["m2"] * 3 + ["m3"] * 3,
+            "enterprise_id": ["a", "b", "c"] * 3,
+            "y": [1, 0, 0, 0, 1, 0, 1, 0, 0],
+            "first": [0.9, 0.1, 0.0, 0.9, 0.1, 0.0, 0.9, 0.1, 0.0],
+            "other": [0.1, 0.9, 0.0, 0.1, 0.9, 0.0, 0.9, 0.1, 0.0],
+        }
+    )
+    # Top 1 of 3 each month: m1 only `first` catches, m2 only `other`, m3 both.
+    assert holdout.monthly_catches(rows, "first", "other", 0.2) == (1, 1, 1)
+
+
 def test_margins_are_zero_between_equal_models_and_a_perfect_model_scores_one() -> None:
     rng = np.random.default_rng(0)
     y = (rng.random(2000) < 0.05).astype(int)
