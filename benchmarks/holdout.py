@@ -385,6 +385,8 @@ def main() -> None:
                 raise SystemExit("--judge-only needs --workspace")
             ranks = workspace / "holdout-ranks"
         else:
+            if workspace.exists() and any(workspace.iterdir()):
+                raise SystemExit(f"{workspace}: not empty; the product must start from a fresh workspace")
             ranks = run_product(args.source, workspace, args.as_of, args.first, args.last)
         source = read_source(args.source)
         rows = judge(source, ranks, pd.Timestamp(args.as_of), args.capacity, args.bootstrap)
