@@ -45,10 +45,13 @@ from sklearn.preprocessing import FunctionTransformer
 HORIZON_MONTHS = 3
 TARGET_KIND = "work_stoppage"
 REPORTING_LAG_DAYS = 20  # the contract's default `reported_at` of an indicator row
+# Every number of an indicator row: the features use some, a conflict is told by all.
 NUMBERS = (
     "headcount",
     "avg_wage_vnd",
+    "wage_arrears_vnd",
     "wage_arrears_months",
+    "insurance_debt_vnd",
     "insurance_debt_months",
     "layoffs",
     "reduced_hours_workers",
