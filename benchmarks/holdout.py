@@ -301,7 +301,7 @@ def monthly_catches(rows: pd.DataFrame, first: str, other: str, capacity: float)
     return int((diff > 0).sum()), int((diff == 0).sum()), int((diff < 0).sum())
 
 
-def judge(source: Source, ranks: Path, as_of: pd.Timestamp, capacity: float, resamples: int) -> pd.DataFrame:
+def judge(source: Source, ranks: Path, as_of: pd.Timestamp) -> pd.DataFrame:
     """The rows the champion scored at each month end, beside the judge's own scores and outcomes."""
     train = training_table(source, as_of)
     print(f"judge's training table: {len(train):,} rows, {int(train['y'].sum())} positive", flush=True)
@@ -392,7 +392,7 @@ def main() -> None:
                 raise SystemExit(f"{workspace}: not empty; the product must start from a fresh workspace")
             ranks = run_product(args.source, workspace, args.as_of, args.first, args.last)
         source = read_source(args.source)
-        rows = judge(source, ranks, pd.Timestamp(args.as_of), args.capacity, args.bootstrap)
+        rows = judge(source, ranks, pd.Timestamp(args.as_of))
     names = ["champion", "gbm_stock", "gbm_careful", "gbm_classic", "checklist"]
     figures = margins(rows, names, args.capacity, args.bootstrap)
     print(
