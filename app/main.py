@@ -20,17 +20,9 @@ from app.formatting import format_date, format_month, format_number, format_perc
 from app.i18n import LANGS, t
 from app.workspace import Workspace, db_version, from_environment, store_version
 from data.errors import EwsError
-from data.ranking_views import (
-    RankingFilter,
-    apply_filter,
-    check_filter,
-    csv_bytes,
-    filter_options,
-    score_history,
-    xlsx_bytes,
-)
-from data.rankings import read_ranking, score_runs, scored_dates
-from data.reviews import (
+from data.store import Store
+from outputs.rankings import read_ranking, score_runs, scored_dates
+from outputs.reviews import (
     MAX_NOTE_CHARS,
     MAX_REVIEWER_CHARS,
     STATUSES,
@@ -38,8 +30,15 @@ from data.reviews import (
     read_reviews,
     record_review,
 )
-from data.store import Store
-from models.nightly_report import MOVER_TABLE_COLUMNS
+from outputs.views import (
+    RankingFilter,
+    apply_filter,
+    check_filter,
+    filter_options,
+    score_history,
+)
+from present.exports import csv_bytes, xlsx_bytes
+from present.nightly_report import MOVER_TABLE_COLUMNS
 
 MAX_TABLE_ROWS = 1000
 MAX_PICKER_ROWS = 300

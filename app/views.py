@@ -17,10 +17,10 @@ import pandas as pd
 
 from app.formatting import format_date, format_percent, format_timestamp
 from app.i18n import check_lang, t
-from data.ranking_views import BANDS
 from features.panel import INDICATOR_COLUMNS
-from models.evaluate import capacity_count
-from models.nightly_report import movers
+from outputs.views import BANDS
+from present.nightly_report import movers
+from vocab.terms import capacity_count
 
 #: Roll-up dimensions the page offers (allow-listed: they become group-by columns).
 ROLLUP_COLUMNS: tuple[str, ...] = ("district", "zone_id", "sector", "province")

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data import workspace as layout
-from data.workspace import DEFAULT_CAPACITY, DEFAULT_HOME
+from data.workspace import DEFAULT_HOME
+from vocab.terms import DEFAULT_CAPACITY
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ PRESET = "hai-duong"
 
 
 def _configure() -> None:
-    from flows.settings import Settings, configure_environment
+    from data.settings import Settings, configure_environment
 
     configure_environment(Settings())
 
@@ -42,12 +42,12 @@ def train_pooled(seed: int) -> dict[str, str]:
     recommends (Hải Dương has about 1.5 work stoppages a year: too few to train on).
     """
     _configure()
-    from data import simulate as sim
+    from data.settings import Settings
     from flows.demo import DEMO_BACKTEST_ORIGINS, demo_as_of
     from flows.ingest import ingest_flow
-    from flows.settings import Settings
     from flows.train import train_flow
     from models.train import ModelParams
+    from simulator import world as sim
 
     started = time.monotonic()
     world = sim.simulate("demo", seed=seed)
@@ -66,10 +66,10 @@ def train_pooled(seed: int) -> dict[str, str]:
 def prepare_world(seed: int) -> dict[str, str]:
     """Simulate and ingest the `hai-duong` world into the scoring workspace (child process)."""
     _configure()
-    from data import simulate as sim
+    from data.settings import Settings
     from flows.demo import demo_as_of
     from flows.ingest import ingest_flow
-    from flows.settings import Settings
+    from simulator import world as sim
 
     started = time.monotonic()
     world = sim.simulate(PRESET, seed=seed)
@@ -139,7 +139,7 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from flows.schedule import local_prefect_server
+    from flows.server import local_prefect_server
 
     with contextlib.ExitStack() as stack:
         root = Path(args.workspace or stack.enter_context(tempfile.TemporaryDirectory())).resolve()

@@ -37,7 +37,7 @@ def main() -> None:
         )
         subprocess.run([ews, "ingest", str(source)], env=env, check=True, capture_output=True)
         code = (
-            "import sys; from flows.cli import _settings; _settings(); "
+            "import sys; from cli.main import _settings; _settings(); "
             "from flows.train import train_flow; from models.train import ModelParams; "
             f"s = train_flow(as_of='2026-11-25', params=ModelParams(backtest_origins={args.origins}), "
             f"truth='{source / 'truth' / 'true_hazard.parquet'}'); print(s['learner']); print(s['backtest'])"

@@ -39,7 +39,8 @@ from features.build import (
     STOPPAGE,
     WINDOW_MONTHS,
 )
-from features.panel import INDICATOR_COLUMNS, month_number
+from features.panel import INDICATOR_COLUMNS
+from vocab.months import month_number
 
 TEXT_COLUMNS = ("province", "district", "zone_id", "zone_type", "sector", "ownership")
 # Offsets (months before the latest month) at which each indicator is read.

@@ -5,7 +5,7 @@ Run: `.venv/bin/python benchmarks/forward_worlds.py --preset demo --seed 4 [--as
 the blend is fitted once as of D by `models.backtest.fit_at`, the one training path, and it
 and each of its members (`hgb`, `logistic`, the plain GBM on simple features
 `reference_gbm`) score every month end in the range with the features known at that month
-end (`models.evaluate.month_end_rows`, as `ews evaluate` builds them). Outcomes are the training labels' definition with everything the
+end (`judging.evaluate.month_end_rows`, as `ews evaluate` builds them). Outcomes are the training labels' definition with everything the
 store knows. Printed: PR-AUC over all months' rows and the share of stoppages caught in each
 month's top 1%, per learner and for the true hazard (the ceiling), as Markdown rows.
 
@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data import simulate
 from data.ingest import ingest
 from data.store import Store
-from models import metrics
+from judging import metrics
+from judging.evaluate import month_end_rows, month_ends_between, outcomes_known_until
 from models.backtest import BLEND, build_training_frame, candidate_params, fit_at, predict_rows
 from models.blend import blend_members
-from models.evaluate import month_end_rows, month_ends_between, outcomes_known_until
 from models.train import ModelParams, predict
+from simulator import world as simulate
 
 
 def main() -> None:

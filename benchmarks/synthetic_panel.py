@@ -3,7 +3,7 @@
 `make_panel(n_enterprises, n_months)` returns (enterprises, indicators, incidents) with the
 columns and dtypes of `data.store.Store.load_enterprises/load_indicators/load_incidents`
 (text as pandas ``str``, dates ``datetime64[ns]``, numbers float64) and in the same sort
-order. It is not a realistic world (that is `data.simulate`); it exercises every code path of
+order. It is not a realistic world (that is `simulator.world`); it exercises every code path of
 the feature builder at national scale: late and imputed reports (5–60 days), ~2% revisions
 with a later ``reported_at``, empty cells, firms that stop reporting for a month, new and
 closed firms, missing founding dates and districts, debt spells, and incidents of every kind

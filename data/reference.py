@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vocab.months import CALENDAR_DAYS_PER_MONTH
+
 REFERENCE_DIR = Path(__file__).parent / "reference"
-DAYS_PER_MONTH = 30.44
 # A lunar year has at least 353 days: two Tết are never closer (used at the table's start).
 SHORTEST_LUNAR_YEAR_DAYS = 353
 _PREFIXES = ("thành phố ", "tp. ", "tp ", "thị xã ", "tx. ", "tx ", "huyện ", "quận ", "tỉnh ")
@@ -183,7 +184,7 @@ def months_to_next_tet(dates: Any) -> np.ndarray:
     idx = np.searchsorted(tet, safe, side="left")
     ok = (idx < tet.size) & ((idx > 0) | (tet[0] - safe < SHORTEST_LUNAR_YEAR_DAYS))
     out = np.full(days.shape, np.nan)
-    out[ok] = (tet[idx[ok]] - days[ok]) / DAYS_PER_MONTH
+    out[ok] = (tet[idx[ok]] - days[ok]) / CALENDAR_DAYS_PER_MONTH
     return out
 
 
@@ -198,7 +199,7 @@ def months_since_minimum_wage_rise(dates: Any) -> np.ndarray:
     idx = _last_on_or_before(changes, days)
     ok = idx >= 0
     out = np.full(days.shape, np.nan)
-    out[ok] = (days[ok] - changes[idx[ok]]) / DAYS_PER_MONTH
+    out[ok] = (days[ok] - changes[idx[ok]]) / CALENDAR_DAYS_PER_MONTH
     return out
 
 
@@ -213,5 +214,5 @@ def months_to_next_minimum_wage_rise(dates: Any) -> np.ndarray:
     idx = np.searchsorted(changes, safe, side="right")
     ok = (idx > 0) & (idx < changes.size)
     out = np.full(days.shape, np.nan)
-    out[ok] = (changes[idx[ok]] - days[ok]) / DAYS_PER_MONTH
+    out[ok] = (changes[idx[ok]] - days[ok]) / CALENDAR_DAYS_PER_MONTH
     return out

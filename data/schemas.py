@@ -23,18 +23,7 @@ import pandera.pandas as pa
 from pandera.api.extensions import register_check_method
 from pandera.typing import Series
 
-ZONE_TYPES: tuple[str, ...] = ("industrial_zone", "industrial_cluster", "outside")
-OWNERSHIPS: tuple[str, ...] = ("fdi", "private", "state")
-INCIDENT_KINDS: tuple[str, ...] = ("work_stoppage", "slowdown", "gathering", "petition")
-CAUSES: tuple[str, ...] = (
-    "wages",
-    "wage_arrears",
-    "tet_bonus",
-    "insurance",
-    "layoffs",
-    "conditions",
-    "other",
-)
+from vocab.terms import CAUSES, INCIDENT_KINDS, OWNERSHIPS, ZONE_TYPES
 
 #: An indicator row without ``reported_at`` is taken as known this many days after the
 #: last day of its month (typical lag of the monthly labour reports).

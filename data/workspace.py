@@ -1,4 +1,4 @@
-"""The workspace's layout, shared by the pipeline's settings (`flows`) and the analysts' page (`app`).
+"""The workspace's layout, shared by the settings (`data.settings`) and the analysts' page (`app`).
 
 Both read the same `EWS_HOME`; keeping the default folder, the default capacity and the
 file names in one place is what makes them agree on where the store and the rankings are.
@@ -10,8 +10,6 @@ from pathlib import Path
 
 #: The README's default workspace folder.
 DEFAULT_HOME = Path("~/.local/share/labor-ews")
-#: Analysts' monthly capacity when `EWS_CAPACITY` is unset: 1% of the enterprises.
-DEFAULT_CAPACITY = 0.01
 
 
 def db_path(root: Path) -> Path:

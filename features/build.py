@@ -23,16 +23,15 @@ from data import reference
 from features.panel import (
     IndicatorArrays,
     Snapshot,
-    day_number,
     first_known_index,
     last_known_lag,
-    month_number,
     snapshot_from_arrays,
 )
+from vocab.months import DAYS_PER_MONTH, day_number, month_number
+from vocab.terms import WORK_STOPPAGE
 
 # Contagion and history count these incident kinds; labels are set separately.
-STOPPAGE = "work_stoppage"
-DAYS_PER_MONTH = 30.4375
+STOPPAGE = WORK_STOPPAGE
 # The National Wage Council's recommendation precedes a minimum-wage decree by months;
 # a rise is treated as known this many months before it takes effect.
 MIN_WAGE_RISE_KNOWN_MONTHS = 3

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.panel import day_number
+from vocab.months import day_number
+from vocab.terms import TARGET_KINDS
 
-DEFAULT_KINDS: tuple[str, ...] = ("work_stoppage",)
+DEFAULT_KINDS: tuple[str, ...] = TARGET_KINDS
 
 
 def label_column(horizon_months: int) -> str:

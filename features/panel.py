@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from vocab.months import day_number, month_number
+
 INDICATOR_COLUMNS: tuple[str, ...] = (
     "headcount",
     "avg_wage_vnd",
@@ -29,18 +31,6 @@ INDICATOR_COLUMNS: tuple[str, ...] = (
     "layoffs",
     "reduced_hours_workers",
 )
-
-
-def month_number(dates: np.ndarray | pd.Series | pd.DatetimeIndex) -> np.ndarray:
-    """Months since 1970-01 of each date (int64); the unit for all month arithmetic."""
-    values = np.asarray(dates, dtype="datetime64[ns]")
-    return values.astype("datetime64[M]").astype(np.int64)
-
-
-def day_number(dates: np.ndarray | pd.Series | pd.DatetimeIndex) -> np.ndarray:
-    """Days since 1970-01-01 of each date (int64), NaT as the smallest int64."""
-    values = np.asarray(dates, dtype="datetime64[ns]")
-    return values.astype("datetime64[D]").astype(np.int64)
 
 
 def first_known_index(as_of_days: np.ndarray, reported_days: np.ndarray) -> np.ndarray:

@@ -17,13 +17,15 @@ import numpy as np
 import pandas as pd
 from prefect import flow, get_run_logger
 
-from data import rankings
+from data.settings import Settings
 from flows import tasks
-from flows.settings import Settings
 from flows.train import build_training_frame, fit_final, recipe_of
-from models import metrics, registry
+from judging import metrics
+from judging.evaluate import month_end_rows, month_ends_between, outcomes_known_until
+from models import registry
 from models.backtest import candidate_params, predict_rows
-from models.evaluate import checklist_score, month_end_rows, month_ends_between, outcomes_known_until
+from models.baselines import checklist_score
+from outputs import rankings
 
 MODEL = "model"
 REFERENCE = "reference_gbm"

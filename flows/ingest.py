@@ -7,9 +7,9 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from data.settings import Settings
 from data.store import Store
 from flows import tasks
-from flows.settings import Settings
 
 
 @flow(name="ingest", log_prints=False)

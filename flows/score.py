@@ -13,19 +13,21 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from data import alerts, rankings
-from data.exports import verify_exports, write_exports
 from data.faults import pause_point
+from data.settings import Settings, code_version
 from features.build import known_at
 from features.sets import feature_set
 from flows import tasks
-from flows.schedule import nightly_decision, scheduled_as_of
-from flows.settings import Settings, code_version
-from models import monitoring, registry
-from models.evaluate import capacity_count
-from models.nightly_report import render_report, write_report
-from models.scoring import explain_scores
+from flows.runtime import scheduled_as_of
+from judging import monitoring
+from models import registry
 from models.train import model_input, predict
+from outputs import alerts, rankings
+from outputs.nights import nightly_decision
+from present.exports import verify_exports, write_exports
+from present.nightly_report import render_report, write_report
+from present.reasons import explain_scores
+from vocab.terms import capacity_count
 
 explain = task(name="explain-scores", cache_policy=NO_CACHE)(explain_scores)
 
@@ -229,7 +231,7 @@ def score_flow(
     """Score every enterprise operating at `as_of` with the champion and publish the ranking.
 
     `scheduled` (the nightly deployment and the catch-up set it) skips a night already
-    published whole or superseded by a later due night (`flows.schedule.nightly_decision`,
+    published whole or superseded by a later due night (`outputs.nights.nightly_decision`,
     judged at `decided_at`, default now); `ews score` always scores, replacing the night's rows.
     """
     settings = Settings()

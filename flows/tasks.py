@@ -16,10 +16,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from data import ingest as ingest_module
-from data import rankings
 from data.store import Store
 from features import build
-from models import registry, scoring
+from models import registry
+from outputs import ranking as ranking_rules
+from outputs import rankings
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ ingest_source = task(name="validate-and-store", cache_policy=NO_CACHE)(ingest_mo
 build_features = task(name="build-features", cache_policy=NO_CACHE)(build.build_features)
 log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(registry.log_model_version)
 load_champion = task(name="load-verified-champion", cache_policy=NO_CACHE)(registry.load_verified)
-rank_scores = task(name="rank", cache_policy=NO_CACHE)(scoring.rank_scores)
+rank_scores = task(name="rank", cache_policy=NO_CACHE)(ranking_rules.rank_scores)
 publish_ranking = task(name="publish-ranking", cache_policy=NO_CACHE)(rankings.publish)
 
 

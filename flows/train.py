@@ -15,14 +15,18 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from data import audit
+from data.settings import Settings, code_version
 from features.sets import feature_set
 from flows import tasks
-from flows.schedule import retraining_superseded, scheduled_as_of, scheduled_start
-from flows.settings import Settings, code_version
-from models import backtest, metrics, registry, report
-from models.evaluate import paired_bootstrap_gain
+from flows.runtime import scheduled_as_of, scheduled_start
+from judging import metrics
+from judging.evaluate import paired_bootstrap_gain
+from models import backtest, registry
 from models.train import LEARNERS, ModelParams, model_input
+from outputs import audit
+from outputs.nights import retraining_superseded
+from present import model_card as report
+from present import plots
 
 Promote = Literal["auto", "never"]
 CHAMPION_RECIPE = "champion"
@@ -132,9 +136,9 @@ def _report_files(
 ) -> str:
     """Write plots, tables and the model card into `out`; return the card."""
     y = bt["y"].to_numpy()
-    report.plot_pr_curves(y, scores, out / "pr_curves.png")
-    report.plot_calibration(y, scores, out / "calibration.png")
-    report.plot_backtest(per_origin, out / "backtest_recall_at_k.png")
+    plots.plot_pr_curves(y, scores, out / "pr_curves.png")
+    plots.plot_calibration(y, scores, out / "calibration.png")
+    plots.plot_backtest(per_origin, out / "backtest_recall_at_k.png")
     comparison.to_csv(out / "backtest_summary.csv", index=False)
     # The latest origin's rows and scores: the reference nightly drift checks compare against.
     latest = bt.loc[bt["as_of"] == bt["as_of"].max()].drop(columns=["as_of", "y"])

@@ -27,6 +27,7 @@ from features.sets import categorical_columns, feature_set, union_name
 from models.baselines import fit_monotone_logistic
 from models.blend import make_blend
 from models.train import LEARNERS, ModelParams, fit_boosted, model_input, training_grid
+from vocab.months import months_before
 
 # The later calibration slice: rows, targets, sample weights (None: all rows weigh 1).
 Later = tuple[pd.DataFrame, np.ndarray, np.ndarray | None]
@@ -128,10 +129,6 @@ class TrainingFrame:
         return np.where(sampled, 1.0 / self.params.negative_rate, 1.0)
 
 
-def _months_before(day: pd.Timestamp, months: int) -> pd.Timestamp:
-    return (pd.Timestamp(day) - pd.DateOffset(months=months)).normalize()
-
-
 def build_training_frame(
     enterprises: pd.DataFrame,
     indicators: pd.DataFrame,
@@ -165,7 +162,7 @@ def build_training_frame(
             f"{minimum + params.backtest_origins} needed{hint}"
         )
     first_origin = grid[-params.backtest_origins] if params.backtest_origins else as_of
-    full_from = _months_before(first_origin, params.horizon_months + params.calibration_months)
+    full_from = months_before(first_origin, params.horizon_months + params.calibration_months)
 
     def wanted(grid: pd.DatetimeIndex, ids: np.ndarray) -> np.ndarray:
         positive = label_grid(
@@ -208,12 +205,12 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     y = frame.labels(origin)
     as_of = frame.table["as_of"]
     months = calibration_months_at(frame, y, origin)
-    calibrate_from = _months_before(origin, params.horizon_months + months)
+    calibrate_from = months_before(origin, params.horizon_months + months)
     # Negatives of fully kept months are sampled for the fit too, at the frame's rate.
     sampled_out = (as_of >= frame.full_from).to_numpy() & (y == 0) & (frame.keep_draw >= params.negative_rate)
     fit_rows = ((as_of <= calibrate_from) & np.isfinite(y)).to_numpy() & ~sampled_out
     calibration_rows = (
-        (as_of > calibrate_from) & (as_of <= _months_before(origin, params.horizon_months)) & np.isfinite(y)
+        (as_of > calibrate_from) & (as_of <= months_before(origin, params.horizon_months)) & np.isfinite(y)
     ).to_numpy()
     if not (y[fit_rows] == 1).any() or not (y[calibration_rows] == 1).any():
         raise ValueError(f"origin {pd.Timestamp(origin).date()}: no positive example to fit or calibrate on")
@@ -259,17 +256,17 @@ def calibration_months_at(frame: TrainingFrame, y: np.ndarray, origin: pd.Timest
     """
     params = frame.params
     as_of = frame.table["as_of"]
-    end = _months_before(origin, params.horizon_months)
+    end = months_before(origin, params.horizon_months)
     positive = y == 1
     # The fit keeps at least its first six months.
     earliest = frame.grid[min(6, len(frame.grid) - 1)]
     months = params.calibration_months
     while months < params.max_calibration_months:
-        start = _months_before(origin, params.horizon_months + months)
+        start = months_before(origin, params.horizon_months + months)
         enough = (
             positive[((as_of > start) & (as_of <= end)).to_numpy()].sum() >= params.min_calibration_positives
         )
-        if enough or _months_before(start, 1) < earliest:
+        if enough or months_before(start, 1) < earliest:
             break
         months += 1
     return months

@@ -26,8 +26,20 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from features.sets import categorical_columns
-from models.evaluate import checklist_score
 from models.train import MONOTONE_INCREASING, ModelParams
+
+# The officers' checklist: flag wage arrears or insurance debt above these thresholds.
+CHECKLIST_WAGE_ARREARS_MONTHS = 1.0
+CHECKLIST_INSURANCE_DEBT_MONTHS = 3.0
+
+
+def checklist_score(table: pd.DataFrame) -> np.ndarray:
+    """The rule baseline as a score: flagged firms first, then by months of debt."""
+    wage = table["wage_arrears_months"].fillna(0).to_numpy()
+    insurance = table["insurance_debt_months"].fillna(0).to_numpy()
+    flagged = (wage >= CHECKLIST_WAGE_ARREARS_MONTHS) | (insurance >= CHECKLIST_INSURANCE_DEBT_MONTHS)
+    return flagged * 100.0 + wage + insurance / 10.0
+
 
 # Scale of the checklist's squashing: its score is ≥ 100 for flagged firms (see `predict_proba`).
 _CHECKLIST_SCALE = 1000.0
@@ -101,7 +113,7 @@ class ChecklistModel(ClassifierMixin, BaseEstimator):
     """The officers' checklist as a classifier: flag arrears ≥ 1 month or insurance debt ≥ 3 months.
 
     `fit` learns nothing (it stores `classes_` and the input columns). `predict_proba`
-    ranks flagged firms first, then by months of debt (`models.evaluate.checklist_score`),
+    ranks flagged firms first, then by months of debt (`judging.evaluate.checklist_score`),
     squashed monotonically into [0, 1): it is a ranking score, **not** a calibrated
     probability, so its Brier score and calibration are not meaningful.
     """

@@ -20,6 +20,7 @@ from sklearn.preprocessing import OrdinalEncoder
 
 from features.build import month_ends
 from features.sets import categorical_columns
+from vocab.terms import TARGET_KINDS
 
 # More months of arrears or insurance debt never lowers risk (checked by a test).
 MONOTONE_INCREASING = ("wage_arrears_months", "insurance_debt_months", "debt_streak_months")
@@ -52,7 +53,7 @@ class ModelParams(BaseModel):
         default=12, ge=1, description="How far back the calibration months may widen."
     )
     backtest_origins: int = Field(default=12, ge=0, description="Monthly origins of the rolling backtest.")
-    target_kinds: tuple[str, ...] = ("work_stoppage",)
+    target_kinds: tuple[str, ...] = TARGET_KINDS
     negative_rate: float = Field(
         default=0.08, gt=0, le=1, description="Share of negative rows kept; weights undo it."
     )

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from data.reviews import read_reviews
+from outputs.reviews import read_reviews
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -75,7 +75,7 @@ def dashboard(fresh_home: Path) -> Iterator[str]:
     _need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     port = _free_port()
     env = {**os.environ, "EWS_HOME": str(fresh_home), "CI": os.environ.get("CI", "")}
-    command = [sys.executable, "-c", "from flows.cli import main; main()", "dashboard", "--port", str(port)]
+    command = [sys.executable, "-c", "from cli.main import main; main()", "dashboard", "--port", str(port)]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import _streamlit_command, app
+from cli.main import _streamlit_command, app
 
 runner = CliRunner()
 
@@ -89,7 +89,7 @@ def test_dashboard_runs_streamlit_locally_without_telemetry_or_tracebacks() -> N
 
 
 def test_explain_shows_the_score_its_reasons_and_the_history_behind_it(home: Path) -> None:
-    from data.rankings import read_ranking
+    from outputs.rankings import read_ranking
 
     top = read_ranking(home / "ews.db", "2024-06-30").iloc[0]
     result = runner.invoke(

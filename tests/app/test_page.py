@@ -10,10 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from app.formatting import plain
 from app.i18n import t
-from data.ranking_views import fold
-from data.rankings import publish, read_ranking
-from data.reviews import read_reviews
 from data.store import Store
+from outputs.rankings import publish, read_ranking
+from outputs.reviews import read_reviews
+from outputs.views import fold
 
 SPEC = importlib.util.find_spec("app.main")
 assert SPEC is not None and SPEC.origin is not None

@@ -22,16 +22,15 @@ from app.formatting import (
     plain,
 )
 from app.i18n import LABELS, check_lang, t
-from data.ranking_views import (
+from outputs.views import (
     FilterError,
     RankingFilter,
     apply_filter,
     check_filter,
-    csv_bytes,
     filter_options,
     fold,
-    xlsx_bytes,
 )
+from present.exports import csv_bytes, xlsx_bytes
 
 
 def _ranking() -> pd.DataFrame:

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from data import simulate as sim
 from data.ingest import ingest
 from data.store import Store
-from models.evaluate import month_end_rows
+from judging.evaluate import month_end_rows
+from simulator import world as sim
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -199,7 +199,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Store]:
 
 
 def test_the_judge_reads_the_tiny_world_as_the_product_does(tiny: tuple[Path, Store]) -> None:
-    """Universe, outcomes and latest figures agree with `models.evaluate.month_end_rows`."""
+    """Universe, outcomes and latest figures agree with `judging.evaluate.month_end_rows`."""
     folder, store = tiny
     source = holdout.read_source(folder)
     # Two fixed month ends and the one before the median stoppage, so some outcomes are 1.

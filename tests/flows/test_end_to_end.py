@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import RANK_COLUMNS, app
+from cli.main import RANK_COLUMNS, app
 
 runner = CliRunner()
 AS_OF = "2025-01-25"
@@ -24,7 +24,7 @@ def ews(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def tiny_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from data import simulate as sim
+    from simulator import world as sim
 
     out = tmp_path_factory.mktemp("tiny-source")
     sim.write_source(sim.simulate("tiny", seed=1), out, "csv")
@@ -60,7 +60,7 @@ def test_ingest_train_score_rank(workspace: Path, tiny_source: Path) -> None:
     assert (first["band"] == "high").sum() >= 1
 
     # The night leaves its exports (verified by their manifest) and a self-contained report.
-    from data.exports import verify_exports
+    from present.exports import verify_exports
 
     assert verify_exports(workspace / "exports", AS_OF)
     report = (workspace / "reports" / f"report-{AS_OF}.html").read_text(encoding="utf-8")
@@ -154,7 +154,7 @@ def test_workspace_with_today_and_workspace_with_only_d_give_identical_scores(
     """Train as of D in a workspace holding data up to today and in one holding what was known at D."""
     import dataclasses
 
-    from data import simulate as sim
+    from simulator import world as sim
 
     world = sim.simulate("tiny", seed=2)
     day = pd.Timestamp("2023-09-30")

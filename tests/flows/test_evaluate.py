@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.main import app
 
 runner = CliRunner()
 TRAIN_AS_OF = "2023-06-25"
@@ -24,7 +24,7 @@ def ews(*args: str) -> str:
 
 @pytest.mark.slow
 def test_train_once_backfill_then_evaluate_month_by_month(workspace: Path, tmp_path: Path) -> None:
-    from data import simulate as sim
+    from simulator import world as sim
 
     world = sim.simulate("tiny", seed=2)
     sim.write_source(world, tmp_path / "source", "parquet")

@@ -23,9 +23,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from data import rankings
-from data.exports import TEMP_PREFIX, export_paths, verify_exports
 from data.faults import MARKER_ENV, PAUSE_ENV
+from outputs import rankings
+from present.exports import TEMP_PREFIX, export_paths, verify_exports
 
 pytestmark = pytest.mark.slow
 
@@ -44,11 +44,11 @@ def _env(home: Path) -> dict[str, str]:
 def trained(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Iterator[dict[str, Any]]:
     """A workspace with the tiny world, a champion and two published nights; and the reference
     ranking of the new night from an uninterrupted run (in a throw-away copy)."""
-    from data import simulate as sim
     from flows.ingest import ingest_flow
     from flows.score import score_flow
     from flows.train import train_flow
     from models.train import ModelParams
+    from simulator import world as sim
 
     base = tmp_path_factory.mktemp("kill")
     home = base / "template"
@@ -164,8 +164,8 @@ def test_sigkill_leaves_every_ranking_whole_and_the_rerun_completes(
 ) -> None:
     from prefect.settings import PREFECT_API_URL
 
+    from data.settings import Settings
     from flows.score import night_complete, score_flow
-    from flows.settings import Settings
 
     home = tmp_path / "home"
     shutil.copytree(trained["template"], home)
@@ -236,9 +236,10 @@ def test_catch_up_scores_the_latest_missed_night_once(
 ) -> None:
     """After a three-night outage the latest night is scored once; a second catch-up and the
     late runs Prefect kept for the older nights score nothing."""
-    from data import alerts
-    from flows.schedule import as_of_for, catch_up
+    from flows.schedule import catch_up
     from flows.score import score_flow
+    from outputs import alerts
+    from outputs.nights import as_of_for
 
     home = tmp_path / "home"
     shutil.copytree(trained["template"], home)
@@ -277,9 +278,9 @@ def test_the_night_judges_past_probabilities_against_outcomes(
 
     from prefect.artifacts import Artifact
 
-    from data.exports import export_paths
     from flows.score import score_flow
     from models import registry
+    from present.exports import export_paths
 
     home = tmp_path / "home"
     shutil.copytree(trained["template"], home)

@@ -8,15 +8,15 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.schedule import (
+from cli.main import app
+from flows.schedule import upcoming
+from outputs.nights import (
     as_of_for,
     latest_due_night,
     missed_nights,
     nightly_decision,
     nightly_fire_times,
     retraining_superseded,
-    upcoming,
 )
 
 

@@ -11,7 +11,7 @@ from models.backtest import Fitted
 from models.baselines import ChecklistModel, make_logistic
 from models.train import model_input, predict
 
-from .conftest import TINY_PARAMS as PARAMS
+from ..conftest import TINY_PARAMS as PARAMS
 
 COLUMNS = feature_set(PARAMS.feature_set)
 

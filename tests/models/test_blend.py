@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
+from explaining.contributions import _calibration_line, contributions, raw_score
 from features.sets import feature_set
 from models.backtest import (
     BLEND,
@@ -21,11 +22,10 @@ from models.backtest import (
     run_backtest,
 )
 from models.blend import blend_members, is_blend, make_blend
-from models.contributions import _calibration_line, contributions, raw_score
-from models.scoring import explain_scores
 from models.train import model_input
+from present.reasons import explain_scores
 
-from .conftest import TINY_PARAMS
+from ..conftest import TINY_PARAMS
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
+from explaining.contributions import unwrap
 from features.build import build_features, known_at
 from features.sets import feature_set
 from models.backtest import (
@@ -21,10 +22,9 @@ from models.backtest import (
     predict_rows,
 )
 from models.baselines import fit_monotone_logistic
-from models.contributions import unwrap
 from models.train import LEARNERS, MONOTONE_INCREASING, ModelParams, fit_boosted, make_classifier, model_input
 
-from .conftest import AS_OF, TINY_PARAMS
+from ..conftest import AS_OF, TINY_PARAMS
 
 FINAL_ONLY = TINY_PARAMS.model_copy(update={"backtest_origins": 0})
 

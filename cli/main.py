@@ -1,0 +1,704 @@
+"""The `ews` command: every subcommand calls a flow or a read-only query, nothing more.
+
+Errors the project raises on purpose print one line on stderr and exit non-zero; any
+other failure prints one line too, and the traceback only with `--debug`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from data.settings import Settings, configure_environment
+
+app = typer.Typer(
+    name="ews",
+    help="labor-ews: early warning of collective work stoppages, enterprise by enterprise.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="See and move the champion model.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+# Piped output (reports, CI logs) gets wide tables instead of rich's 80-column default.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+T = TypeVar("T")
+EXIT_ERROR = 2
+EXIT_NOT_AVAILABLE = 3
+RANK_COLUMNS = (
+    "rank",
+    "enterprise_id",
+    "name",
+    "district",
+    "zone_id",
+    "sector",
+    "ownership",
+    "score",
+    "band",
+    "reasons",
+    "as_of",
+    "model_version",
+)
+
+
+class _State:
+    debug = False
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+
+
+class SourceFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+class Promote(StrEnum):
+    auto = "auto"
+    never = "never"
+
+
+def _settings() -> Settings:
+    settings = Settings(home=Path(os.environ["EWS_HOME"])) if os.environ.get("EWS_HOME") else Settings()
+    configure_environment(settings, verbose=_State.debug)
+    return settings
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run a command body; turn failures into one line on stderr and a non-zero exit."""
+    from data.errors import EwsError
+
+    try:
+        return action()
+    except typer.Exit:
+        raise
+    except EwsError as exc:
+        if _State.debug:
+            raise
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    except Exception as exc:  # noqa: BLE001 - the CLI's promise: one line, no traceback
+        if _State.debug:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(
+            f"error: {type(exc).__name__}: {message} (rerun with --debug for details)",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err.print(f"error: {option} must be a date YYYY-MM-DD (got {value!r})", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _month(value: str, option: str) -> str:
+    try:
+        dt.datetime.strptime(value, "%Y-%m")
+    except ValueError:
+        err.print(f"error: {option} must be a month YYYY-MM (got {value!r})", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+    return value
+
+
+def _not_available(command: str, issue: str) -> None:
+    err.print(f"error: `ews {command}` is not available yet ({issue})", markup=False)
+    raise typer.Exit(EXIT_NOT_AVAILABLE)
+
+
+@app.callback()
+def main_callback(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """labor-ews: early warning of collective work stoppages, enterprise by enterprise."""
+    _State.debug = debug
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the source into.")],
+    preset: Annotated[str, typer.Option(help="World preset: hai-duong, demo or tiny.")] = "hai-duong",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    start: Annotated[str | None, typer.Option(help="First month YYYY-MM.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last month YYYY-MM.")] = None,
+    fmt: Annotated[SourceFormat, typer.Option("--format", help="File format.")] = SourceFormat.csv,
+) -> None:
+    """Write a synthetic source that follows the data contract (and its truth aside)."""
+    start = _month(start, "--start") if start else None
+    end = _month(end, "--end") if end else None
+
+    def action() -> None:
+        from simulator import world as sim
+
+        if preset not in sim.PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(sorted(sim.PRESETS))}")
+        world = sim.simulate(preset, seed=seed, start=start, end=end)
+        paths = sim.write_source(world, out_dir, fmt.value)
+        report = sim.calibration_report(world)
+        out.print(f"wrote {len(paths)} files to {out_dir}")
+        for key in ("enterprises", "workers", "stoppages_realized", "stoppages_expected"):
+            if key in report:
+                out.print(f"  {key}: {report[key]}")
+
+    _run(action)
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Argument(help="A folder of CSV/Parquet files or a SQLAlchemy URL.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+) -> None:
+    """Validate a delivery and add it to the store; bad rows go to quarantine with reasons."""
+    settings = _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.ingest import ingest_flow
+
+        return ingest_flow(source)
+
+    report = _run(action)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    table = Table(title=f"ingest {source} → {settings.store_dir} ({report['status']})")
+    for column in ("table", "rows in", "accepted", "quarantined"):
+        table.add_column(column, justify="right" if column != "table" else "left")
+    for name, counts in report["tables"].items():
+        table.add_row(name, str(counts["rows_in"]), str(counts["accepted"]), str(counts["quarantined"]))
+    out.print(table)
+
+
+@app.command()
+def train(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Train on what was known at this date (default: today).")
+    ] = None,
+    promote: Annotated[
+        Promote, typer.Option(help="auto: promote only if it beats the champion; never.")
+    ] = Promote.auto,
+    origins: Annotated[
+        int | None,
+        typer.Option(
+            help="Monthly origins of the rolling backtest (default: 12, fewer if the history is shorter).",
+            min=1,
+            max=60,
+            show_default=False,
+        ),
+    ] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="Simulated worlds only: truth/true_hazard.parquet, for the ceiling.")
+    ] = None,
+) -> None:
+    """Backtest, fit and register a challenger; promote it only if it beats the champion."""
+    from models.train import ModelParams
+
+    as_of_date = _date(as_of, "--as-of")
+    settings = _settings()
+    if truth is not None and not truth.is_file():
+        err.print(f"error: --truth {truth}: no such file", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+
+    params = ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
+    if origins is not None:
+        params = params.model_copy(update={"backtest_origins": origins})
+
+    def action() -> dict[str, Any]:
+        from flows.train import train_flow
+
+        return train_flow(
+            as_of=as_of_date,
+            promote=promote.value,
+            params=params,
+            truth=str(truth) if truth else None,
+            fit_origins=origins is None,
+        )
+
+    summary = _run(action)
+    out.print(
+        f"model {summary['model_name']} version {summary['version']} ({summary['learner']}, as of {summary['as_of']}); "
+        f"champion: {'yes' if summary['promoted'] else 'no'} ({summary['decision']})"
+    )
+    if summary["backtest_origins"] < params.backtest_origins:
+        err.print(
+            f"note: the history before {summary['as_of']} allows only {summary['backtest_origins']} "
+            "backtest origins; the backtest used them all",
+            markup=False,
+        )
+    table = Table(title=f"backtest over {summary['backtest_origins']} monthly origins")
+    columns = ("pr_auc", "recall_at_k", "precision_at_k", "lift_at_k", "brier", "roc_auc")
+    table.add_column("model")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for model, row in summary["backtest"].items():
+        table.add_row(model, *("-" if row.get(c) is None else f"{row[c]:.4f}" for c in columns))
+    out.print(table)
+
+
+@app.command()
+def score(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Score as of this date (default: today, Asia/Ho_Chi_Minh).")
+    ] = None,
+) -> None:
+    """Score every operating enterprise with the champion and publish the ranking."""
+    as_of_date = _date(as_of, "--as-of")
+    _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.score import score_flow
+
+        return score_flow(as_of=as_of_date)
+
+    summary = _run(action)
+    out.print(
+        f"scored {summary['rows']} enterprises as of {summary['as_of']} with model version "
+        f"{summary['model_version']}: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["bands"].items()))
+    )
+
+
+@app.command()
+def backfill(
+    from_month: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
+    to_month: Annotated[str, typer.Option("--to", help="Last month YYYY-MM.")],
+) -> None:
+    """Score the last day of every month in the range with the champion."""
+    first, last = _month(from_month, "--from"), _month(to_month, "--to")
+    _settings()
+
+    def action() -> list[dict[str, Any]]:
+        import pandas as pd
+
+        from flows.score import score_flow
+
+        ends = pd.date_range(pd.Period(first).start_time, pd.Period(last).end_time, freq="ME")
+        if len(ends) == 0:
+            raise ValueError(f"--from {first} is after --to {last}")
+        return [score_flow(as_of=day.date()) for day in ends]
+
+    for summary in _run(action):
+        out.print(f"{summary['as_of']}: {summary['rows']} enterprises, model {summary['model_version']}")
+
+
+@app.command()
+def rank(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Scored date (default: the latest).")] = None,
+    top: Annotated[int, typer.Option(help="How many rows (0: all).", min=0)] = 20,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="table, csv, json or xlsx (xlsx needs --output).")
+    ] = Format.table,
+    district: Annotated[str | None, typer.Option(help="Only this district.")] = None,
+    zone: Annotated[str | None, typer.Option(help="Only this zone id.")] = None,
+    sector: Annotated[str | None, typer.Option(help="Only this VSIC 2-digit sector.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the reasons: vi or en.")] = "vi",
+    province: Annotated[str | None, typer.Option(help="Only this province.")] = None,
+    ownership: Annotated[str | None, typer.Option(help="Only this ownership: fdi, private or state.")] = None,
+    band: Annotated[str | None, typer.Option(help="Only this band: high, elevated, watch or low.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Tax code prefix or part of the name (accents optional).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write csv, json or xlsx to this file.")
+    ] = None,
+) -> None:
+    """The ranking analysts read, with reasons in plain words; the same filters as the analysts' page."""
+    as_of_date = _date(as_of, "--as-of")
+    settings = _settings()
+    if fmt is Format.xlsx and output is None:
+        err.print("error: --format xlsx writes a file: add --output FILE.xlsx", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+
+    def action() -> Any:
+        from outputs.rankings import read_ranking
+        from outputs.views import RankingFilter, apply_filter, check_filter
+
+        frame = read_ranking(settings.db_path, str(as_of_date) if as_of_date else None)
+        choice = RankingFilter(
+            province=province,
+            district=district,
+            zone=zone,
+            sector=sector,
+            ownership=ownership,
+            band=band,
+            search=search,
+        )
+        frame = apply_filter(frame, check_filter(choice, frame))
+        if lang == "en":
+            frame = frame.assign(reasons=frame["reasons_en"])
+        return frame.head(top) if top else frame
+
+    frame = _run(action)
+    view = frame.loc[:, list(RANK_COLUMNS)]
+    if fmt is Format.json:
+        records = view.astype(object).where(view.notna(), None).to_dict(orient="records")
+        text = json.dumps(records, ensure_ascii=False, default=str)
+        _emit(text + "\n", output)
+    elif fmt is Format.csv:
+        from present.exports import escape_formula
+
+        safe = view.copy()
+        for column in ("enterprise_id", "name", "district", "zone_id", "reasons"):
+            safe[column] = safe[column].map(escape_formula)
+        _emit(safe.to_csv(index=False), output)
+    elif fmt is Format.xlsx and output is not None:
+        from present.exports import atomic_write_bytes, xlsx_bytes
+
+        _run(lambda: atomic_write_bytes(output, xlsx_bytes(view)))
+        out.print(f"wrote {len(view)} rows to {output}")
+    else:
+        table = Table(title=f"ranking as of {view['as_of'].iloc[0] if len(view) else '-'}")
+        for column in ("rank", "enterprise_id", "name", "district", "sector", "score", "band", "reasons"):
+            table.add_column(column, overflow="fold")
+        for row in view.itertuples(index=False):
+            table.add_row(
+                str(row.rank),
+                row.enterprise_id,
+                row.name,
+                str(row.district or ""),
+                row.sector,
+                f"{row.score:.4f}",
+                row.band,
+                row.reasons or "",
+            )
+        out.print(table)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Print `text`, or write it atomically to `output` when given."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from present.exports import atomic_write_bytes
+
+    _run(lambda: atomic_write_bytes(output, text.encode("utf-8")))
+    out.print(f"wrote {output}")
+
+
+@app.command()
+def explain(
+    enterprise_id: Annotated[str, typer.Argument(help="Enterprise id (tax code).")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Scored date (default: the latest).")] = None,
+) -> None:
+    """The score, its reasons, and the indicator history behind them."""
+    as_of_date = _date(as_of, "--as-of")
+    settings = _settings()
+
+    def action() -> None:
+        from cli.explain import explain_enterprise
+
+        explain_enterprise(settings, enterprise_id, as_of_date, out)
+
+    _run(action)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Every registered version, its aliases, and who was champion when."""
+    settings = _settings()
+
+    def action() -> None:
+        from models.registry import list_versions
+        from outputs.audit import alias_history
+
+        table = Table(title=f"model {settings.model_name}")
+        for column in ("version", "aliases", "as_of", "pr_auc", "recall_at_k", "created", "run_id"):
+            table.add_column(column)
+        for row in list_versions(settings.model_name):
+            table.add_row(
+                *(
+                    str(row[c])
+                    for c in ("version", "aliases", "as_of", "pr_auc", "recall_at_k", "created", "run_id")
+                )
+            )
+        out.print(table)
+        history = alias_history(settings.db_path, settings.model_name)
+        if len(history):
+            moves = Table(title="champion history")
+            for column in ("at", "alias", "version", "previous", "actor", "reason"):
+                moves.add_column(column)
+            for record in history.to_dict("records"):
+                moves.add_row(
+                    *(str(record[c] or "") for c in ("at", "alias", "version", "previous", "actor", "reason"))
+                )
+            out.print(moves)
+
+    _run(action)
+
+
+@models_app.command("promote")
+def models_promote(
+    version: Annotated[str, typer.Argument(help="The version to make champion.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the history).")] = "manual promotion",
+) -> None:
+    """Make a version the champion; the move is recorded."""
+    settings = _settings()
+
+    def action() -> str:
+        from models.champion import promote_version
+
+        return promote_version(settings, version, reason)
+
+    out.print(_run(action))
+
+
+@models_app.command("rollback")
+def models_rollback() -> None:
+    """Give the champion alias back to the version that held it before."""
+    settings = _settings()
+
+    def action() -> str:
+        from models.champion import rollback
+
+        return rollback(settings)
+
+    out.print(_run(action))
+
+
+@app.command()
+def serve(
+    list_only: Annotated[
+        bool, typer.Option("--list", help="Only list the deployments and their next runs.")
+    ] = False,
+) -> None:
+    """Run the schedules: nightly scoring (02:00) and monthly retraining (the 1st, 03:00), Asia/Ho_Chi_Minh."""
+    settings = _settings()
+    from flows import schedule
+
+    for name, times in _run(lambda: schedule.upcoming(3)).items():
+        out.print(f"{name}: next runs " + ", ".join(t.isoformat() for t in times))
+    if list_only:
+        return
+
+    def action() -> None:
+        from flows.server import local_prefect_server
+
+        server = (
+            contextlib.nullcontext(os.environ["PREFECT_API_URL"])
+            if os.environ.get("PREFECT_API_URL")
+            else local_prefect_server(settings.prefect_dir)
+        )
+        with server as api_url:
+            os.environ["PREFECT_API_URL"] = api_url
+            _serve_catch_up(schedule)
+            out.print(f"serving on {api_url}; stop with Ctrl-C (future runs are kept)")
+            schedule.serve_deployments()
+
+    _run(action)
+
+
+def _serve_catch_up(schedule: Any) -> None:
+    """Score the latest missed night once before serving; a failure is reported, not fatal."""
+    try:
+        result = schedule.catch_up()
+    except Exception as exc:  # noqa: BLE001 - the schedules must still be served
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        err.print(f"warning: catch-up of the latest night failed: {message}", markup=False, highlight=False)
+        return
+    state = result["skipped"] or "scored"
+    out.print(f"catch-up: night {result['night']} {state}")
+    if result["older_missed"]:
+        nights = result["older_missed"]
+        out.print(
+            f"catch-up: {len(nights)} older missed night(s) not scored ({nights[0]} .. {nights[-1]}); "
+            "fill them with `ews backfill` or `ews score --as-of`"
+        )
+
+
+def _streamlit_command(script: str, host: str, port: int) -> list[str]:
+    """`streamlit run` with the page's safe settings: headless, no telemetry, no tracebacks, no uploads."""
+    options = {
+        "server.address": host,
+        "server.port": str(port),
+        "server.headless": "true",
+        "server.fileWatcherType": "none",
+        "server.runOnSave": "false",
+        "server.enableXsrfProtection": "true",
+        "server.enableCORS": "true",
+        "server.maxUploadSize": "1",
+        "browser.gatherUsageStats": "false",
+        "client.showErrorDetails": "none",
+        "client.toolbarMode": "minimal",
+        "global.developmentMode": "false",
+        "theme.base": "light",
+    }
+    return [sys.executable, "-m", "streamlit", "run", script, *(f"--{k}={v}" for k, v in options.items())]
+
+
+@app.command()
+def dashboard(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; the default keeps the page on this machine.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8501,
+) -> None:
+    """The analysts' web page (ranking, enterprises, reviews) on 127.0.0.1; stop with Ctrl-C."""
+    import importlib.util
+    import ipaddress
+    import re
+    import signal
+    import subprocess
+
+    settings = _settings()
+    if not re.fullmatch(r"[A-Za-z0-9.:-]{1,253}", host):
+        err.print(f"error: --host {host[:60]!r} is not a host name or address", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    with contextlib.suppress(ValueError):
+        if not ipaddress.ip_address(host).is_loopback:
+            err.print(
+                f"warning: listening on {host} exposes the page beyond this machine; "
+                "put it behind an authenticating proxy",
+                markup=False,
+            )
+
+    def action() -> bool:
+        from outputs.rankings import scored_dates
+
+        return bool(scored_dates(settings.db_path))
+
+    if not _run(action):
+        err.print(
+            f"note: {settings.root} has no ranking yet; the page will say so until `ews score` runs",
+            markup=False,
+        )
+    spec = importlib.util.find_spec("app.main")
+    if spec is None or spec.origin is None:
+        err.print("error: the analysts' page (app/main.py) is not installed", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    env = {**os.environ, "EWS_HOME": str(settings.root), "EWS_CAPACITY": str(settings.capacity)}
+    out.print(f"analysts' page on http://{host}:{port} (workspace {settings.root}); stop with Ctrl-C")
+    process = subprocess.Popen(_streamlit_command(spec.origin, host, port), env=env)
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # a service manager's SIGTERM stops the page like Ctrl-C
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        out.print("stopped")
+        return
+    if code != 0:
+        err.print(f"error: the page stopped with status {code}", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def evaluate(
+    from_month: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
+    to_month: Annotated[str, typer.Option("--to", help="Last month YYYY-MM.")],
+    train_as_of: Annotated[
+        str | None,
+        typer.Option("--train-as-of", help="Train the reference as of this date (default: the model's)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Score the published month-end rankings against the stoppages that followed, beside a reference GBM and the checklist."""
+    first, last = _month(from_month, "--from"), _month(to_month, "--to")
+    trained = _date(train_as_of, "--train-as-of")
+    _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.evaluate import evaluate_flow
+
+        return evaluate_flow(first, last, train_as_of=trained)
+
+    summary = _run(action)
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+        return
+    out.print(
+        f"model version {summary['model_version']} ({summary['learner']}, trained as of {summary['trained_as_of']}); "
+        f"outcomes known until {summary['outcomes_known_until']}; top k = {summary['capacity']:g} per month"
+        + (
+            f"; left out (outcome window still open): {', '.join(summary['open_months'])}"
+            if summary["open_months"]
+            else ""
+        )
+    )
+    models = ("model", "reference_gbm", "checklist")
+    table = Table(title="PR-AUC and share of stoppages caught in the month's top k")
+    for column in (
+        "month",
+        "rows",
+        "positives",
+        *(f"{m} pr_auc" for m in models),
+        *(f"{m} caught" for m in models),
+    ):
+        table.add_column(column, justify="left" if column == "month" else "right")
+    by_month: dict[str, dict[str, Any]] = {}
+    for row in summary["table"]:
+        by_month.setdefault(row["month"], {"rows": row["rows"], "positives": row["positives"]})[
+            row["model"]
+        ] = row
+    for month, rows in by_month.items():
+        cells = [
+            f"{rows[m][key]:.3f}" if m in rows and rows[m][key] == rows[m][key] else "-"
+            for key in ("pr_auc", "caught_top_k")
+            for m in models
+        ]
+        table.add_row(month, str(rows["rows"]), str(rows["positives"]), *cells)
+    out.print(table)
+
+
+@app.command()
+def demo(
+    preset: Annotated[str, typer.Option(help="World preset.")] = "demo",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 15,
+) -> None:
+    """Simulate, ingest, train, register, score and print the top of the ranking."""
+    settings = _settings()
+
+    def action() -> dict[str, Any]:
+        from flows.demo import run_demo
+
+        return run_demo(settings, preset=preset, seed=seed, console=out)
+
+    started = time.monotonic()
+    summary = _run(action)
+    rank(as_of=summary["as_of"], top=top, fmt=Format.table, district=None, zone=None, sector=None, lang="vi")
+    out.print(f"\nworkspace: {settings.root}")
+    out.print(f"MLflow: {os.environ.get('MLFLOW_TRACKING_URI')}  (mlflow ui --backend-store-uri ...)")
+    out.print(
+        f"Prefect: {os.environ.get('PREFECT_API_URL') or 'PREFECT_HOME=' + os.environ.get('PREFECT_HOME', '')}"
+    )
+    out.print(f"demo finished in {time.monotonic() - started:.0f} s")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

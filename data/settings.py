@@ -1,0 +1,128 @@
+"""Where things live and how runs are tuned: read from the environment at run time.
+
+Nothing here is read at import. `Settings()` is built by the CLI and by each flow when it
+starts, so that two workspaces (two `EWS_HOME`s) never touch each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from data import workspace as layout
+from data.workspace import DEFAULT_HOME
+from vocab.terms import DEFAULT_CAPACITY
+
+
+class Settings(BaseSettings):
+    """Workspace location and run defaults (`EWS_*` environment variables)."""
+
+    model_config = SettingsConfigDict(env_prefix="EWS_", extra="ignore")
+
+    home: Path = Field(default=DEFAULT_HOME, description="Workspace folder (EWS_HOME).")
+    model_name: str = Field(default="labor-ews", description="Registered model name in MLflow.")
+    experiment: str = Field(default="labor-ews", description="MLflow experiment name.")
+    horizon_months: int = Field(default=3, ge=1, le=12, description="Target horizon H.")
+    max_bad_share: float = Field(
+        default=0.05, ge=0, le=1, description="Share of bad rows above which a delivery is refused."
+    )
+    capacity: float = Field(
+        default=DEFAULT_CAPACITY, gt=0, description="Analysts' monthly capacity: a share (<1) or a count."
+    )
+    seed: int = Field(default=0, description="Seed for every random choice in training.")
+    alert_webhook_url: str | None = Field(
+        default=None, description="Operator's webhook that receives alerts as JSON (EWS_ALERT_WEBHOOK_URL)."
+    )
+    dashboard_url: str | None = Field(
+        default="http://127.0.0.1:8501/",
+        description="Where the analysts' page is served (`ews dashboard`'s default), linked from the nightly report.",
+    )
+
+    @property
+    def root(self) -> Path:
+        """The workspace folder, expanded and absolute."""
+        return self.home.expanduser().resolve()
+
+    @property
+    def store_dir(self) -> Path:
+        return layout.store_dir(self.root)
+
+    @property
+    def db_path(self) -> Path:
+        """SQLite file for published rankings and run records."""
+        return layout.db_path(self.root)
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.root / "mlflow"
+
+    @property
+    def prefect_dir(self) -> Path:
+        return self.root / "prefect"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        """The tracking URI in force: `MLFLOW_TRACKING_URI` or the workspace's SQLite file."""
+        return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_root(self) -> str | None:
+        """Artifact root for a new experiment on the embedded store; a server decides its own."""
+        if self.mlflow_tracking_uri.startswith("sqlite:"):
+            return (self.mlflow_dir / "artifacts").as_uri()
+        return None
+
+
+def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
+    """Point Prefect and MLflow at the workspace unless the operator set real servers.
+
+    Must run before `prefect` or `mlflow` is imported: both read their settings at import.
+    Run logs go to the Prefect API in full; the console shows them only when `verbose`,
+    so that a failure reaches the user as the CLI's one line, not as a logged traceback.
+    """
+    root = settings.root
+    root.mkdir(parents=True, exist_ok=True)
+    settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
+    settings.prefect_dir.mkdir(parents=True, exist_ok=True)
+    defaults = {
+        "PREFECT_HOME": str(settings.prefect_dir),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO" if verbose else "CRITICAL",
+        "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+        "GIT_PYTHON_REFRESH": "quiet",
+        "MLFLOW_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
+    }
+    for key, value in defaults.items():
+        os.environ.setdefault(key, value)
+    # MLflow reads its level at import; an already imported MLflow is quietened here.
+    logging.getLogger("mlflow").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def code_version() -> str:
+    """The git commit of the running code, or 'unknown' outside a checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"

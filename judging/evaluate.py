@@ -1,0 +1,98 @@
+"""Shared evaluation pieces: the monthly capacity, the officers' checklist, top-k masks,
+the paired bootstrap that decides promotions, and the month-end rows a forward run scores
+against what followed (`ews evaluate`, `benchmarks/forward_worlds.py`). The metrics
+themselves are in `judging.metrics`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score
+
+from features.build import build_features, known_at
+from features.labels import add_labels, label_column
+from vocab.terms import capacity_count
+
+
+def top_k_by_month(as_of: np.ndarray, score: np.ndarray, capacity: float) -> np.ndarray:
+    """True for the rows in each as-of month's top k by score (ties broken by row order)."""
+    frame = pd.DataFrame({"as_of": as_of, "score": score})
+    rank = frame.groupby("as_of")["score"].rank(method="first", ascending=False).to_numpy()
+    size = frame.groupby("as_of")["score"].transform("size").to_numpy()
+    k = np.array([capacity_count(int(n), capacity) for n in size])
+    return rank <= k
+
+
+def paired_bootstrap_gain(
+    y: np.ndarray,
+    challenger: np.ndarray,
+    champion: np.ndarray,
+    as_of: np.ndarray,
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> dict[str, float]:
+    """PR-AUC gain of a challenger over the champion on the same rows, with a 90% interval.
+
+    Resampling whole as-of months keeps the months' shared shocks (waves, Tết) together.
+    """
+    y = np.asarray(y, dtype=int)
+    months, month_of_row = np.unique(as_of, return_inverse=True)
+    rows_by_month = [np.flatnonzero(month_of_row == i) for i in range(len(months))]
+    rng = np.random.default_rng(seed)
+
+    def gain(index: np.ndarray) -> float:
+        yy = y[index]
+        if yy.sum() == 0 or yy.sum() == len(yy):
+            return float("nan")
+        return float(
+            average_precision_score(yy, challenger[index]) - average_precision_score(yy, champion[index])
+        )
+
+    point = gain(np.arange(len(y)))
+    draws = []
+    for _ in range(n_boot):
+        picked = rng.integers(0, len(months), len(months))
+        draws.append(gain(np.concatenate([rows_by_month[i] for i in picked])))
+    finite = np.array([d for d in draws if np.isfinite(d)])
+    low, high = np.quantile(finite, [0.05, 0.95]) if len(finite) else (np.nan, np.nan)
+    return {"pr_auc_gain": point, "pr_auc_gain_low": float(low), "pr_auc_gain_high": float(high)}
+
+
+def month_ends_between(first: str, last: str) -> pd.DatetimeIndex:
+    """The last day of every month from `first` to `last` (YYYY-MM, inclusive)."""
+    ends = pd.date_range(pd.Period(first).start_time, pd.Period(last).end_time, freq="ME")
+    if len(ends) == 0:
+        raise ValueError(f"--from {first} is after --to {last}")
+    return ends
+
+
+def outcomes_known_until(indicators: pd.DataFrame, incidents: pd.DataFrame) -> pd.Timestamp:
+    """The latest date the store knows anything about: outcome windows must close by it."""
+    dates = [indicators["reported_at"].max(), incidents["reported_at"].max()]
+    return pd.Timestamp(max(d for d in dates if pd.notna(d))).normalize()
+
+
+def month_end_rows(
+    enterprises: pd.DataFrame,
+    indicators: pd.DataFrame,
+    incidents: pd.DataFrame,
+    day: pd.Timestamp,
+    *,
+    horizon_months: int,
+    kinds: tuple[str, ...],
+    cutoff: pd.Timestamp,
+) -> pd.DataFrame:
+    """Every enterprise's features at `day` from what was known then, and its outcome `y`:
+    the training labels' definition, from every incident known by `cutoff`."""
+    known_indicators, known_incidents = known_at(indicators, incidents, day)
+    rows = build_features(enterprises, known_indicators, known_incidents, [day])
+    labelled = add_labels(
+        rows[["as_of", "enterprise_id"]],
+        incidents,
+        horizons=(horizon_months,),
+        kinds=kinds,
+        label_cutoff=cutoff,
+    )
+    return rows.assign(y=labelled[label_column(horizon_months)].to_numpy())

@@ -1,0 +1,76 @@
+"""Shared by the rooms' tests: a small world in the store's typed form (built once)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from data.ingest import ingest
+from data.store import Store
+from models.backtest import Fitted, TrainingFrame, build_training_frame, fit_at
+from models.train import LEARNERS, ModelParams
+from simulator import world as sim
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """The `tiny` world (seed 3) ingested into a store."""
+    root = tmp_path_factory.mktemp("tiny")
+    sim.write_source(sim.simulate("tiny", seed=3), root / "source", "parquet")
+    store = Store(root / "store")
+    ingest(str(root / "source"), store)
+    return store
+
+
+@pytest.fixture(scope="session")
+def tiny_frames(tiny_store: Store) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    return tiny_store.load_enterprises(), tiny_store.load_indicators(), tiny_store.load_incidents()
+
+
+# The rooms whose tests fit small models in the test process.
+ONE_THREAD_ROOMS = frozenset({"models", "judging", "explaining", "present"})
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Small fits run best on one thread, and do not stall when the machine is busy."""
+    if request.path.parent.name not in ONE_THREAD_ROOMS:
+        yield
+        return
+    with threadpool_limits(limits=1):
+        yield
+
+
+# The model tests' training date and parameters: small fits, two backtest origins. The tiny
+# world has few stoppages: six calibration months give early stopping a steadier slice
+# (with three, its boosted trees stop before any split on debt).
+AS_OF = pd.Timestamp("2023-12-20")
+TINY_PARAMS = ModelParams(max_iter=60, backtest_origins=2, calibration_months=6)
+
+
+@pytest.fixture(scope="session")
+def tiny_frame(tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]) -> TrainingFrame:
+    """The training frame of the tiny world as of `AS_OF` (the one training path)."""
+    enterprises, indicators, incidents = tiny_frames
+    with threadpool_limits(limits=1):
+        return build_training_frame(enterprises, indicators, incidents, as_of=AS_OF, params=TINY_PARAMS)
+
+
+@pytest.fixture(scope="session")
+def tiny_fits(tiny_frame: TrainingFrame) -> dict[str, Fitted]:
+    """Each learner fitted and calibrated as of `AS_OF`, as the final fit does."""
+    with threadpool_limits(limits=1):
+        return {name: fit_at(tiny_frame, tiny_frame.as_of, name) for name in LEARNERS}
+
+
+@pytest.fixture(scope="session")
+def tiny_recent(tiny_frame: TrainingFrame) -> pd.DataFrame:
+    """The frame's fully kept months (every row), with their outcome as `target`."""
+    rows = (tiny_frame.table["as_of"] >= tiny_frame.full_from).to_numpy()
+    y = tiny_frame.labels(tiny_frame.as_of)[rows]
+    return (
+        tiny_frame.table.loc[rows].assign(target=y).loc[lambda t: t["target"].notna()].reset_index(drop=True)
+    )
