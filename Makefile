@@ -1,6 +1,8 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+# Python 3.11, 3.12 and 3.13 are supported; one virtualenv per interpreter, e.g.
+#   make test PYTHON=python3.12 VENV=.venv-3.12
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
@@ -8,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
 
-.PHONY: demo test lint typecheck bench clean lock browser
+.PHONY: demo test test-fast lint typecheck bench clean lock browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +40,10 @@ test: $(TEST_STAMP) browser
 	$(BIN)/lint-imports
 	$(BIN)/mypy data features models flows app
 	$(BIN)/pytest
+
+# The tests not marked slow (no end-to-end runs): what CI runs on 3.12 and 3.13.
+test-fast: $(TEST_STAMP) browser
+	$(BIN)/pytest -m "not slow"
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -16,8 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app import views
-from app.formatting import format_date, format_month, format_number, format_percent, format_timestamp, plain
-from app.i18n import LANGS, t
+from app.views import plain
 from app.workspace import Workspace, db_version, from_environment, store_version
 from data.errors import EwsError
 from data.store import Store
@@ -39,6 +38,8 @@ from outputs.views import (
 )
 from present.exports import csv_bytes, xlsx_bytes
 from present.nightly_report import MOVER_TABLE_COLUMNS
+from vocab.formats import format_date, format_month, format_number, format_percent, format_timestamp
+from vocab.i18n import DEFAULT_LANG, LANGS, label, t
 
 MAX_TABLE_ROWS = 1000
 MAX_PICKER_ROWS = 300
@@ -89,7 +90,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _lang() -> str:
-    return str(st.session_state.get("lang", "vi"))
+    return str(st.session_state.get("lang", DEFAULT_LANG))
 
 
 def _keyed(name: str) -> str:
@@ -104,11 +105,11 @@ def _keyed(name: str) -> str:
     return key
 
 
-def _option_label(value: str | None, *, lang: str, coded: bool) -> str:
-    """A filter option as shown: 'all' for no filter, translated codes, other values as they are."""
+def _option_label(value: str | None, *, lang: str, family: str | None) -> str:
+    """A filter option as shown: 'all' for no filter, codes of `family` translated, other values as they are."""
     if value is None:
         return t("all", lang)
-    return t(value, lang) if coded else str(value)
+    return label(family, value, lang) if family else str(value)
 
 
 def _open_enterprise(enterprise_id: str | None) -> None:
@@ -147,7 +148,9 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
                 t(name, lang),
                 values,
                 key=_keyed(f"f_{name}"),
-                format_func=functools.partial(_option_label, lang=lang, coded=name in ("band", "ownership")),
+                format_func=functools.partial(
+                    _option_label, lang=lang, family=name if name in ("band", "ownership") else None
+                ),
             )
             st.session_state[f"f_{name}"] = chosen[name]
     search = st.text_input(t("search", lang), key=_keyed("f_search"), max_chars=100)
@@ -198,7 +201,7 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
             st.info(t("no_movers_found", lang))
         else:
             moved = moved.assign(
-                kind=moved["kind"].map(lambda k: t(k, lang)),
+                kind=moved["kind"].map(lambda k: label("mover", k, lang)),
                 score=moved["score"].map(lambda p: format_percent(p, lang, 2)),
             )
             table = views.labelled(moved, lang, list(MOVER_TABLE_COLUMNS))
@@ -258,7 +261,9 @@ def _enterprise_page(
             source.get("district"),
             source.get("zone_id"),
             f"{t('sector', lang)} {source.get('sector')}",
-            t(str(source.get("ownership")), lang),
+            label("ownership", source["ownership"], lang)
+            if isinstance(source.get("ownership"), str)
+            else None,
         ]
         st.caption(" · ".join(plain(p) for p in parts if isinstance(p, str) and p))
     if row.empty:
@@ -273,7 +278,7 @@ def _enterprise_page(
                 score=format_percent(r["score"], lang, 2),
                 rank=format_number(r["rank"], lang),
                 total=format_number(len(ranking), lang),
-                band=t(str(r["band"]), lang),
+                band=label("band", r["band"], lang),
             )
             + "**"
         )
@@ -349,7 +354,7 @@ def _review_section(ws: Workspace, enterprise_id: str, night: str, *, in_ranking
             status = st.radio(
                 t("status", lang),
                 STATUSES,
-                format_func=lambda s: t(s, lang),
+                format_func=lambda s: label("status", s, lang),
                 horizontal=True,
                 key=f"review_status__{lang}",
             )

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from app.formatting import format_date, format_percent, format_timestamp
-from app.i18n import check_lang, t
 from features.panel import INDICATOR_COLUMNS
 from outputs.views import BANDS
 from present.nightly_report import movers
+from vocab.formats import format_date, format_percent, format_timestamp
+from vocab.i18n import DEFAULT_LANG, UnknownLanguage, check_lang, label, t
 from vocab.terms import capacity_count
 
 #: Roll-up dimensions the page offers (allow-listed: they become group-by columns).
@@ -63,8 +63,10 @@ def parse_query(params: Mapping[str, str], nights: Sequence[str], known_ids: set
     """
     problems: list[str] = []
     raw_lang = params.get("lang")
-    lang = check_lang(raw_lang)
-    if raw_lang is not None and raw_lang != lang:
+    try:
+        lang = DEFAULT_LANG if raw_lang is None else check_lang(raw_lang)
+    except UnknownLanguage:
+        lang = DEFAULT_LANG
         problems.append(t("bad_param", lang, name="lang"))
 
     def allowed(name: str, pattern: re.Pattern[str], known: Collection[str]) -> str | None:
@@ -99,7 +101,7 @@ def review_column(ranking: pd.DataFrame, latest: pd.DataFrame, lang: str) -> pd.
     if latest.empty:
         return pd.Series("", index=ranking.index, dtype=object)
     text = {
-        row.enterprise_id: f"{t(str(row.status), lang)} ({format_date(row.as_of, lang)})"
+        row.enterprise_id: f"{label('status', row.status, lang)} ({format_date(row.as_of, lang)})"
         for row in latest.itertuples(index=False)
     }
     return ranking["enterprise_id"].map(text).fillna("").astype(object)
@@ -113,8 +115,10 @@ def labelled(frame: pd.DataFrame, lang: str, columns: Sequence[str]) -> pd.DataF
     present = [c for c in columns if c in view.columns]
     view = view.loc[:, present]
     for column in view.columns:
-        if column in _CODED:
-            view[column] = view[column].map(lambda v: t(v, lang) if isinstance(v, str) and v else v)
+        if column in _CODED:  # each coded column is named after its family in the catalogue
+            view[column] = view[column].map(
+                lambda v, family=column: label(family, v, lang) if isinstance(v, str) and v else v
+            )
         if not pd.api.types.is_numeric_dtype(view[column]):
             view[column] = view[column].astype(object).where(view[column].notna(), "")
     return view.rename(columns={c: t(c, lang) for c in present})
@@ -227,6 +231,19 @@ def reviews_table(reviews: pd.DataFrame, lang: str) -> pd.DataFrame:
     return labelled(view, lang, ["enterprise_id", "as_of", "status", "note", "reviewer", "recorded_at"])
 
 
+def plain(text: object) -> str:
+    """Text that Streamlit's Markdown shows literally: ASCII punctuation backslash-escaped, no newlines.
+
+    Names come from deliveries and may hold `[link](...)`, `![img](...)`, `:red[...]` or
+    `=HYPERLINK(...)`; escaped, they are displayed as the characters they are (B31).
+    """
+    value = " ".join(str(text).split())
+    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in value)
+
+
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
 def safe_float(value: object) -> float:
     """A finite float or NaN (for metrics and charts)."""
     try:
@@ -249,6 +266,7 @@ __all__ = [
     "labelled",
     "movers_table",
     "parse_query",
+    "plain",
     "previous_night",
     "ranking_table",
     "reviews_table",

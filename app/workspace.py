@@ -1,21 +1,28 @@
-"""Where the page reads from: the workspace of `EWS_HOME`, read when the page starts.
+"""Where the page reads from: the workspace of the project's `Settings`, read when the page starts.
 
-`ews dashboard` passes the workspace it resolved in `EWS_HOME`, so the page and the CLI
-always agree; the fallback below is the README's documented default for a page started
-by hand. Version tokens (file times, delivery names) key the page's caches, so a new
-night or a new delivery shows without a restart.
+`ews dashboard` passes the workspace it resolved in `EWS_HOME` (and its `EWS_CAPACITY`), and
+the page reads them through the same `data.settings.Settings` as the CLI, so the two always
+agree: the same defaults for a page started by hand, the same refusals (`SettingsRefused`,
+one line the page shows). Version tokens (file times, delivery names) key the page's caches,
+so a new night or a new delivery shows without a restart.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from data import workspace as layout
+from data.errors import EwsError
+from data.settings import Settings
 from data.workspace import DEFAULT_HOME
 from vocab.terms import DEFAULT_CAPACITY
+
+
+class SettingsRefused(EwsError):
+    """An `EWS_*` variable the project's `Settings` refuse: the page cannot know its workspace."""
 
 
 @dataclass(frozen=True)
@@ -36,17 +43,27 @@ class Workspace:
         return layout.store_dir(self.root)
 
 
-def from_environment(env: Mapping[str, str] | None = None) -> Workspace:
-    """The workspace named by `EWS_HOME` (else the default) and the capacity of `EWS_CAPACITY`."""
-    env = os.environ if env is None else env
-    home = env.get("EWS_HOME") or str(DEFAULT_HOME)
+def from_environment() -> Workspace:
+    """The workspace and capacity of `Settings()` (`EWS_HOME`, `EWS_CAPACITY`, ...), as the CLI reads them.
+
+    Raises `SettingsRefused` where `Settings` refuses a variable (`EWS_CAPACITY=abc` or `-1`),
+    instead of silently using a default the operator did not ask for.
+    """
     try:
-        capacity = float(env.get("EWS_CAPACITY", DEFAULT_CAPACITY))
-    except ValueError:
-        capacity = DEFAULT_CAPACITY
-    if not capacity > 0:
-        capacity = DEFAULT_CAPACITY
-    return Workspace(root=Path(home).expanduser().resolve(), capacity=capacity)
+        settings = Settings()
+    except ValidationError as exc:
+        raise SettingsRefused(_refusal_line(exc)) from None
+    return Workspace(root=settings.root, capacity=settings.capacity)
+
+
+def _refusal_line(exc: ValidationError) -> str:
+    """One line naming each refused variable, its value and the reason."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    problems = [
+        f"{prefix}{'_'.join(str(part) for part in error['loc']).upper()}={error['input']!r}: {error['msg']}"
+        for error in exc.errors()
+    ]
+    return "settings refused: " + "; ".join(problems)
 
 
 def db_version(path: Path) -> tuple[int, ...]:
@@ -70,4 +87,11 @@ def store_version(store_dir: Path) -> tuple[str, ...]:
     return tuple(sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")))
 
 
-__all__ = ["DEFAULT_HOME", "Workspace", "db_version", "from_environment", "store_version"]
+__all__ = [
+    "DEFAULT_HOME",
+    "SettingsRefused",
+    "Workspace",
+    "db_version",
+    "from_environment",
+    "store_version",
+]

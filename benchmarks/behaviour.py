@@ -33,6 +33,11 @@ def _run(ews: str, env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def _strict(value: float) -> float | None:
+    """A figure for strict JSON: NaN (a metric that does not apply) becomes null."""
+    return None if value != value else float(value)
+
+
 def _digest_csv(path: Path) -> str:
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
@@ -79,7 +84,7 @@ def fingerprint(preset: str, seed: int, origins: int) -> dict[str, object]:
             "as_of": str(as_of),
             "origins": origins,
             "backtest": {
-                f"{r['model']} {r['metric']}": [r["value"], r["low"], r["high"]]
+                f"{r['model']} {r['metric']}": [_strict(r[c]) for c in ("value", "low", "high")]
                 for r in summary.to_dict("records")
             },
             "backtest_by_origin_sha256": _digest_csv(per_origin),

@@ -42,12 +42,12 @@ def train_pooled(seed: int) -> dict[str, str]:
     recommends (Hải Dương has about 1.5 work stoppages a year: too few to train on).
     """
     _configure()
+    import simulator as sim
     from data.settings import Settings
     from flows.demo import DEMO_BACKTEST_ORIGINS, demo_as_of
     from flows.ingest import ingest_flow
     from flows.train import train_flow
     from models.train import ModelParams
-    from simulator import world as sim
 
     started = time.monotonic()
     world = sim.simulate("demo", seed=seed)
@@ -66,10 +66,10 @@ def train_pooled(seed: int) -> dict[str, str]:
 def prepare_world(seed: int) -> dict[str, str]:
     """Simulate and ingest the `hai-duong` world into the scoring workspace (child process)."""
     _configure()
+    import simulator as sim
     from data.settings import Settings
     from flows.demo import demo_as_of
     from flows.ingest import ingest_flow
-    from simulator import world as sim
 
     started = time.monotonic()
     world = sim.simulate(PRESET, seed=seed)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import simulator as simulate
 from data.ingest import ingest
 from data.store import Store
 from judging import metrics
@@ -30,7 +31,6 @@ from judging.evaluate import month_end_rows, month_ends_between, outcomes_known_
 from models.backtest import BLEND, build_training_frame, candidate_params, fit_at, predict_rows
 from models.blend import blend_members
 from models.train import ModelParams, predict
-from simulator import world as simulate
 
 
 def main() -> None:

@@ -126,6 +126,17 @@ def _month(value: str, option: str) -> str:
     return value
 
 
+def _language(value: str, option: str = "--lang") -> str:
+    """`value` when the catalogue holds it (vi, en); else one line on stderr and exit 2."""
+    from vocab.i18n import LANGS, UnknownLanguage, check_lang
+
+    try:
+        return check_lang(value)
+    except UnknownLanguage:
+        err.print(f"error: {option} must be one of {', '.join(LANGS)} (got {value!r})", markup=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
 def _not_available(command: str, issue: str) -> None:
     err.print(f"error: `ews {command}` is not available yet ({issue})", markup=False)
     raise typer.Exit(EXIT_NOT_AVAILABLE)
@@ -153,7 +164,7 @@ def simulate(
     end = _month(end, "--end") if end else None
 
     def action() -> None:
-        from simulator import world as sim
+        import simulator as sim
 
         if preset not in sim.PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(sorted(sim.PRESETS))}")
@@ -314,7 +325,7 @@ def rank(
     district: Annotated[str | None, typer.Option(help="Only this district.")] = None,
     zone: Annotated[str | None, typer.Option(help="Only this zone id.")] = None,
     sector: Annotated[str | None, typer.Option(help="Only this VSIC 2-digit sector.")] = None,
-    lang: Annotated[str, typer.Option(help="Language of the reasons: vi or en.")] = "vi",
+    lang: Annotated[str, typer.Option(help="Language of the reasons and band labels: vi or en.")] = "vi",
     province: Annotated[str | None, typer.Option(help="Only this province.")] = None,
     ownership: Annotated[str | None, typer.Option(help="Only this ownership: fdi, private or state.")] = None,
     band: Annotated[str | None, typer.Option(help="Only this band: high, elevated, watch or low.")] = None,
@@ -327,6 +338,7 @@ def rank(
 ) -> None:
     """The ranking analysts read, with reasons in plain words; the same filters as the analysts' page."""
     as_of_date = _date(as_of, "--as-of")
+    lang = _language(lang)
     settings = _settings()
     if fmt is Format.xlsx and output is None:
         err.print("error: --format xlsx writes a file: add --output FILE.xlsx", markup=False)
@@ -370,6 +382,8 @@ def rank(
         _run(lambda: atomic_write_bytes(output, xlsx_bytes(view)))
         out.print(f"wrote {len(view)} rows to {output}")
     else:
+        from vocab.i18n import label
+
         table = Table(title=f"ranking as of {view['as_of'].iloc[0] if len(view) else '-'}")
         for column in ("rank", "enterprise_id", "name", "district", "sector", "score", "band", "reasons"):
             table.add_column(column, overflow="fold")
@@ -381,7 +395,7 @@ def rank(
                 str(row.district or ""),
                 row.sector,
                 f"{row.score:.4f}",
-                row.band,
+                label("band", row.band, lang),
                 row.reasons or "",
             )
         out.print(table)
@@ -460,7 +474,7 @@ def models_promote(
     def action() -> str:
         from models.champion import promote_version
 
-        return promote_version(settings, version, reason)
+        return promote_version(settings.model_name, settings.db_path, version, reason)
 
     out.print(_run(action))
 
@@ -473,7 +487,7 @@ def models_rollback() -> None:
     def action() -> str:
         from models.champion import rollback
 
-        return rollback(settings)
+        return rollback(settings.model_name, settings.db_path)
 
     out.print(_run(action))
 

@@ -2,7 +2,7 @@
 
 `EWS_FAULT_PAUSE_AT=<point>` makes the process that reaches `<point>` write the point's name
 to the file `EWS_FAULT_MARKER` (when set) and sleep, so that a test can SIGKILL it exactly
-there (reliability.md F01/F02). Read at each call, never at import; unset, it costs one lookup.
+there (`tests/flows/test_kill.py`). Read at each call, never at import; unset, it costs one lookup.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Public reference data shipped with the project: minimum wages, district regions, Tết.
 
-The tables live as small CSVs in ``data/reference/`` (sources in ``/work/shared/domain.md``
-§1J). Every lookup is vectorized with ``np.searchsorted`` so that features and the
-simulator can call it on millions of enterprise-months.
+The tables live as small CSVs in ``data/reference/``: each minimum wage names its decree
+(``legal_basis``), each district's region its source (``note``). Every lookup is vectorized
+with ``np.searchsorted`` so that features and the simulator can call it on millions of
+enterprise-months.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Table shapes of the data contract: one pandera model per delivered table.
 
 These models are the single vocabulary for the three contract tables (see
-``/work/shared/contract.md``): ingestion validates deliveries with them, documentation
+``docs/contract.md``): ingestion validates deliveries with them, documentation
 reads their ``description``s, and tests draw example data from their hypothesis
 strategies (``Indicators.strategy(size=5)`` or :func:`example_frames`).
 

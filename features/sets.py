@@ -1,21 +1,56 @@
-"""Named, versioned feature sets: the exact columns a model version consumes.
+"""Named, versioned feature sets: the exact columns a model version consumes, in order.
 
-A set never changes once a model has been trained on it; a new list gets a new version.
-The set's name and its columns are logged with every model.
+A set never changes once a model has been trained on it; a new list gets a new name
+(ews-v2), registered in `FEATURE_SETS` beside the old one. The set's name and its columns
+are logged with every model.
 """
 
 from __future__ import annotations
 
-from features.build import CATEGORICAL, NUMERIC_FEATURES
+from features.build import CATEGORICAL
 
-# avg_wage_vnd and headcount are kept out: their relative forms carry the signal
-# without tying the model to a year's wage level or to raw size.
-_EXCLUDED = {"avg_wage_vnd", "headcount"}
-
+# Written out column by column, never derived from `features.build`: a feature added there
+# must not slip into a set a registered model was trained on. `tests/features/test_sets.py`
+# pins every set. avg_wage_vnd and headcount are kept out: their relative forms carry the
+# signal without tying the model to a year's wage level or to raw size.
 EWS_FEATURES_V1: tuple[str, ...] = (
-    *(f.__name__ for f in NUMERIC_FEATURES if f.__name__ not in _EXCLUDED),
+    "wage_arrears_months",
+    "wage_arrears_vnd_per_worker",
+    "wage_arrears_to_minimum_wage",
+    "insurance_debt_months",
+    "insurance_debt_vnd_per_worker",
+    "insurance_debt_trend_3m",
+    "debt_streak_months",
+    "debt_first_appearance",
+    "insurance_debt_turning_to_wage_arrears",
+    "log_headcount",
+    "headcount_change_3m",
+    "headcount_change_6m",
+    "headcount_change_12m",
+    "layoffs_share_1m",
+    "layoffs_share_3m",
+    "reduced_hours_share",
+    "wage_to_minimum_wage",
+    "months_to_tet",
+    "months_since_minimum_wage_rise",
+    "months_to_minimum_wage_rise",
+    "minimum_wage_region_change_12m",
+    "zone_stoppages_3m",
+    "zone_stoppages_decayed",
+    "district_sector_stoppages_3m",
+    "province_stoppages_1m",
+    "months_since_last_incident",
+    "incidents_12m",
+    "stoppages_12m",
+    "months_since_last_report",
+    "wage_arrears_reported",
+    "insurance_debt_reported",
+    "age_years",
     "wage_to_peers",
-    *CATEGORICAL,
+    "province",
+    "sector",
+    "ownership",
+    "zone_type",
 )
 
 # The reference a plain model would use: the latest reported figures as they are, with no

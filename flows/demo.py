@@ -8,12 +8,12 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 
+import simulator as sim
 from data.settings import Settings
 from flows.ingest import ingest_flow
 from flows.score import score_flow
 from flows.train import train_flow
 from models.train import ModelParams
-from simulator import world as sim
 
 # `ews train` backtests 12 monthly origins; the demo backtests the same candidates (the
 # blend it registers, its three members, the checklist and the true hazard) over 2 origins,

@@ -19,12 +19,13 @@ from prefect import flow, get_run_logger
 
 from data.settings import Settings
 from flows import tasks
-from flows.train import build_training_frame, fit_final, recipe_of
+from flows.tasks import build_training_frame, fit_final
 from judging import metrics
 from judging.evaluate import month_end_rows, month_ends_between, outcomes_known_until
 from models import registry
 from models.backtest import candidate_params, predict_rows
 from models.baselines import checklist_score
+from models.selection import recipe_of
 from outputs import rankings
 
 MODEL = "model"

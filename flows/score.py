@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from pathlib import Path
+import logging
 from typing import Any
 
 import pandas as pd
@@ -19,58 +18,55 @@ from features.build import known_at
 from features.sets import feature_set
 from flows import tasks
 from flows.runtime import scheduled_as_of
-from judging import monitoring
+from judging import monitoring, night_checks
+from judging.night_checks import Alert
 from models import registry
 from models.train import model_input, predict
 from outputs import alerts, rankings
 from outputs.nights import nightly_decision
-from present.exports import verify_exports, write_exports
+from outputs.ranking import assemble_ranking
+from present.exports import write_exports
+from present.night import (
+    TOP_ROWS,
+    band_counts,
+    calibration_watch,
+    night_checks_markdown,
+    night_complete,
+    previous_ranking,
+    report_path,
+    score_summary_markdown,
+    top_table,
+)
 from present.nightly_report import render_report, write_report
 from present.reasons import explain_scores
 from vocab.terms import capacity_count
 
 explain = task(name="explain-scores", cache_policy=NO_CACHE)(explain_scores)
 
-ENTERPRISE_COLUMNS = ("name", "province", "district", "zone_id", "sector", "ownership")
-# An enterprise whose latest report is older than this many months is flagged stale.
-STALE_AFTER_MONTHS = 3
-# Share of the top k that may change from one night to the next before an alert.
-CHURN_ALERT = 0.5
 
-
-def previous_ranking(db_path: Path, as_of: str) -> pd.DataFrame | None:
-    """The latest ranking published before `as_of`, for movers and churn (None: first night)."""
-    earlier = [d for d in rankings.scored_dates(db_path) if d < as_of]
-    return rankings.read_ranking(db_path, earlier[-1]) if earlier else None
-
-
-def report_path(settings: Settings, as_of: str) -> Path:
-    """Where the HTML report of one night is written."""
-    return settings.root / "reports" / f"report-{as_of}.html"
-
-
-def night_complete(settings: Settings, as_of: str) -> bool:
-    """True when the night is published whole: the run that wrote its rows also finished its
-    exports (which still verify), report and checks (`rankings.mark_complete`).
-
-    A run killed after the database commit but before the end is not complete, so the
-    catch-up scores that night again.
-    """
-    return (
-        as_of in rankings.completed_dates(settings.db_path)
-        and verify_exports(settings.exports_dir, as_of)
-        and report_path(settings, as_of).is_file()
+def _record_and_deliver(
+    settings: Settings,
+    as_of: str,
+    alert: Alert,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+) -> None:
+    """Keep the alert in the workspace, log it, and push it to the operator's webhook if set."""
+    kind, severity, message, _ = alert
+    alerts.record_alert(
+        settings.db_path,
+        as_of=as_of,
+        kind=kind,
+        severity=severity,
+        message=message,
+        details=alert.recorded_details(),
     )
-
-
-def calibration_watch(settings: Settings, incidents: pd.DataFrame, as_of: str) -> pd.DataFrame:
-    """Published probabilities of past nights (one a month, horizon closed) against the outcomes."""
-    horizon = settings.horizon_months
-    nights = monitoring.calibration_nights(rankings.scored_dates(settings.db_path), as_of, horizon)
-    published = rankings.read_scores(settings.db_path, nights)
-    table = monitoring.calibration_against_outcomes(published, incidents, horizon, as_of_cutoff=as_of)
-    design_effect = float(min(horizon, max(len(nights), 1)))
-    return monitoring.calibration_check(table, design_effect=design_effect)
+    logger.warning("alert %s: %s", kind, message)
+    if settings.alert_webhook_url and not alerts.notify(
+        {"as_of": as_of, "kind": kind, "severity": severity, "message": message},
+        webhook_url=settings.alert_webhook_url,
+        smtp=None,
+    ):
+        logger.warning("could not deliver the %s alert to the webhook", kind)
 
 
 @task(name="watch-the-night", cache_policy=NO_CACHE)
@@ -92,21 +88,9 @@ def watch_night(
     exports = write_exports(
         ranking, settings.exports_dir, as_of=as_of, code_version=code_version(), model_sha256=version.digest
     )
-    operating = enterprises.loc[enterprises["enterprise_id"].isin(ranking["enterprise_id"])]
-    fresh = monitoring.data_freshness(indicators, operating, as_of, STALE_AFTER_MONTHS)
+    fresh = night_checks.night_freshness(indicators, enterprises, ranking, as_of)
     reference = registry.reference_features(settings.model_name, version.version)
-    drift = None
-    if reference is not None:
-        columns = [
-            c for c in feature_set(version.tags.get("feature_set", "ews-v1")) if c in reference.columns
-        ]
-        drift = pd.concat(
-            [
-                monitoring.feature_drift(reference, features, columns),
-                monitoring.score_drift(reference, ranking[["score"]]),
-            ],
-            ignore_index=True,
-        )
+    drift = night_checks.night_drift(reference, features, ranking, version.tags.get("feature_set", "ews-v1"))
     churn = monitoring.top_k_churn(previous, ranking, k)
     calibration = calibration_watch(settings, incidents, as_of)
     html = render_report(
@@ -121,97 +105,36 @@ def watch_night(
         calibration=calibration,
     )
     written_report = write_report(html, report_path(settings, as_of))
-    raised: list[tuple[str, str, str, dict[str, Any]]] = []
-    if drift is not None:
-        for record in drift.loc[drift["status"] == "alert"].to_dict("records"):
-            row = {str(key): value for key, value in record.items()}
-            message = f"{row['column']}: PSI {row['psi']:.3f} above the alert threshold {row.get('alert_threshold')}"
-            raised.append(("drift", "warn", message, row))
-    churn_share = churn.get("churn")
-    if previous is not None and churn_share is not None and churn_share > CHURN_ALERT:
-        raised.append(
-            ("churn", "warn", f"{churn['churn']:.0%} of the top {k} changed since the previous night", churn)
-        )
-    for record in calibration.loc[calibration["status"] == "alert"].to_dict("records"):
-        row = {str(key): value for key, value in record.items()}
-        message = (
-            f"band {row['band']}: {row['events']} events observed where {row['expected']:.1f} were predicted "
-            f"over {row['nights']} past nights (z {row['z']:+.1f})"
-        )
-        raised.append(("calibration", "warn", message, row))
-    stale_share = float(ranking["stale"].mean())
-    if stale_share > 0.2:
-        raised.append(
-            (
-                "freshness",
-                "warn",
-                f"{stale_share:.0%} of enterprises have no report for {STALE_AFTER_MONTHS}+ months",
-                {"share": stale_share},
-            )
-        )
-    for kind, severity, message, details in raised:
-        alerts.record_alert(
-            settings.db_path,
-            as_of=as_of,
-            kind=kind,
-            severity=severity,
-            message=message,
-            details={
-                k2: (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
-                for k2, v in details.items()
-            },
-        )
-        logger.warning("alert %s: %s", kind, message)
-        if settings.alert_webhook_url and not alerts.notify(
-            {"as_of": as_of, "kind": kind, "severity": severity, "message": message},
-            webhook_url=settings.alert_webhook_url,
-            smtp=None,
-        ):
-            logger.warning("could not deliver the %s alert to the webhook", kind)
+    stale_share = night_checks.stale_share(ranking)
+    raised = night_checks.night_alerts(
+        drift=drift,
+        churn=churn,
+        k=k,
+        has_previous=previous is not None,
+        calibration=calibration,
+        stale_share=stale_share,
+    )
+    for alert in raised:
+        _record_and_deliver(settings, as_of, alert, logger)
     create_markdown_artifact(
         key="night-checks",
-        markdown=(
-            f"# Checks for {as_of}\n\n- report: `{written_report}`\n- exports: `{exports['csv'].parent}`\n"
-            f"- top-{k} churn: {'n/a (first night)' if churn_share is None else f'{churn_share:.0%}'}\n- stale enterprises: {stale_share:.1%}\n"
-            + "".join(f"- **{kind}** ({severity}): {message}\n" for kind, severity, message, _ in raised)
-            + "\n## Calibration against outcomes\n\n"
-            + (calibration_markdown(calibration) or "No past night has a closed horizon yet.\n")
+        markdown=night_checks_markdown(
+            as_of=as_of,
+            report=written_report,
+            exports=exports,
+            k=k,
+            churn_share=churn.get("churn"),
+            stale_share=stale_share,
+            alerts=raised,
+            calibration=calibration,
         ),
     )
     return {
         "report": written_report,
         "exports": exports,
-        "alerts": [m for _, _, m, _ in raised],
+        "alerts": [alert.message for alert in raised],
         "calibration": calibration,
     }
-
-
-def calibration_markdown(calibration: pd.DataFrame) -> str:
-    """The calibration table as Markdown for the Prefect artifact (empty string when empty)."""
-    if calibration.empty:
-        return ""
-    columns = [
-        "band",
-        "nights",
-        "rows",
-        "events",
-        "expected",
-        "mean_predicted",
-        "observed_rate",
-        "z",
-        "status",
-    ]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for record in calibration.loc[:, columns].to_dict("records"):
-        cells = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in record.values()]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def input_digest(features: pd.DataFrame) -> str:
-    """SHA-256 of the feature rows scored: same inputs, same digest."""
-    hashed = pd.util.hash_pandas_object(features, index=False).to_numpy()
-    return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
 def today_in_vietnam() -> dt.date:
@@ -254,21 +177,17 @@ def score_flow(
     probability = predict(model, features, columns)
     reasons = explain(model, model_input(features, columns))
     base_rate = float(version.tags["base_rate"]) if version.tags.get("base_rate") else None
-    ranking = tasks.rank_scores(
+    ranked = tasks.rank_scores(
         features, probability, capacity=settings.capacity, reasons=reasons, base_rate=base_rate
     )
-    attributes = frames.enterprises.set_index("enterprise_id").loc[
-        ranking["enterprise_id"], list(ENTERPRISE_COLUMNS)
-    ]
-    for column in ENTERPRISE_COLUMNS:
-        ranking[column] = attributes[column].to_numpy()
-    ranking["model_name"] = settings.model_name
-    ranking["model_version"] = version.version
-    ranking["run_id"] = str(flow_run.get_id() or "local")
-    ranking["input_digest"] = input_digest(features)
-    staleness = features.set_index("enterprise_id")["months_since_last_report"]
-    ranking["months_stale"] = staleness.loc[ranking["enterprise_id"]].to_numpy()
-    ranking["stale"] = ranking["months_stale"] > STALE_AFTER_MONTHS
+    ranking = assemble_ranking(
+        ranked,
+        features,
+        frames.enterprises,
+        model_name=settings.model_name,
+        model_version=version.version,
+        run_id=str(flow_run.get_id() or "local"),
+    )
     previous = previous_ranking(settings.db_path, str(as_of_ts.date()))
     pause_point("score.before_publish")
     rows = tasks.publish_ranking(settings.db_path, ranking)
@@ -289,24 +208,20 @@ def score_flow(
 
     rankings.mark_complete(settings.db_path, str(as_of_ts.date()), str(ranking["run_id"].iloc[0]))
 
-    top = ranking.head(20)
     create_table_artifact(
         key="top-k",
-        table=[
-            {str(k): v for k, v in r.items()}
-            for r in top[["rank", "enterprise_id", "name", "score", "band", "reasons"]].to_dict(
-                orient="records"
-            )
-        ],
-        description=f"Top 20 as of {as_of_ts.date()}",
+        table=top_table(ranking),
+        description=f"Top {TOP_ROWS} as of {as_of_ts.date()}",
     )
-    bands = ranking["band"].value_counts().to_dict()
+    bands = band_counts(ranking)
     create_markdown_artifact(
         key="score-summary",
-        markdown=(
-            f"# Scoring as of {as_of_ts.date()}\n\n"
-            f"Model {settings.model_name} v{version.version}; {rows} enterprises scored.\n\n"
-            + "\n".join(f"- {band}: {count}" for band, count in sorted(bands.items()))
+        markdown=score_summary_markdown(
+            as_of=str(as_of_ts.date()),
+            model_name=settings.model_name,
+            version=version.version,
+            rows=rows,
+            bands=bands,
         ),
     )
     return {

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from data import ingest as ingest_module
 from data.store import Store
 from features import build
-from models import registry
+from models import backtest, registry
 from outputs import ranking as ranking_rules
 from outputs import rankings
 
@@ -39,6 +39,9 @@ log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(registr
 load_champion = task(name="load-verified-champion", cache_policy=NO_CACHE)(registry.load_verified)
 rank_scores = task(name="rank", cache_policy=NO_CACHE)(ranking_rules.rank_scores)
 publish_ranking = task(name="publish-ranking", cache_policy=NO_CACHE)(rankings.publish)
+build_training_frame = task(name="build-training-frame", cache_policy=NO_CACHE)(backtest.build_training_frame)
+run_backtest = task(name="rolling-origin-backtest", cache_policy=NO_CACHE)(backtest.run_backtest)
+fit_final = task(name="fit-final", cache_policy=NO_CACHE)(backtest.fit_at)
 
 
 @task(name="load-store", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)

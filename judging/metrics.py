@@ -24,6 +24,7 @@ from scipy.stats import norm
 
 from judging.evaluate import top_k_by_month
 from models.baselines import checklist_score
+from vocab.months import month_number
 from vocab.terms import TARGET_KINDS, capacity_count
 
 CHECKLIST = "checklist"
@@ -341,8 +342,8 @@ def compare_slices(
 
 
 def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
-    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(values)))
-    return np.asarray(dates.year * 12 + dates.month - 1, dtype=np.int64)
+    """Month numbers (`vocab.months`) of dates or date text: only their differences matter."""
+    return month_number(pd.to_datetime(pd.Series(values)))
 
 
 def true_probability(true_hazard: pd.DataFrame, rows: pd.DataFrame, *, horizon_months: int = 3) -> np.ndarray:

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from features.labels import DEFAULT_KINDS, add_labels, label_column
+from vocab.months import month_number
 from vocab.terms import BANDS
 
 #: Floor of a bin's share, so that an empty bin gives a large but finite PSI term.
@@ -331,10 +332,11 @@ def calibration_check(table: pd.DataFrame, *, design_effect: float = 1.0) -> pd.
 
 
 def _month_index(values: pd.Series | pd.Timestamp) -> Any:
-    """Months since year 0, so that month differences are integers."""
+    """Month numbers (`vocab.months`), so that month differences are integers; NaT stays missing."""
     if isinstance(values, pd.Timestamp):
-        return values.year * 12 + values.month - 1
-    return values.dt.year * 12 + values.dt.month - 1
+        return int(month_number(values))
+    numbers = pd.Series(month_number(values), index=values.index, dtype="Int64")
+    return numbers.mask(values.isna())
 
 
 def freshness(

@@ -26,6 +26,7 @@ from features.labels import add_labels, label_column, label_grid
 from features.sets import categorical_columns, feature_set, union_name
 from models.baselines import fit_monotone_logistic
 from models.blend import make_blend
+from models.tables import check_training_rows
 from models.train import LEARNERS, ModelParams, fit_boosted, model_input, training_grid
 from vocab.months import months_before
 
@@ -171,8 +172,9 @@ def build_training_frame(
         sampled = np.random.default_rng(params.seed).random(positive.shape) < params.negative_rate
         return positive | sampled | np.asarray(grid >= full_from)[:, None]
 
-    # Evaluation dates are the origins themselves, already in the grid.
-    table = build_features(enterprises, indicators, incidents, grid, rows=wanted)
+    # Evaluation dates are the origins themselves, already in the grid. The feature table
+    # enters the models room here, as the training rows (a fraction of a second on millions).
+    table = check_training_rows(build_features(enterprises, indicators, incidents, grid, rows=wanted))
     return TrainingFrame(table, incidents, as_of, grid, full_from, params)
 
 

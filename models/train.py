@@ -20,6 +20,7 @@ from sklearn.preprocessing import OrdinalEncoder
 
 from features.build import month_ends
 from features.sets import categorical_columns
+from features.tables import check_feature_table
 from vocab.terms import TARGET_KINDS
 
 # More months of arrears or insurance debt never lowers risk (checked by a test).
@@ -188,7 +189,12 @@ def model_input(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 
 def predict(model: object, table: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
-    """Calibrated probability of the target for each row of a feature table."""
+    """Calibrated probability of the target for each row of a feature table.
+
+    The table is checked first (`features.tables.FEATURE_TABLE`): scoring is where a feature
+    table built outside the training path reaches a model.
+    """
     if table.empty:
         return np.zeros(0)
+    check_feature_table(table)
     return np.asarray(model.predict_proba(model_input(table, columns)))[:, 1]  # type: ignore[attr-defined]

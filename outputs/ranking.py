@@ -7,6 +7,8 @@ The rule lives here, once; the page, the report and the exports only show its re
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
@@ -61,3 +63,49 @@ def rank_scores(
     out["rank"] = np.arange(1, len(out) + 1)
     out["band"] = bands_from_probability(out["score"].to_numpy(), len(out), capacity, base_rate=base_rate)
     return out.reset_index(drop=True)
+
+
+# The enterprise attributes every published row carries, from the store's enterprise table.
+ENTERPRISE_COLUMNS = ("name", "province", "district", "zone_id", "sector", "ownership")
+# An enterprise whose latest report is older than this many months is flagged stale. Reports
+# are monthly and one month back is the normal lag (`judging.monitoring.freshness`); beyond
+# three months several reports that were due are missing, so the debt figures the score
+# reads are out of date.
+STALE_AFTER_MONTHS = 3
+
+
+def input_digest(features: pd.DataFrame) -> str:
+    """SHA-256 of the feature rows scored: same inputs, same digest."""
+    hashed = pd.util.hash_pandas_object(features, index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()
+
+
+def assemble_ranking(
+    ranked: pd.DataFrame,
+    features: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    *,
+    model_name: str,
+    model_version: str,
+    run_id: str,
+) -> pd.DataFrame:
+    """The rows a night publishes: `rank_scores`' ranking with the enterprise attributes
+    (`ENTERPRISE_COLUMNS`), the model and run that scored it, the digest of the features
+    scored, and each enterprise's staleness (`months_stale`, `stale` above `STALE_AFTER_MONTHS`).
+
+    `ranked` is not modified. `run_id` is the scoring run's id (the caller's orchestrator).
+    """
+    ranking = ranked.copy()
+    attributes = enterprises.set_index("enterprise_id").loc[
+        ranking["enterprise_id"], list(ENTERPRISE_COLUMNS)
+    ]
+    for column in ENTERPRISE_COLUMNS:
+        ranking[column] = attributes[column].to_numpy()
+    ranking["model_name"] = model_name
+    ranking["model_version"] = model_version
+    ranking["run_id"] = run_id
+    ranking["input_digest"] = input_digest(features)
+    staleness = features.set_index("enterprise_id")["months_since_last_report"]
+    ranking["months_stale"] = staleness.loc[ranking["enterprise_id"]].to_numpy()
+    ranking["stale"] = ranking["months_stale"] > STALE_AFTER_MONTHS
+    return ranking

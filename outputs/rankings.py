@@ -18,28 +18,10 @@ import pandas as pd
 from data.errors import EwsError
 from data.faults import pause_point
 from data.sqlite import open_db
+from outputs.tables import RANKING, check_table
 
-SCORE_COLUMNS: tuple[str, ...] = (
-    "as_of",
-    "enterprise_id",
-    "rank",
-    "score",
-    "band",
-    "reasons",
-    "reasons_en",
-    "name",
-    "province",
-    "district",
-    "zone_id",
-    "sector",
-    "ownership",
-    "model_name",
-    "model_version",
-    "run_id",
-    "input_digest",
-    "months_stale",
-    "stale",
-)
+# The published columns in the `scores` table's order, as `outputs.tables.RANKING` declares them.
+SCORE_COLUMNS: tuple[str, ...] = tuple(RANKING.columns)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (
@@ -99,12 +81,13 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
 
 
 def publish(path: Path, ranking: pd.DataFrame) -> int:
-    """Replace the rankings of the as-of dates in `ranking` atomically; return rows written."""
-    missing = [c for c in SCORE_COLUMNS if c not in ranking.columns]
-    if missing:
-        raise PublishError(f"ranking lacks columns {missing}")
-    if ranking.duplicated(["as_of", "enterprise_id"]).any():
-        raise PublishError("ranking holds an enterprise twice for one as-of date")
+    """Replace the rankings of the as-of dates in `ranking` atomically; return rows written.
+
+    `ranking` is checked against `outputs.tables.RANKING` first (columns, dtypes, NOT NULL
+    columns, bands, one row per enterprise and night): a bad one is refused with a one-line
+    PublishError before the database is touched.
+    """
+    check_table(RANKING, ranking, error=PublishError)
     frame = ranking.loc[:, list(SCORE_COLUMNS)].copy()
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
     frame = frame.astype(object).where(frame.notna(), None)

@@ -1,9 +1,9 @@
 """Ranking exports (Parquet, CSV, JSON) published atomically with a manifest written last.
 
-Publish protocol (reliability.md §2.6.1, I3, I5): every file is first written to a temp file
-in the destination directory and fsynced; the set is validated; the previous manifest is
-removed; each temp file is `os.replace`d into place and the directory fsynced; the manifest
-(SHA-256 of every file, rows, as_of, model and run) is written last the same way. A reader
+Publish protocol: every file is first written to a temp file in the destination directory
+and fsynced; the set is validated; the previous manifest is removed; each temp file is
+`os.replace`d into place and the directory fsynced; the manifest (SHA-256 of every file,
+rows, as_of, model and run) is written last the same way. A reader
 that finds a manifest whose hashes match sees a complete, consistent set; a failed or killed
 run leaves the previous files intact (or, if it died between renames, no manifest, which
 `verify_exports` reports). Same input gives byte-identical files: nothing time-dependent is

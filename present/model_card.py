@@ -1,12 +1,14 @@
-"""Artifacts of a trained model: PR, calibration and backtest plots, feature list, bands, model card.
+"""What a trained model is logged with: the model card, its feature list, its tables and plots.
 
-Figures are drawn with matplotlib's Agg backend (no display) and saved as PNG; the model
-card is Markdown built from the tables of `judging.metrics`.
+The card is Markdown built from the tables of `judging.metrics` and `judging.summary`; the
+plots are `present.plots`'s. `write_model_files` writes them all into the folder logged
+beside the registered model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,29 +16,16 @@ import pandas as pd
 
 import features.build as feature_docs
 from features.build import CATEGORICAL
-from judging.metrics import CHECKLIST, TRUE_HAZARD
+from judging import summary
+from judging.metrics import CHECKLIST, TRUE_HAZARD, calibration_table
+from present.plots import METRIC_LABELS, plot_backtest, plot_calibration, plot_pr_curves
 
-METRIC_LABELS = {
-    "pr_auc": "PR-AUC",
-    "roc_auc": "ROC-AUC",
-    "recall_at_k": "recall@k",
-    "precision_at_k": "precision@k",
-    "brier": "Brier",
-    "lift_at_k": "lift@k over checklist",
-}
 _CATEGORICAL_DOCS = {
     "province": "Province of the enterprise (category).",
     "sector": "VSIC 2-digit sector (category).",
     "ownership": "Ownership: private, FDI or state (category).",
     "zone_type": "Industrial zone, industrial cluster or outside (category).",
 }
-
-
-def backtest_table(results: Mapping[Any, pd.DataFrame]) -> pd.DataFrame:
-    """Stack `metrics.compare` tables of several training origins into one, with an `origin` column."""
-    frames = [table.assign(origin=pd.Timestamp(origin)) for origin, table in results.items()]
-    out = pd.concat(frames, ignore_index=True)
-    return out.loc[:, ["origin", *[c for c in out.columns if c != "origin"]]]
 
 
 # --- feature list and model card -----------------------------------------------------------
@@ -211,3 +200,41 @@ def model_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def write_model_files(
+    out: Path,
+    bt: pd.DataFrame,
+    judged: summary.BacktestSummary,
+    scores: dict[str, np.ndarray],
+    learner: str,
+    *,
+    reference_file: str,
+    card_args: dict[str, Any],
+) -> str:
+    """Write the plots, the backtest tables, the drift reference (`reference_file`) and the model
+    card of a training run into `out`, the folder logged beside the model; return the card."""
+    y = bt["y"].to_numpy()
+    plot_pr_curves(y, scores, out / "pr_curves.png")
+    plot_calibration(y, scores, out / "calibration.png")
+    plot_backtest(judged.per_origin, out / "backtest_recall_at_k.png")
+    judged.comparison.to_csv(out / "backtest_summary.csv", index=False)
+    # The latest origin's rows and scores: the reference nightly drift checks compare against.
+    latest = bt.loc[bt["as_of"] == bt["as_of"].max()].drop(columns=["as_of", "y"])
+    latest.rename(columns={learner: "score"}).to_parquet(out / reference_file, index=False)
+    judged.per_origin.to_csv(out / "backtest_by_origin.csv", index=False)
+    judged.slices.to_csv(out / "backtest_slices.csv", index=False)
+    calibration_table(y, scores[learner]).to_csv(out / "calibration_table.csv", index=False)
+    card = model_card(
+        comparison=judged.comparison,
+        lead=judged.lead,
+        slices=judged.slices,
+        figures={
+            "PR curves on the backtest": "pr_curves.png",
+            "Calibration": "calibration.png",
+            "Recall in the monthly top k, per origin": "backtest_recall_at_k.png",
+        },
+        **card_args,
+    )
+    (out / "model_card.md").write_text(card, encoding="utf-8")
+    return card

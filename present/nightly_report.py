@@ -3,15 +3,18 @@
 No external assets (inline CSS, the chart as an inline base64 PNG, a restrictive
 Content-Security-Policy), so the page can be mailed or archived and opened offline. Every
 piece of text from data (names, reasons, districts) goes through `htmllib.escape`: names may hold
-`<script>` or `=HYPERLINK(...)`. Labels are Vietnamese with English in parentheses by default.
+`<script>` or `=HYPERLINK(...)`. Labels come from the catalogue (`vocab.i18n`): Vietnamese with
+English in parentheses by default, English alone with `lang="en"`. Figures are written as the
+reader of the language writes them (`vocab.formats`): in Vietnamese `31/01/2026`, `3.000`,
+`0,00905%`, band codes as their labels ("Cao"), never a scientific `9.051e-05`.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html as htmllib
 import io
-import math
 import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -21,9 +24,19 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from data.faults import pause_point
 from present.exports import atomic_write_bytes, remove_leftovers
+from vocab.formats import (
+    format_date,
+    format_month,
+    format_number,
+    format_percent,
+    format_probability,
+    format_significant,
+)
+from vocab.i18n import check_lang, label, t
 from vocab.terms import BANDS
 
 MOVER_COLUMNS: tuple[str, ...] = (
@@ -40,45 +53,28 @@ MOVER_COLUMNS: tuple[str, ...] = (
     "reasons_en",
 )
 
-_LABELS: dict[str, tuple[str, str]] = {
-    "title": ("Báo cáo chấm điểm hằng đêm", "Nightly scoring report"),
-    "summary": ("Tóm tắt", "Summary"),
-    "as_of": ("Ngày dữ liệu", "As of"),
-    "model": ("Mô hình", "Model"),
-    "run": ("Lần chạy", "Run"),
-    "scored": ("Số doanh nghiệp được chấm điểm", "Enterprises scored"),
-    "bands": ("Nhóm nguy cơ", "Bands"),
-    "top": ("Doanh nghiệp nguy cơ cao nhất", "Highest-risk enterprises"),
-    "movers": ("Biến động", "Movers"),
-    "no_movers": ("Không có biến động (chưa có kết quả đêm trước?)", "No movers (no previous night?)"),
-    "distribution": ("Phân bố điểm", "Score distribution"),
-    "freshness": ("Độ mới của dữ liệu", "Data freshness"),
-    "drift": ("Trôi dữ liệu và biến động top k", "Drift and churn"),
-    "churn": ("Biến động top k", "Top-k churn"),
-    "entrants": ("Mới vào", "Entrants"),
-    "leavers": ("Rời khỏi", "Leavers"),
-    "calibration": ("Hiệu chuẩn so với kết quả thực tế", "Calibration against outcomes"),
-    "calibration_note": (
-        "Các đêm đã qua đủ thời hạn dự báo: xác suất trung bình so với tỷ lệ xảy ra thực tế",
-        "Past nights whose horizon has closed: mean predicted probability against the observed rate",
-    ),
-    "none": ("Không có dữ liệu", "Not available"),
-    "dashboard": ("Mở bảng điều khiển", "Open the dashboard"),
-    "rank": ("Hạng", "Rank"),
-    "enterprise_id": ("Mã số thuế", "Tax code"),
-    "name": ("Tên doanh nghiệp", "Name"),
-    "district": ("Huyện", "District"),
-    "sector": ("Ngành", "Sector"),
-    "score": ("Điểm", "Score"),
-    "band": ("Nhóm", "Band"),
-    "reasons": ("Lý do", "Reasons"),
-    "kind": ("Loại", "Kind"),
-    "previous_rank": ("Hạng đêm trước", "Previous rank"),
-    "rank_change": ("Tăng hạng", "Rank rise"),
-    "new_in_top_k": ("Mới vào top k", "New in top k"),
-    "riser": ("Tăng hạng mạnh", "Big riser"),
-    "quantiles": ("Phân vị", "Quantiles"),
-}
+#: Columns whose header the report translates (others, e.g. of the drift table, stay technical).
+_HEADERS: frozenset[str] = frozenset(
+    {
+        "rank",
+        "enterprise_id",
+        "name",
+        "district",
+        "sector",
+        "score",
+        "band",
+        "reasons",
+        "kind",
+        "previous_rank",
+        "rank_change",
+    }
+)
+#: Columns holding probabilities, shown as percentages (`vocab.formats.format_probability`).
+_PROBABILITY_COLUMNS: frozenset[str] = frozenset(
+    {"score", "previous_score", "mean_predicted", "observed_rate"}
+)
+#: Columns holding months, shown as `11/2026`.
+_MONTH_COLUMNS: frozenset[str] = frozenset({"month", "latest_month"})
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em;color:#222;max-width:80em}
@@ -91,22 +87,45 @@ img{max-width:100%}
 """
 
 
-def _label(key: str, lang: str) -> str:
-    vi, en = _LABELS[key]
-    return htmllib.escape(en if lang == "en" else f"{vi} ({en})")
+def _words(key: str, lang: str, **values: object) -> str:
+    """A label of the catalogue: English alone, or Vietnamese with the English in parentheses."""
+    en = t(key, "en", **values)
+    return en if lang == "en" else f"{t(key, 'vi', **values)} ({en})"
 
 
-def _e(value: Any) -> str:
-    """Escape any value as HTML text; missing values as an empty string."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+def _label(key: str, lang: str, **values: object) -> str:
+    """`_words`, escaped as HTML text."""
+    return htmllib.escape(_words(key, lang, **values))
+
+
+def _text(value: Any, lang: str, column: str | None = None) -> str:
+    """`value` as the reader of `lang` writes it: numbers, dates and band codes in `lang`.
+
+    Probabilities are percentages without scientific notation, counts have thousands
+    separators, other numbers four significant digits; missing values are empty.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
-    if isinstance(value, float | np.floating):
-        return htmllib.escape(f"{float(value):.4g}")
-    if isinstance(value, pd.Timestamp):
-        return htmllib.escape(value.strftime("%Y-%m-%d"))
     if isinstance(value, list | tuple):
-        return htmllib.escape(", ".join(str(v) for v in value))
-    return htmllib.escape(str(value))
+        return ", ".join(_text(v, lang) for v in value)
+    if isinstance(value, bool | np.bool_):
+        return t("yes" if value else "no", lang)
+    if isinstance(value, int | np.integer):
+        return format_number(value, lang)
+    if isinstance(value, float | np.floating):
+        if column in _PROBABILITY_COLUMNS:
+            return format_probability(value, lang)
+        return format_significant(value, lang)
+    if isinstance(value, pd.Timestamp | dt.date):
+        return format_month(value, lang) if column in _MONTH_COLUMNS else format_date(value, lang)
+    if column == "band" and isinstance(value, str):
+        return t("all", lang) if value == "all" else label("band", value, lang)
+    return str(value)
+
+
+def _e(value: Any, lang: str, column: str | None = None) -> str:
+    """`_text`, escaped as HTML text: names may hold `<script>`."""
+    return htmllib.escape(_text(value, lang, column))
 
 
 def _table(
@@ -121,21 +140,21 @@ def _table(
 
     `link` maps a row to the URL its `enterprise_id` cell points at (the analysts' page).
     """
-    head = "".join(f"<th>{_label(c, lang) if c in _LABELS else _e(c)}</th>" for c in columns)
+    head = "".join(f"<th>{_label(c, lang) if c in _HEADERS else _e(c, lang)}</th>" for c in columns)
     rows = []
     for record in frame.loc[:, list(columns)].to_dict(orient="records"):
         css = (
-            f' class="status-{_e(record[status_column])}"'
+            f' class="status-{htmllib.escape(str(record[status_column]), quote=True)}"'
             if status_column and status_column in record
             else ""
         )
         href = link(record) if link is not None and "enterprise_id" in record else None
         cells = "".join(
-            f'<td class="num">{_e(v)}</td>'
+            f'<td class="num">{_e(v, lang, str(c))}</td>'
             if isinstance(v, int | float | np.number) and not isinstance(v, bool)
-            else f'<td><a href="{htmllib.escape(href, quote=True)}" rel="noopener noreferrer">{_e(v)}</a></td>'
+            else f'<td><a href="{htmllib.escape(href, quote=True)}" rel="noopener noreferrer">{_e(v, lang)}</a></td>'
             if href is not None and c == "enterprise_id"
-            else f"<td>{_e(v)}</td>"
+            else f"<td>{_e(v, lang, str(c))}</td>"
             for c, v in record.items()
         )
         rows.append(f"<tr{css}>{cells}</tr>")
@@ -185,7 +204,7 @@ def movers(
 
 
 def _distribution_png(scores: np.ndarray, lang: str) -> str:
-    """The score histogram (log count axis) as a base64 PNG, deterministic bytes."""
+    """The histogram of the probabilities (log count axis) as a base64 PNG, deterministic bytes."""
     fig = Figure(figsize=(7, 3), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -195,8 +214,9 @@ def _distribution_png(scores: np.ndarray, lang: str) -> str:
     )
     if len(values):
         ax.set_yscale("log")
-    ax.set_xlabel("score" if lang == "en" else "điểm (score)")
-    ax.set_ylabel("enterprises" if lang == "en" else "số doanh nghiệp (enterprises)")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_probability(x, lang, 2)))
+    ax.set_xlabel(_words("score", lang))
+    ax.set_ylabel(_words("enterprises", lang))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
@@ -225,8 +245,9 @@ def _section(title: str, body: str, anchor: str) -> str:
     return f'<section id="{anchor}"><h2>{title}</h2>{body}</section>'
 
 
-def _definition_list(items: Iterable[tuple[str, Any]]) -> str:
-    return "<table>" + "".join(f"<tr><th>{k}</th><td>{_e(v)}</td></tr>" for k, v in items) + "</table>"
+def _definition_list(items: Iterable[tuple[str, Any]], lang: str) -> str:
+    """Rows of (escaped label, value); values written and escaped by `_e`."""
+    return "<table>" + "".join(f"<tr><th>{k}</th><td>{_e(v, lang)}</td></tr>" for k, v in items) + "</table>"
 
 
 def render_report(
@@ -242,12 +263,14 @@ def render_report(
     lang: str = "vi",
     calibration: pd.DataFrame | None = None,
 ) -> str:
-    """The nightly report as one self-contained, escaped HTML page.
+    """The nightly report as one self-contained, escaped HTML page, in `lang` ("vi" or "en").
 
     Sections: summary, top k with reasons, movers, score distribution, data freshness,
     drift and churn, calibration against outcomes (past nights whose horizon has closed), and a
-    dashboard link when `dashboard_url` is an http(s) URL.
+    dashboard link when `dashboard_url` is an http(s) URL. Links keep ISO dates (`night=`);
+    the text writes them in `lang`. An unknown `lang` raises `vocab.i18n.UnknownLanguage`.
     """
+    lang = check_lang(lang)
     reasons_col = "reasons_en" if lang == "en" and "reasons_en" in ranking.columns else "reasons"
     ordered = ranking.sort_values("rank", kind="stable") if "rank" in ranking.columns else ranking
 
@@ -256,18 +279,21 @@ def render_report(
 
     model = " ".join(str(x) for x in (first("model_name"), first("model_version")) if x is not None)
     band_counts = ordered["band"].value_counts() if "band" in ordered.columns else pd.Series(dtype=int)
-    bands_text = ", ".join(f"{b}: {int(band_counts.get(b, 0))}" for b in BANDS)
+    bands_text = ", ".join(
+        f"{label('band', b, lang)}: {format_number(int(band_counts.get(b, 0)), lang)}" for b in BANDS
+    )
     parts = [
         _section(
             _label("summary", lang),
             _definition_list(
                 [
-                    (_label("as_of", lang), as_of),
+                    (_label("as_of", lang), format_date(as_of, lang) or as_of),
                     (_label("model", lang), model),
                     (_label("run", lang), first("run_id")),
                     (_label("scored", lang), len(ordered)),
                     (_label("bands", lang), bands_text),
-                ]
+                ],
+                lang,
             ),
             "summary",
         )
@@ -294,22 +320,32 @@ def render_report(
     )
 
     moved = movers(ordered, previous, k)
+    no_previous = previous is None or previous.empty
     if moved.empty:
-        movers_body = f'<p class="muted">{_label("no_movers", lang)}</p>'
+        movers_body = (
+            f'<p class="muted">{_label("no_movers" if no_previous else "no_movers_found", lang)}</p>'
+        )
     else:
         moved = moved.assign(
-            kind=[_LABELS[x][1] if lang == "en" else _LABELS[x][0] for x in moved["kind"]],
+            kind=[label("mover", x, lang) for x in moved["kind"]],
             reasons=moved[reasons_col] if reasons_col in moved else moved["reasons"],
         )
         movers_body = _table(moved, MOVER_TABLE_COLUMNS, lang, link=enterprise_link)
-    parts.append(_section(_label("movers", lang), movers_body, "movers"))
+    before = (
+        previous["as_of"].iloc[0] if previous is not None and len(previous) and "as_of" in previous else None
+    )
+    movers_title = _label("movers", lang, previous=format_date(before, lang) or "-")
+    parts.append(_section(movers_title, movers_body, "movers"))
 
     scores = pd.to_numeric(ordered.get("score", pd.Series(dtype=float)), errors="coerce").to_numpy(np.float64)
     quantiles = np.nanquantile(scores, [0.5, 0.9, 0.99]) if np.isfinite(scores).any() else [np.nan] * 3
     chart = (
         f'<img alt="{_label("distribution", lang)}" src="data:image/png;base64,{_distribution_png(scores, lang)}">'
-        f"<p>{_label('quantiles', lang)}: p50 {_e(float(quantiles[0]))}, p90 {_e(float(quantiles[1]))}, "
-        f"p99 {_e(float(quantiles[2]))}</p>"
+        f"<p>{_label('quantiles', lang)}: "
+        + ", ".join(
+            f"p{q} {_e(float(v), lang, 'score')}" for q, v in zip((50, 90, 99), quantiles, strict=True)
+        )
+        + "</p>"
     )
     parts.append(_section(_label("distribution", lang), chart, "distribution"))
 
@@ -330,11 +366,12 @@ def render_report(
         drift_body += f"<h3>{_label('churn', lang)}</h3>" + _definition_list(
             [
                 ("k", churn.get("k")),
-                ("churn", churn.get("churn")),
+                ("churn", format_percent(churn.get("churn"), lang)),
                 ("Jaccard", churn.get("jaccard")),
                 (_label("entrants", lang), churn.get("entrants", [])),
                 (_label("leavers", lang), churn.get("leavers", [])),
-            ]
+            ],
+            lang,
         )
     parts.append(_section(_label("drift", lang), drift_body, "drift"))
 
@@ -353,10 +390,10 @@ def render_report(
             f"{_label('dashboard', lang)}</a></p>"
         )
 
-    title = f"{_label('title', lang)} — {_e(as_of)}"
+    title = f"{_label('report_title', lang)} — {htmllib.escape(format_date(as_of, lang) or as_of)}"
     csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     return (
-        f'<!DOCTYPE html>\n<html lang="{"en" if lang == "en" else "vi"}"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title><style>{_CSS}</style></head>\n<body><h1>{title}</h1>\n"

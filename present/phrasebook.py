@@ -5,10 +5,15 @@ words with the firm's own values ("3 tháng nợ lương" / "3 months of wage ar
 column of `features.sets.EWS_FEATURES_V1` has a phrase; a phrase states when it applies
 (e.g. Tết within 3 months), and a feature without a phrase that applies to the value
 (province, a zero count) is skipped in favour of the next one.
+
+Numbers in Vietnamese reasons are written the Vietnamese way by `vocab.formats` ("1,5 tháng",
+"1,95 lần", "quy mô 1.500 lao động"); the English reasons keep Python's plain digits. Names of
+sectors, ownerships and zone types come from the catalogue (`vocab.i18n`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +21,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vocab.formats import format_number, format_percent
+from vocab.i18n import label, t
+
 
 def _n(value: float) -> str:
     """A count or a number of months: no decimals when whole, else one."""
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+@functools.lru_cache(maxsize=4096)  # a night repeats the same few month counts thousands of times
+def _n_vi(value: float) -> str:
+    """`_n` in Vietnamese: the same digits, a decimal comma ("1,5") and a dot between thousands."""
+    return format_number(value, "vi", 0 if abs(value - round(value)) < 0.05 else 1)
 
 
 def _of(value: float, noun: str) -> str:
@@ -29,7 +43,7 @@ def _of(value: float, noun: str) -> str:
 
 
 def _tet_vi(months: float) -> str:
-    return "còn chưa đầy 1 tháng" if months < 1 else f"còn {_n(months)} tháng"
+    return "còn chưa đầy 1 tháng" if months < 1 else f"còn {_n_vi(months)} tháng"
 
 
 def _tet_en(months: float) -> str:
@@ -44,27 +58,48 @@ def _pct(value: float) -> str:
     return f"{100 * abs(value):.0f}%"
 
 
+@functools.lru_cache(maxsize=4096)
+def _pct_vi(value: float) -> str:
+    """`_pct` in Vietnamese (the same whole percentage, rounded as `_pct` rounds it)."""
+    return format_percent(round(100 * abs(value)) / 100, "vi", 0)
+
+
 def _mvnd(value: float) -> str:
     return f"{value / 1e6:.1f}"
 
 
+def _mvnd_vi(value: float) -> str:
+    """Millions of đồng with one decimal, Vietnamese style: `1,2` (triệu đồng)."""
+    return format_number(value / 1e6, "vi", 1)
+
+
+def _vi(value: float, decimals: int) -> str:
+    return format_number(value, "vi", decimals)
+
+
+def _lower_first(text: str) -> str:
+    """A label inside a sentence: "May mặc" -> "may mặc", "Garments" -> "garments"."""
+    return text[:1].lower() + text[1:]
+
+
+#: The sectors, ownerships and zone types a reason names; the others are skipped in favour of
+#: the next reason. Fixed here, not taken from the catalogue's keys, so that adding a label
+#: for the page never changes which reasons are chosen.
+NAMED_SECTORS: tuple[str, ...] = ("13", "14", "15", "16", "26", "27", "31")
+NAMED_OWNERSHIPS: tuple[str, ...] = ("fdi", "state", "private")
+NAMED_ZONE_TYPES: tuple[str, ...] = ("industrial_zone", "industrial_cluster")
+
 SECTOR_NAMES: dict[str, tuple[str, str]] = {
-    "13": ("dệt", "textiles"),
-    "14": ("may mặc", "garments"),
-    "15": ("da giày", "leather and footwear"),
-    "16": ("chế biến gỗ", "wood processing"),
-    "26": ("điện tử", "electronics"),
-    "27": ("thiết bị điện", "electrical equipment"),
-    "31": ("đồ nội thất", "furniture"),
+    code: (_lower_first(label("sector", code, "vi")), _lower_first(label("sector", code, "en")))
+    for code in NAMED_SECTORS
 }
 OWNERSHIP_NAMES: dict[str, tuple[str, str]] = {
-    "fdi": ("doanh nghiệp FDI", "foreign-invested enterprise"),
-    "state": ("doanh nghiệp nhà nước", "state-owned enterprise"),
-    "private": ("doanh nghiệp tư nhân", "private enterprise"),
+    code: (t(f"reason.ownership.{code}", "vi"), t(f"reason.ownership.{code}", "en"))
+    for code in NAMED_OWNERSHIPS
 }
 ZONE_NAMES: dict[str, tuple[str, str]] = {
-    "industrial_zone": ("nằm trong khu công nghiệp (KCN)", "located in an industrial zone"),
-    "industrial_cluster": ("nằm trong cụm công nghiệp (CCN)", "located in an industrial cluster"),
+    code: (t(f"reason.zone_type.{code}", "vi"), t(f"reason.zone_type.{code}", "en"))
+    for code in NAMED_ZONE_TYPES
 }
 
 
@@ -99,43 +134,45 @@ def _named(names: Mapping[str, tuple[str, str]], vi: str, en: str) -> Phrase:
 def _change(months: int) -> Phrase:
     return _num(
         lambda v: abs(v) >= 0.005,
-        lambda v: f"{'giảm' if v < 0 else 'tăng'} {_pct(v)} lao động trong {months} tháng",
+        lambda v: f"{'giảm' if v < 0 else 'tăng'} {_pct_vi(v)} lao động trong {months} tháng",
         lambda v: f"headcount {'down' if v < 0 else 'up'} {_pct(v)} in {months} months",
     )
 
 
 PHRASES: dict[str, Phrase | None] = {
     "wage_arrears_months": _num(
-        lambda v: v > 0, lambda v: f"{_n(v)} tháng nợ lương", lambda v: f"{_of(v, 'month')} of wage arrears"
+        lambda v: v > 0,
+        lambda v: f"{_n_vi(v)} tháng nợ lương",
+        lambda v: f"{_of(v, 'month')} of wage arrears",
     ),
     "wage_arrears_vnd_per_worker": _num(
         lambda v: v > 0,
-        lambda v: f"nợ lương {_mvnd(v)} triệu đồng/người",
+        lambda v: f"nợ lương {_mvnd_vi(v)} triệu đồng/người",
         lambda v: f"wage arrears of {_mvnd(v)} million VND per worker",
     ),
     "wage_arrears_to_minimum_wage": _num(
         lambda v: v > 0,
-        lambda v: f"nợ lương bằng {v:.1f} tháng lương tối thiểu mỗi người",
+        lambda v: f"nợ lương bằng {_vi(v, 1)} tháng lương tối thiểu mỗi người",
         lambda v: f"wage arrears of {v:.1f} minimum monthly wages per worker",
     ),
     "insurance_debt_months": _num(
         lambda v: v > 0,
-        lambda v: f"nợ BHXH {_n(v)} tháng",
+        lambda v: f"nợ BHXH {_n_vi(v)} tháng",
         lambda v: f"{_of(v, 'month')} of social-insurance debt",
     ),
     "insurance_debt_vnd_per_worker": _num(
         lambda v: v > 0,
-        lambda v: f"nợ BHXH {_mvnd(v)} triệu đồng/người",
+        lambda v: f"nợ BHXH {_mvnd_vi(v)} triệu đồng/người",
         lambda v: f"social-insurance debt of {_mvnd(v)} million VND per worker",
     ),
     "insurance_debt_trend_3m": _num(
         lambda v: v > 0,
-        lambda v: f"nợ BHXH tăng thêm {_n(v)} tháng trong 3 tháng",
+        lambda v: f"nợ BHXH tăng thêm {_n_vi(v)} tháng trong 3 tháng",
         lambda v: f"social-insurance debt up {_of(v, 'month')} in 3 months",
     ),
     "debt_streak_months": _num(
         lambda v: v > 0,
-        lambda v: f"nợ kéo dài {_n(v)} tháng liên tiếp",
+        lambda v: f"nợ kéo dài {_n_vi(v)} tháng liên tiếp",
         lambda v: f"{_of(v, 'consecutive month')} in debt",
     ),
     "debt_first_appearance": _num(
@@ -148,7 +185,7 @@ PHRASES: dict[str, Phrase | None] = {
     ),
     "log_headcount": _num(
         lambda v: v > 0,
-        lambda v: f"quy mô {np.expm1(v):,.0f} lao động".replace(",", "."),
+        lambda v: f"quy mô {_vi(float(np.expm1(v)), 0)} lao động",
         lambda v: f"a workforce of {np.expm1(v):,.0f}",
     ),
     "headcount_change_3m": _change(3),
@@ -156,22 +193,22 @@ PHRASES: dict[str, Phrase | None] = {
     "headcount_change_12m": _change(12),
     "layoffs_share_1m": _num(
         lambda v: v >= MIN_SHARE,
-        lambda v: f"cắt giảm {_pct(v)} lao động trong tháng",
+        lambda v: f"cắt giảm {_pct_vi(v)} lao động trong tháng",
         lambda v: f"{_pct(v)} of workers laid off in the latest month",
     ),
     "layoffs_share_3m": _num(
         lambda v: v >= MIN_SHARE,
-        lambda v: f"cắt giảm {_pct(v)} lao động trong 3 tháng",
+        lambda v: f"cắt giảm {_pct_vi(v)} lao động trong 3 tháng",
         lambda v: f"{_pct(v)} of workers laid off in 3 months",
     ),
     "reduced_hours_share": _num(
         lambda v: v >= MIN_SHARE,
-        lambda v: f"{_pct(v)} lao động bị giảm giờ làm hoặc tạm nghỉ",
+        lambda v: f"{_pct_vi(v)} lao động bị giảm giờ làm hoặc tạm nghỉ",
         lambda v: f"{_pct(v)} of workers on reduced hours or suspended",
     ),
     "wage_to_minimum_wage": _num(
         lambda v: v > 0,
-        lambda v: f"lương bình quân chỉ bằng {v:.2f} lần lương tối thiểu vùng",
+        lambda v: f"lương bình quân chỉ bằng {_vi(v, 2)} lần lương tối thiểu vùng",
         lambda v: f"average wage only {v:.2f}× the regional minimum",
     ),
     "months_to_tet": _num(
@@ -181,22 +218,22 @@ PHRASES: dict[str, Phrase | None] = {
     ),
     "months_since_minimum_wage_rise": _num(
         lambda v: (v >= 0) & (v <= 6),
-        lambda v: f"lương tối thiểu vùng vừa tăng {_n(v)} tháng trước",
+        lambda v: f"lương tối thiểu vùng vừa tăng {_n_vi(v)} tháng trước",
         lambda v: f"the minimum wage rose {_of(v, 'month')} ago",
     ),
     "months_to_minimum_wage_rise": _num(
         lambda v: v >= 0,
-        lambda v: f"lương tối thiểu vùng sẽ tăng sau {_n(v)} tháng",
+        lambda v: f"lương tối thiểu vùng sẽ tăng sau {_n_vi(v)} tháng",
         lambda v: f"a minimum-wage rise in {_of(v, 'month')}",
     ),
     "minimum_wage_region_change_12m": _num(
         lambda v: v > 0,
-        lambda v: f"chuyển lên vùng lương tối thiểu cao hơn ({_n(v)} bậc)",
+        lambda v: f"chuyển lên vùng lương tối thiểu cao hơn ({_n_vi(v)} bậc)",
         lambda v: f"moved up {_of(v, 'minimum-wage region')}",
     ),
     "zone_stoppages_3m": _num(
         lambda v: v >= 0.5,
-        lambda v: f"{_n(v)} vụ ngừng việc gần đây trong cùng KCN/CCN",
+        lambda v: f"{_n_vi(v)} vụ ngừng việc gần đây trong cùng KCN/CCN",
         lambda v: f"{_of(v, 'recent stoppage')} in the same zone",
     ),
     "zone_stoppages_decayed": _num(
@@ -206,32 +243,32 @@ PHRASES: dict[str, Phrase | None] = {
     ),
     "district_sector_stoppages_3m": _num(
         lambda v: v >= 0.5,
-        lambda v: f"{_n(v)} vụ ngừng việc trong 3 tháng ở DN cùng ngành, cùng huyện",
+        lambda v: f"{_n_vi(v)} vụ ngừng việc trong 3 tháng ở DN cùng ngành, cùng huyện",
         lambda v: f"{_of(v, 'stoppage')} in 3 months at firms of the same sector and district",
     ),
     "province_stoppages_1m": _num(
         lambda v: v >= 0.5,
-        lambda v: f"{_n(v)} vụ ngừng việc trong tỉnh tháng qua",
+        lambda v: f"{_n_vi(v)} vụ ngừng việc trong tỉnh tháng qua",
         lambda v: f"{_of(v, 'stoppage')} in the province last month",
     ),
     "months_since_last_incident": _num(
         lambda v: v >= 0,
-        lambda v: f"tranh chấp tập thể gần nhất cách đây {_n(v)} tháng",
+        lambda v: f"tranh chấp tập thể gần nhất cách đây {_n_vi(v)} tháng",
         lambda v: f"last collective incident {_of(v, 'month')} ago",
     ),
     "incidents_12m": _num(
         lambda v: v >= 0.5,
-        lambda v: f"{_n(v)} vụ tranh chấp tập thể trong 12 tháng",
+        lambda v: f"{_n_vi(v)} vụ tranh chấp tập thể trong 12 tháng",
         lambda v: f"{_of(v, 'collective incident')} in 12 months",
     ),
     "stoppages_12m": _num(
         lambda v: v >= 0.5,
-        lambda v: f"{_n(v)} vụ ngừng việc tại DN trong 12 tháng",
+        lambda v: f"{_n_vi(v)} vụ ngừng việc tại DN trong 12 tháng",
         lambda v: f"{_of(v, 'work stoppage')} at the firm in 12 months",
     ),
     "months_since_last_report": _num(
         lambda v: v >= 2,
-        lambda v: f"không báo cáo {_n(v)} tháng",
+        lambda v: f"không báo cáo {_n_vi(v)} tháng",
         lambda v: f"no report for {_of(v, 'month')}",
     ),
     "wage_arrears_reported": _num(
@@ -242,12 +279,12 @@ PHRASES: dict[str, Phrase | None] = {
     ),
     "age_years": _num(
         lambda v: v >= 0,
-        lambda v: f"thành lập {_n(v)} năm",
+        lambda v: f"thành lập {_n_vi(v)} năm",
         lambda v: f"founded {_of(v, 'year')} ago",
     ),
     "wage_to_peers": _num(
         lambda v: (v > 0) & (v < 0.995),
-        lambda v: f"lương thấp hơn {_pct(1 - v)} so với DN cùng ngành, cùng khu",
+        lambda v: f"lương thấp hơn {_pct_vi(1 - v)} so với DN cùng ngành, cùng khu",
         lambda v: f"wages {_pct(1 - v)} below peers in the same zone and sector",
     ),
     "province": None,

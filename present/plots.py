@@ -16,7 +16,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from judging.metrics import CHECKLIST, TRUE_HAZARD, calibration_table, pr_curve
-from present.model_card import METRIC_LABELS
+
+#: How each metric is named on the plots and in the model card.
+METRIC_LABELS = {
+    "pr_auc": "PR-AUC",
+    "roc_auc": "ROC-AUC",
+    "recall_at_k": "recall@k",
+    "precision_at_k": "precision@k",
+    "brier": "Brier",
+    "lift_at_k": "lift@k over checklist",
+}
 
 
 def _figure(width: float, height: float) -> tuple[Figure, Axes]:

@@ -1,0 +1,34 @@
+"""A seeded, calibrated synthetic world of enterprises, monthly indicators and incidents.
+
+It follows the data contract (docs/contract.md), so that ingest, features and models run
+end to end without real data; its targets, and what the seeded worlds reach, are in
+docs/calibration.md. Only the commands, the benchmarks and the tests use it, never
+learning or scoring.
+
+- `presets`: the named worlds (`PRESETS`) and the constants they are built with;
+- `mechanics`: the latent world: registry, drivers, hazard, its calibration, the draws;
+- `frames`: the contract tables as a provider delivers them;
+- `world`: `simulate` and the `World` it returns;
+- `write`: `write_source`, a world as a source folder with its truth aside;
+- `calibration`: `calibration_report`, a world's figures to compare with the targets.
+"""
+
+from simulator.calibration import calibration_report
+from simulator.frames import ENTERPRISE_COLUMNS, INCIDENT_COLUMNS, INDICATOR_COLUMNS, TRUTH_COLUMNS
+from simulator.presets import PRESETS, Preset, ProvinceSpec
+from simulator.world import World, simulate
+from simulator.write import write_source
+
+__all__ = [
+    "ENTERPRISE_COLUMNS",
+    "INCIDENT_COLUMNS",
+    "INDICATOR_COLUMNS",
+    "PRESETS",
+    "TRUTH_COLUMNS",
+    "Preset",
+    "ProvinceSpec",
+    "World",
+    "calibration_report",
+    "simulate",
+    "write_source",
+]

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
+import simulator as sim
 from data.ingest import ingest
 from data.store import Store
 from models.backtest import Fitted, TrainingFrame, build_training_frame, fit_at
 from models.train import LEARNERS, ModelParams
-from simulator import world as sim
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,16 @@ def label_month_number(label: str) -> int:
     return (int(year) - 1970) * 12 + int(month) - 1
 
 
+def month_labels(numbers: np.ndarray) -> list[str]:
+    """The `YYYY-MM` label of each month number (the inverse of `label_month_number`)."""
+    return [f"{1970 + m // 12}-{m % 12 + 1:02d}" for m in np.asarray(numbers, dtype=np.int64).tolist()]
+
+
+def year_of_month(numbers: np.ndarray) -> np.ndarray:
+    """The calendar year (int64) of each month number: for yearly factors keyed by year."""
+    return 1970 + np.asarray(numbers, dtype=np.int64) // 12
+
+
 def month_starts(numbers: np.ndarray) -> np.ndarray:
     """The first day (datetime64[D]) of each month number."""
     return np.asarray(numbers, dtype=np.int64).astype("datetime64[M]").astype("datetime64[D]")

@@ -98,10 +98,10 @@ def _stand_in_ranking(enterprises: pd.DataFrame, indicators: pd.DataFrame, night
 
 def build_demo_workspace(home: Path) -> Path:
     """Simulate, ingest and publish two nights into `home`; return `home`."""
+    import simulator as sim
     from data.ingest import ingest
     from data.store import Store
     from outputs.rankings import publish
-    from simulator import world as sim
 
     world = sim.simulate("tiny", seed=0, start="2023-01", end="2024-06")
     source = sim.write_source(world, home / "sources" / "tiny", "csv")

@@ -58,6 +58,24 @@ def test_rank_refuses_a_value_outside_the_allow_list_with_one_line(home: Path) -
     assert len(lines) == 1 and "unknown district" in lines[0]
 
 
+@pytest.mark.parametrize("lang", ["fr", "EN", ""])
+def test_rank_refuses_an_unknown_language_with_one_line(home: Path, lang: str) -> None:
+    result = runner.invoke(app, ["rank", "--lang", lang])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--lang" in lines[0] and "vi, en" in lines[0]
+    assert result.stdout == ""
+
+
+def test_rank_shows_bands_in_the_language_asked_for(home: Path) -> None:
+    for lang, high in (("vi", "Cao"), ("en", "High")):
+        result = runner.invoke(app, ["rank", "--top", "1", "--lang", lang], terminal_width=250)
+        assert result.exit_code == 0, result.output
+        assert high in result.stdout and " high " not in result.stdout
+    # Machine formats keep the stored codes.
+    assert set(_csv("--lang", "en", "--band", "high")["band"]) == {"high"}
+
+
 def test_rank_writes_excel_and_json_files(home: Path, tmp_path: Path) -> None:
     target = tmp_path / "out" / "top.xlsx"
     result = runner.invoke(app, ["rank", "--top", "5", "--format", "xlsx", "--output", str(target)])

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.formatting import plain
-from app.i18n import t
+from app.views import plain
 from data.store import Store
 from outputs.rankings import publish, read_ranking
 from outputs.reviews import read_reviews
 from outputs.views import fold
+from vocab.i18n import t
 
 SPEC = importlib.util.find_spec("app.main")
 assert SPEC is not None and SPEC.origin is not None

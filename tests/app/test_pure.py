@@ -12,16 +12,7 @@ import pandas as pd
 import pytest
 
 from app import views
-from app.formatting import (
-    format_date,
-    format_money,
-    format_month,
-    format_number,
-    format_percent,
-    format_timestamp,
-    plain,
-)
-from app.i18n import LABELS, check_lang, t
+from app.views import plain
 from outputs.views import (
     FilterError,
     RankingFilter,
@@ -31,6 +22,15 @@ from outputs.views import (
     fold,
 )
 from present.exports import csv_bytes, xlsx_bytes
+from vocab.formats import (
+    format_date,
+    format_money,
+    format_month,
+    format_number,
+    format_percent,
+    format_timestamp,
+)
+from vocab.i18n import LABELS, UnknownLanguage, check_lang, t
 
 
 def _ranking() -> pd.DataFrame:
@@ -65,10 +65,11 @@ def _ranking() -> pd.DataFrame:
 
 
 def test_vietnamese_and_english_formats() -> None:
-    assert format_money(1234567) == "1.234.567 ₫"
-    assert format_money(1234567, "en") == "1,234,567 ₫"
+    # Babel's (CLDR's) output: a no-break space before the đồng sign, no space before "%".
+    assert format_money(1234567) == "1.234.567\u00a0₫"
+    assert format_money(1234567, "en") == "1,234,567\u00a0₫"
     assert format_number(1234567.5, "vi", 1) == "1.234.567,5"
-    assert format_percent(0.125) == "12,5 %" and format_percent(0.125, "en") == "12.5%"
+    assert format_percent(0.125) == "12,5%" and format_percent(0.125, "en") == "12.5%"
     assert format_date("2026-11-26") == "26/11/2026" and format_date("2026-11-26", "en") == "2026-11-26"
     assert format_month(pd.Timestamp("2026-11-01")) == "11/2026"
     assert format_timestamp("2026-11-26T02:30:00+00:00") == "26/11/2026 09:30"  # Asia/Ho_Chi_Minh
@@ -91,7 +92,10 @@ def test_every_label_exists_in_both_languages_with_the_same_placeholders() -> No
         assert {f[1] for f in fields.parse(vi) if f[1]} == {f[1] for f in fields.parse(en) if f[1]}, key
     assert t("band", "vi") == "Mức cảnh báo" and t("band", "en") == "Band"
     assert t("shown", "en", shown=2, total=4) == "Showing 2 of 4 enterprises"
-    assert check_lang("en") == "en" and check_lang("fr") == "vi" and check_lang(None) == "vi"
+    assert check_lang("en") == "en" and check_lang("vi") == "vi"
+    for unknown in ("fr", None, "VI", ""):
+        with pytest.raises(UnknownLanguage):
+            check_lang(unknown)
 
 
 # ---------------------------------------------------------------- filters and search
@@ -192,7 +196,7 @@ def test_page_labels_translate_codes_and_keep_missing_empty() -> None:
     table = views.ranking_table(_ranking(), "vi")
     assert list(table.columns[:3]) == ["Hạng", "Mã số thuế", "Tên doanh nghiệp"]
     assert list(table["Mức cảnh báo"]) == ["Cao", "Khá cao", "Theo dõi", "Thấp"]
-    assert table["Xác suất ngừng việc (3 tháng)"].iloc[0] == "40,00 %"
+    assert table["Xác suất ngừng việc (3 tháng)"].iloc[0] == "40,00%"
     assert table["KCN / CCN"].iloc[1] == ""
     english = views.ranking_table(_ranking(), "en")
     assert english["Reasons"].iloc[0] == "3 months of wage arrears"

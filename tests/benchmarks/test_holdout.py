@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+import simulator as sim
 from data.ingest import ingest
 from data.store import Store
 from judging.evaluate import month_end_rows
-from simulator import world as sim
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))

@@ -127,6 +127,50 @@ def test_reasons_for_each_phrase_render_in_both_languages() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "vi", "en"),
+    [
+        (
+            "wage_to_minimum_wage",
+            1.95,
+            "lương bình quân chỉ bằng 1,95 lần lương tối thiểu vùng",
+            "average wage only 1.95× the regional minimum",
+        ),
+        ("wage_arrears_months", 1.5, "1,5 tháng nợ lương", "1.5 months of wage arrears"),
+        (
+            "wage_arrears_vnd_per_worker",
+            1_250_000.0,
+            "nợ lương 1,2 triệu đồng/người",
+            "wage arrears of 1.2 million VND per worker",
+        ),
+        (
+            "wage_arrears_to_minimum_wage",
+            2.345,
+            "nợ lương bằng 2,3 tháng lương tối thiểu mỗi người",
+            "wage arrears of 2.3 minimum monthly wages per worker",
+        ),
+        (
+            "months_to_tet",
+            2.5,
+            "sắp đến Tết (còn 2,5 tháng, áp lực thưởng Tết)",
+            "Tết in 2.5 months (bonus pressure)",
+        ),
+        ("log_headcount", np.log1p(12_500), "quy mô 12.500 lao động", "a workforce of 12,500"),
+        (
+            "layoffs_share_3m",
+            0.125,
+            "cắt giảm 12% lao động trong 3 tháng",
+            "12% of workers laid off in 3 months",
+        ),
+    ],
+)
+def test_vietnamese_reasons_write_numbers_the_vietnamese_way(
+    name: str, value: float, vi: str, en: str
+) -> None:
+    """A decimal comma and a thousands dot in Vietnamese; the English reason is unchanged."""
+    assert reasons(pd.Series({name: 1.0}), {name: value}, n=1) == (vi, en)
+
+
 def test_a_negligible_workforce_share_is_not_a_reason() -> None:
     """0.3% of workers on reduced hours would read "0%": a phrase analysts could not act on."""
     contrib = pd.Series({"reduced_hours_share": 0.5, "layoffs_share_1m": 0.4, "wage_arrears_months": 0.1})
@@ -151,3 +195,6 @@ def test_reasons_table_on_50_000_rows_gives_at_most_three_reasons_each() -> None
     table = reasons_table(contrib, features)  # its speed is measured in benchmarks/bench_score.py
     assert list(table.columns) == ["reasons", "reasons_en"] and len(table) == n
     assert (table["reasons"].str.count("; ") <= 2).all() and (table["reasons"] != "").mean() > 0.9
+    # Both languages state the same reasons: as many, and empty together.
+    assert (table["reasons"].str.count("; ") == table["reasons_en"].str.count("; ")).all()
+    assert ((table["reasons"] == "") == (table["reasons_en"] == "")).all()

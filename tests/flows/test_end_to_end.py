@@ -24,7 +24,7 @@ def ews(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def tiny_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from simulator import world as sim
+    import simulator as sim
 
     out = tmp_path_factory.mktemp("tiny-source")
     sim.write_source(sim.simulate("tiny", seed=1), out, "csv")
@@ -154,7 +154,7 @@ def test_workspace_with_today_and_workspace_with_only_d_give_identical_scores(
     """Train as of D in a workspace holding data up to today and in one holding what was known at D."""
     import dataclasses
 
-    from simulator import world as sim
+    import simulator as sim
 
     world = sim.simulate("tiny", seed=2)
     day = pd.Timestamp("2023-09-30")

@@ -24,7 +24,7 @@ def ews(*args: str) -> str:
 
 @pytest.mark.slow
 def test_train_once_backfill_then_evaluate_month_by_month(workspace: Path, tmp_path: Path) -> None:
-    from simulator import world as sim
+    import simulator as sim
 
     world = sim.simulate("tiny", seed=2)
     sim.write_source(world, tmp_path / "source", "parquet")

@@ -44,11 +44,11 @@ def _env(home: Path) -> dict[str, str]:
 def trained(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> Iterator[dict[str, Any]]:
     """A workspace with the tiny world, a champion and two published nights; and the reference
     ranking of the new night from an uninterrupted run (in a throw-away copy)."""
+    import simulator as sim
     from flows.ingest import ingest_flow
     from flows.score import score_flow
     from flows.train import train_flow
     from models.train import ModelParams
-    from simulator import world as sim
 
     base = tmp_path_factory.mktemp("kill")
     home = base / "template"
@@ -165,7 +165,8 @@ def test_sigkill_leaves_every_ranking_whole_and_the_rerun_completes(
     from prefect.settings import PREFECT_API_URL
 
     from data.settings import Settings
-    from flows.score import night_complete, score_flow
+    from flows.score import score_flow
+    from present.night import night_complete
 
     home = tmp_path / "home"
     shutil.copytree(trained["template"], home)
@@ -289,7 +290,7 @@ def test_the_night_judges_past_probabilities_against_outcomes(
     score_flow(as_of=dt.date.fromisoformat(NEW_NIGHT))
     page = (home / "reports" / f"report-{NEW_NIGHT}.html").read_text(encoding="utf-8")
     section = page[page.index('id="calibration"') :]
-    assert "Calibration against outcomes" in section and "<td>all</td>" in section and "status-" in section
+    assert "Calibration against outcomes" in section and "<td>Tất cả</td>" in section and "status-" in section
     artifact = Artifact.get("night-checks")
     assert artifact is not None and f"Checks for {NEW_NIGHT}" in str(artifact.data)
     assert "## Calibration against outcomes" in str(artifact.data) and "| all |" in str(artifact.data)

@@ -219,8 +219,8 @@ def test_true_probability_compounds_the_next_h_monthly_hazards() -> None:
 
 
 def test_the_true_hazard_is_the_ceiling_on_the_simulated_world(tiny_frames) -> None:  # type: ignore[no-untyped-def]
+    import simulator as sim
     from features.build import build_features, known_at
-    from simulator import world as sim
 
     enterprises, indicators, incidents = tiny_frames
     truth = sim.simulate("tiny", seed=3).true_hazard  # the world behind `tiny_frames`

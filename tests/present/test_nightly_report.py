@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from present.nightly_report import movers, render_report, write_report
+from vocab.i18n import UnknownLanguage
 
 
 def _ranking(ids: list[str], names: dict[str, str] | None = None) -> pd.DataFrame:
@@ -119,6 +121,50 @@ def test_report_shows_calibration_against_outcomes() -> None:
     page = render_report(CUR, None, as_of="2026-01-31", k=3, calibration=calibration, **kwargs)  # type: ignore[arg-type]
     section = page[page.index('id="calibration"') :]
     assert "Calibration against outcomes" in section and 'class="status-alert"' in section
-    assert ">0.3<" in section and ">3000<" in section
+    # Vietnamese by default: probabilities as percentages, counts grouped, bands in words.
+    assert ">30,0%<" in section and ">3.000<" in section and ">0,400%<" in section
+    assert "<td>Cao</td>" in section and "<td>Tất cả</td>" in section
+    english = render_report(CUR, None, as_of="2026-01-31", k=3, calibration=calibration, lang="en", **kwargs)  # type: ignore[arg-type]
+    section = english[english.index('id="calibration"') :]
+    assert ">30.0%<" in section and ">3,000<" in section and "<td>High</td>" in section
     empty = render_report(CUR, None, as_of="2026-01-31", k=3, calibration=None, **kwargs)  # type: ignore[arg-type]
     assert 'id="calibration"' in empty and "Not available" in empty[empty.index('id="calibration"') :]
+
+
+def _tiny_scores() -> pd.DataFrame:
+    """A night of a rare event: most probabilities far below 0.1%."""
+    n = 2500
+    ids = [f"{i:010d}" for i in range(n)]
+    frame = _ranking(ids)
+    return frame.assign(score=np.geomspace(0.4, 9.051e-05, n))
+
+
+def test_vietnamese_report_writes_labels_dates_and_numbers_the_vietnamese_way() -> None:
+    kwargs = {"freshness_summary": None, "drift": None, "churn": None, "dashboard_url": None}
+    page = render_report(_tiny_scores(), None, as_of="2026-01-31", k=3, **kwargs)  # type: ignore[arg-type]
+    assert "— 31/01/2026</h1>" in page and "<td>31/01/2026</td>" in page  # dates day first
+    assert "2026-01-31" not in page  # no ISO date (without a dashboard there is no link to carry one)
+    assert "Mức cảnh báo (Band)" in page
+    assert "Cao: 2, Khá cao: 4, Theo dõi: 0, Thấp: 2.494" in page  # band labels, grouped counts
+    assert "<td>2.500</td>" in page  # enterprises scored
+    assert "<td>Cao</td>" in page and "<td>high</td>" not in page
+    assert '<td class="num">40,0%</td>' in page  # the top score, a percentage with a decimal comma
+    quantiles = re.search(r"Phân vị \(Quantiles\): p50 ([^,]+,[^,]+), p90", page)
+    assert quantiles is not None and quantiles.group(1).endswith("%")
+
+
+def test_no_score_is_ever_written_in_scientific_notation() -> None:
+    kwargs = {"freshness_summary": None, "drift": None, "churn": None, "dashboard_url": None}
+    ranking = _tiny_scores()
+    ranking = ranking.assign(rank=ranking["rank"][::-1].to_numpy())  # the smallest score on top
+    for lang, tiny in (("vi", "0,00905%"), ("en", "0.00905%")):
+        page = render_report(ranking, None, as_of="2026-01-31", k=3, lang=lang, **kwargs)  # type: ignore[arg-type]
+        text = re.sub(r"data:image/png;base64,[^\"]+", "", page)
+        assert not re.search(r"\d[eE][+-]?\d", text), lang
+        assert f'<td class="num">{tiny}</td>' in text, lang
+
+
+def test_an_unknown_language_is_refused() -> None:
+    kwargs = {"freshness_summary": None, "drift": None, "churn": None, "dashboard_url": None}
+    with pytest.raises(UnknownLanguage, match="vi, en"):
+        render_report(CUR, None, as_of="2026-01-31", k=3, lang="fr", **kwargs)  # type: ignore[arg-type]

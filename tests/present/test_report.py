@@ -9,8 +9,9 @@ import pandas as pd
 
 from features.sets import EWS_FEATURES_V1
 from judging.metrics import compare, compare_slices, lead_time_summary
+from judging.summary import backtest_table
 from outputs.ranking import bands_from_probability
-from present.model_card import backtest_table, feature_list, model_card
+from present.model_card import feature_list, model_card
 from present.plots import plot_backtest, plot_calibration, plot_pr_curves
 
 PNG = b"\x89PNG\r\n\x1a\n"

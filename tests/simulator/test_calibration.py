@@ -1,8 +1,8 @@
-"""The seeded worlds match the sourced figures of domain.md (expected values from true hazard)."""
+"""The seeded worlds match the sourced targets of docs/calibration.md (expected values from the true hazard)."""
 
 import pytest
 
-from simulator.world import World, calibration_report, simulate
+from simulator import World, calibration_report, simulate
 
 
 @pytest.fixture(scope="module")

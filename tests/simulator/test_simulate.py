@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.world import (
+from simulator import (
     ENTERPRISE_COLUMNS,
     INCIDENT_COLUMNS,
     INDICATOR_COLUMNS,
@@ -117,7 +117,7 @@ def test_threshold_variant_changes_the_hazard_not_the_data(monkeypatch: pytest.M
     """The robustness variant keeps registry and indicators, reshapes the hazard, keeps its targets."""
     from dataclasses import replace
 
-    from simulator import world as sim
+    import simulator as sim
 
     variant = replace(
         sim.PRESETS["tiny"], name="tiny-threshold", hazard_shape="threshold", contagion_scale=1.8

@@ -1,8 +1,14 @@
-"""Words of the analysts' page in Vietnamese (the default) and English.
+"""The translation catalogue: every word the page, the nightly report and the command line show.
 
-One dictionary, key -> (Vietnamese, English). Codes stored in the data (bands, ownership,
-incident kinds and causes, review statuses, indicator columns) are translated here and
-nowhere else, so the page, its exports and its tests agree on every label.
+One dictionary, key -> (Vietnamese, English), Vietnamese first: the analysts read Vietnamese
+and the default language is Vietnamese. Words of the interface use plain keys ("band",
+"shown"); codes stored in the data use "<family>.<code>" keys ("band.high",
+"cause.layoffs", "sector.14") so that a code means one thing per family (`layoffs` is a
+cause and also an indicator column with another label) and `label` finds it. Two rooms that
+show the same thing show the same words: there is no other table of labels.
+
+A language other than those of `LANGS` is refused (`UnknownLanguage`), never replaced by
+the default in silence.
 """
 
 from __future__ import annotations
@@ -10,8 +16,16 @@ from __future__ import annotations
 LANGS: tuple[str, ...] = ("vi", "en")
 DEFAULT_LANG = "vi"
 
+#: Code families with labels in the catalogue, as their key prefixes.
+FAMILIES: tuple[str, ...] = ("band", "ownership", "zone_type", "kind", "cause", "status", "sector", "mover")
+
+
+class UnknownLanguage(ValueError):
+    """A language the catalogue does not hold."""
+
+
 LABELS: dict[str, tuple[str, str]] = {
-    # page and navigation
+    # ------------------------------------------------------------------ page and navigation
     "title": ("Cảnh báo sớm tranh chấp lao động tập thể", "Early warning of collective labor disputes"),
     "language": ("Ngôn ngữ / Language", "Ngôn ngữ / Language"),
     "night": ("Đêm chấm điểm", "Scoring night"),
@@ -30,7 +44,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "unknown_id": ("Không có doanh nghiệp với mã số thuế này.", "No enterprise has this tax code."),
     "unexpected": ("Lỗi không mong đợi", "Unexpected error"),
-    # filters
+    # ------------------------------------------------------------------ filters
     "filters": ("Bộ lọc", "Filters"),
     "all": ("Tất cả", "All"),
     "search": ("Tìm theo mã số thuế hoặc tên", "Search by tax code or name"),
@@ -45,7 +59,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Bảng chỉ hiện {n} dòng đầu; tệp tải về có đủ.",
         "The table shows the first {n} rows; downloads hold all.",
     ),
-    # ranking
+    # ------------------------------------------------------------------ ranking and movers
     "ranking": ("Bảng xếp hạng ngày {night}", "Ranking of {night}"),
     "movers": ("Biến động so với đêm trước ({previous})", "Movers since the previous night ({previous})"),
     "no_movers": ("Không có đêm trước để so sánh.", "No previous night to compare with."),
@@ -64,11 +78,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "download_xlsx": ("Tải Excel", "Download Excel"),
     "download_reviews": ("Tải các đánh giá (CSV)", "Download reviews (CSV)"),
     "kind": ("Loại", "Kind"),
-    "new_in_top_k": ("mới vào nhóm đầu", "new in the top"),
-    "riser": ("tăng hạng", "rose"),
     "previous_rank": ("Hạng đêm trước", "Previous rank"),
     "rank_change": ("Tăng hạng", "Ranks gained"),
-    # columns
+    # ------------------------------------------------------------------ columns
     "rank": ("Hạng", "Rank"),
     "enterprise_id": ("Mã số thuế", "Tax code"),
     "name": ("Tên doanh nghiệp", "Name"),
@@ -80,7 +92,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "stale": ("Dữ liệu cũ", "Stale data"),
     "months_stale": ("Số tháng chưa báo cáo", "Months without a report"),
     "last_review": ("Đánh giá gần nhất", "Last review"),
-    # enterprise page
+    # ------------------------------------------------------------------ enterprise page
     "enterprise": ("Hồ sơ doanh nghiệp", "Enterprise"),
     "open_by_id": ("Mở theo mã số thuế", "Open by tax code"),
     "not_scored": (
@@ -104,6 +116,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ended": ("Kết thúc", "Ended"),
     "participants": ("Số người tham gia", "Participants"),
     "cause": ("Nguyên nhân", "Cause"),
+    # indicator columns (`features.panel.INDICATOR_COLUMNS`) and their charts
     "headcount": ("Số lao động", "Headcount"),
     "avg_wage_vnd": ("Lương bình quân (đồng)", "Average wage (VND)"),
     "wage_arrears_vnd": ("Nợ lương (đồng)", "Wage arrears (VND)"),
@@ -119,7 +132,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_debt_months": ("Nợ lương và nợ BHXH (tháng)", "Wage arrears and insurance debt (months)"),
     "chart_debt_vnd": ("Nợ lương và nợ BHXH (triệu đồng)", "Wage arrears and insurance debt (million VND)"),
     "chart_workforce": ("Lao động, cho thôi việc, giảm giờ làm", "Headcount, layoffs, reduced hours"),
-    # reviews
+    # ------------------------------------------------------------------ reviews
     "review": ("Ghi nhận đánh giá", "Record a review"),
     "status": ("Kết quả", "Outcome"),
     "note": ("Ghi chú", "Note"),
@@ -129,10 +142,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "past_reviews": ("Các đánh giá đã ghi", "Recorded reviews"),
     "no_reviews": ("Chưa có đánh giá nào.", "No review yet."),
     "recorded_at": ("Thời điểm ghi", "Recorded at"),
-    "reviewed": ("Đã xem xét", "Reviewed"),
-    "action_taken": ("Đã có hành động", "Action taken"),
-    "false_alarm": ("Cảnh báo sai", "False alarm"),
-    # freshness
+    # ------------------------------------------------------------------ model and data freshness
     "model_scored": ("Mô hình đã chấm điểm đêm này", "Model that scored this night"),
     "run_id": ("Mã lần chạy", "Run id"),
     "published_at": ("Thời điểm công bố", "Published at"),
@@ -147,46 +157,126 @@ LABELS: dict[str, tuple[str, str]] = {
     "rows": ("Số dòng", "Rows"),
     "source": ("Nguồn", "Source"),
     "ingested_at": ("Thời điểm nhận", "Received at"),
-    # code values
-    "high": ("Cao", "High"),
-    "elevated": ("Khá cao", "Elevated"),
-    "watch": ("Theo dõi", "Watch"),
-    "low": ("Thấp", "Low"),
-    "fdi": ("FDI", "FDI"),
-    "private": ("Tư nhân", "Private"),
-    "state": ("Nhà nước", "State"),
-    "work_stoppage": ("Ngừng việc tập thể", "Work stoppage"),
-    "slowdown": ("Lãn công", "Slowdown"),
-    "gathering": ("Tập trung đông người", "Gathering"),
-    "petition": ("Kiến nghị tập thể", "Petition"),
-    "wages": ("Tiền lương", "Wages"),
-    "wage_arrears": ("Nợ lương", "Wage arrears"),
-    "tet_bonus": ("Thưởng Tết", "Tết bonus"),
-    "insurance": ("Bảo hiểm xã hội", "Social insurance"),
-    "conditions": ("Điều kiện làm việc", "Working conditions"),
-    "other": ("Khác", "Other"),
+    # ------------------------------------------------------------------ nightly report
+    "report_title": ("Báo cáo chấm điểm hằng đêm", "Nightly scoring report"),
+    "summary": ("Tóm tắt", "Summary"),
+    "model": ("Mô hình", "Model"),
+    "run": ("Lần chạy", "Run"),
+    "scored": ("Số doanh nghiệp được chấm điểm", "Enterprises scored"),
+    "bands": ("Số doanh nghiệp theo mức cảnh báo", "Enterprises per band"),
+    "top": ("Doanh nghiệp nguy cơ cao nhất", "Highest-risk enterprises"),
+    "distribution": ("Phân bố xác suất", "Distribution of the probabilities"),
+    "freshness": ("Độ mới của dữ liệu", "Data freshness"),
+    "drift": ("Trôi dữ liệu và biến động top k", "Drift and churn"),
+    "churn": ("Biến động top k", "Top-k churn"),
+    "entrants": ("Mới vào", "Entrants"),
+    "leavers": ("Rời khỏi", "Leavers"),
+    "calibration": ("Hiệu chuẩn so với kết quả thực tế", "Calibration against outcomes"),
+    "calibration_note": (
+        "Các đêm đã qua đủ thời hạn dự báo: xác suất trung bình so với tỷ lệ xảy ra thực tế",
+        "Past nights whose horizon has closed: mean predicted probability against the observed rate",
+    ),
+    "none": ("Không có dữ liệu", "Not available"),
+    "dashboard": ("Mở bảng điều khiển", "Open the dashboard"),
+    "quantiles": ("Phân vị", "Quantiles"),
+    # ------------------------------------------------------------------ yes / no
     "yes": ("có", "yes"),
     "no": ("không", "no"),
+    # ================================================================== codes of the data
+    # risk bands (`vocab.terms.BANDS`)
+    "band.high": ("Cao", "High"),
+    "band.elevated": ("Khá cao", "Elevated"),
+    "band.watch": ("Theo dõi", "Watch"),
+    "band.low": ("Thấp", "Low"),
+    # ownerships (`vocab.terms.OWNERSHIPS`)
+    "ownership.fdi": ("FDI", "FDI"),
+    "ownership.private": ("Tư nhân", "Private"),
+    "ownership.state": ("Nhà nước", "State"),
+    # zone types (`vocab.terms.ZONE_TYPES`)
+    "zone_type.industrial_zone": ("Khu công nghiệp (KCN)", "Industrial zone"),
+    "zone_type.industrial_cluster": ("Cụm công nghiệp (CCN)", "Industrial cluster"),
+    "zone_type.outside": ("Ngoài KCN / CCN", "Outside zones"),
+    # incident kinds (`vocab.terms.INCIDENT_KINDS`)
+    "kind.work_stoppage": ("Ngừng việc tập thể", "Work stoppage"),
+    "kind.slowdown": ("Lãn công", "Slowdown"),
+    "kind.gathering": ("Tập trung đông người", "Gathering"),
+    "kind.petition": ("Kiến nghị tập thể", "Petition"),
+    # incident causes (`vocab.terms.CAUSES`)
+    "cause.wages": ("Tiền lương", "Wages"),
+    "cause.wage_arrears": ("Nợ lương", "Wage arrears"),
+    "cause.tet_bonus": ("Thưởng Tết", "Tết bonus"),
+    "cause.insurance": ("Bảo hiểm xã hội", "Social insurance"),
+    "cause.layoffs": ("Cắt giảm lao động", "Layoffs"),
+    "cause.conditions": ("Điều kiện làm việc", "Working conditions"),
+    "cause.other": ("Khác", "Other"),
+    # review outcomes (`outputs.reviews.STATUSES`)
+    "status.reviewed": ("Đã xem xét", "Reviewed"),
+    "status.action_taken": ("Đã có hành động", "Action taken"),
+    "status.false_alarm": ("Cảnh báo sai", "False alarm"),
+    # how an enterprise moved since the previous night (`present.nightly_report.movers`)
+    "mover.new_in_top_k": ("Mới vào nhóm đầu", "New in the top"),
+    "mover.riser": ("Tăng hạng mạnh", "Big riser"),
+    # VSIC 2-digit sectors the reasons name (`present.phrasebook.NAMED_SECTORS`)
+    "sector.13": ("Dệt", "Textiles"),
+    "sector.14": ("May mặc", "Garments"),
+    "sector.15": ("Da giày", "Leather and footwear"),
+    "sector.16": ("Chế biến gỗ", "Wood processing"),
+    "sector.26": ("Điện tử", "Electronics"),
+    "sector.27": ("Thiết bị điện", "Electrical equipment"),
+    "sector.31": ("Đồ nội thất", "Furniture"),
+    # how a reason names an ownership or a zone type (`present.phrasebook`)
+    "reason.ownership.fdi": ("doanh nghiệp FDI", "foreign-invested enterprise"),
+    "reason.ownership.state": ("doanh nghiệp nhà nước", "state-owned enterprise"),
+    "reason.ownership.private": ("doanh nghiệp tư nhân", "private enterprise"),
+    "reason.zone_type.industrial_zone": ("nằm trong khu công nghiệp (KCN)", "located in an industrial zone"),
+    "reason.zone_type.industrial_cluster": (
+        "nằm trong cụm công nghiệp (CCN)",
+        "located in an industrial cluster",
+    ),
 }
 
 
-def check_lang(lang: str | None) -> str:
-    """`lang` when it is a known language, else the default (Vietnamese)."""
-    return lang if lang in LANGS else DEFAULT_LANG
+def check_lang(lang: object) -> str:
+    """`lang` itself when it is one of `LANGS`; anything else raises `UnknownLanguage`."""
+    if isinstance(lang, str) and lang in LANGS:
+        return lang
+    shown = repr(lang) if not isinstance(lang, str) else repr(lang[:20])
+    raise UnknownLanguage(f"unknown language {shown}: choose one of {', '.join(LANGS)}")
 
 
 def t(key: str, lang: str, **values: object) -> str:
-    """The label of `key` in `lang`, formatted with `values`; an unknown key is shown as is."""
+    """The words of `key` in `lang`, formatted with `values`; an unknown key is shown as is."""
+    index = LANGS.index(check_lang(lang))
     pair = LABELS.get(key)
-    text = key if pair is None else pair[1 if lang == "en" else 0]
+    text = key if pair is None else pair[index]
     return text.format(**values) if values else text
 
 
-def label_values(values: object, lang: str) -> object:
-    """Translate one code value (band, ownership, kind, ...) when it has a label; else unchanged."""
-    if isinstance(values, str) and values in LABELS:
-        return t(values, lang)
-    return values
+def has_label(family: str, code: object) -> bool:
+    """Whether the catalogue holds words for `code` of `family` (e.g. "band", "high")."""
+    return f"{family}.{code}" in LABELS
 
 
-__all__ = ["DEFAULT_LANG", "LABELS", "LANGS", "check_lang", "label_values", "t"]
+def label(family: str, code: object, lang: str) -> str:
+    """The words of a stored code of `family` in `lang`: label("band", "high", "vi") is "Cao".
+
+    A code without a label (a sector the catalogue does not name) is shown as it is stored.
+    """
+    check_lang(lang)
+    if family not in FAMILIES:
+        raise KeyError(f"no code family {family!r}; families: {', '.join(FAMILIES)}")
+    key = f"{family}.{code}"
+    return t(key, lang) if key in LABELS else str(code)
+
+
+__all__ = [
+    "DEFAULT_LANG",
+    "FAMILIES",
+    "LABELS",
+    "LANGS",
+    "UnknownLanguage",
+    "check_lang",
+    "has_label",
+    "label",
+    "t",
+]

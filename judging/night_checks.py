@@ -1,0 +1,154 @@
+"""The checks of one scored night and the alerts they raise.
+
+Drift of the features and scores against the training reference, churn of the top k since
+the previous night, calibration of past nights against their outcomes, and the share of
+stale enterprises. Pure: the flow reads the reference and the past nights, then records
+(`outputs.alerts.record_alert`) and delivers (`outputs.alerts.notify`) what is returned here.
+
+Thresholds and why:
+
+- Drift and calibration alert on the rows `judging.monitoring` marks ``alert`` (PSI above
+  its sample-size-aware threshold; a calibration band off both by ratio and beyond chance):
+  the rules and their thresholds live there, once.
+- `CHURN_ALERT` = 0.5: the indicators are monthly, so from one night to the next few inputs
+  change; more than half of the list analysts work from replaced overnight points to a data
+  or model problem rather than to a change of risk.
+- `STALE_SHARE_ALERT` = 0.2: one enterprise late with its report is the enterprise's
+  matter (its `stale` flag); more than a fifth of the ranking on out-of-date figures
+  (`outputs.ranking.STALE_AFTER_MONTHS`) is rather a delivery missing from the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from features.sets import feature_set
+from judging import monitoring
+from outputs.ranking import STALE_AFTER_MONTHS
+
+# Share of the top k that may change from one night to the next before an alert.
+CHURN_ALERT = 0.5
+# Share of stale enterprises in the ranking above which a freshness alert is raised.
+STALE_SHARE_ALERT = 0.2
+
+
+class Alert(NamedTuple):
+    """One alert of a night: what kind, how severe, the sentence shown, and its figures."""
+
+    kind: str
+    severity: str
+    message: str
+    details: dict[str, Any]
+
+    def recorded_details(self) -> dict[str, Any]:
+        """The details as the alerts table keeps them: scalars as they are, anything else as text."""
+        return {
+            k2: (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
+            for k2, v in self.details.items()
+        }
+
+
+def night_drift(
+    reference: pd.DataFrame | None,
+    features: pd.DataFrame,
+    ranking: pd.DataFrame,
+    feature_set_name: str,
+) -> pd.DataFrame | None:
+    """PSI of each model column and of the score against the version's training reference
+    (None when the version has no reference sample)."""
+    if reference is None:
+        return None
+    columns = [c for c in feature_set(feature_set_name) if c in reference.columns]
+    return pd.concat(
+        [
+            monitoring.feature_drift(reference, features, columns),
+            monitoring.score_drift(reference, ranking[["score"]]),
+        ],
+        ignore_index=True,
+    )
+
+
+def night_freshness(
+    indicators: pd.DataFrame, enterprises: pd.DataFrame, ranking: pd.DataFrame, as_of: str
+) -> pd.DataFrame:
+    """Data freshness per province over the enterprises ranked tonight (the operating ones)."""
+    operating = enterprises.loc[enterprises["enterprise_id"].isin(ranking["enterprise_id"])]
+    return monitoring.data_freshness(indicators, operating, as_of, STALE_AFTER_MONTHS)
+
+
+def stale_share(ranking: pd.DataFrame) -> float:
+    """The share of ranked enterprises flagged stale."""
+    return float(ranking["stale"].mean())
+
+
+def drift_alerts(drift: pd.DataFrame | None) -> list[Alert]:
+    """One alert per column whose drift `judging.monitoring` marks ``alert``."""
+    raised: list[Alert] = []
+    if drift is not None:
+        for record in drift.loc[drift["status"] == "alert"].to_dict("records"):
+            row = {str(key): value for key, value in record.items()}
+            message = f"{row['column']}: PSI {row['psi']:.3f} above the alert threshold {row.get('alert_threshold')}"
+            raised.append(Alert("drift", "warn", message, row))
+    return raised
+
+
+def churn_alerts(churn: dict[str, Any], k: int, *, has_previous: bool) -> list[Alert]:
+    """An alert when more than `CHURN_ALERT` of the top k changed since the previous night."""
+    churn_share = churn.get("churn")
+    if has_previous and churn_share is not None and churn_share > CHURN_ALERT:
+        return [
+            Alert(
+                "churn",
+                "warn",
+                f"{churn['churn']:.0%} of the top {k} changed since the previous night",
+                churn,
+            )
+        ]
+    return []
+
+
+def calibration_alerts(calibration: pd.DataFrame) -> list[Alert]:
+    """One alert per band whose calibration `judging.monitoring.calibration_check` marks ``alert``."""
+    raised: list[Alert] = []
+    for record in calibration.loc[calibration["status"] == "alert"].to_dict("records"):
+        row = {str(key): value for key, value in record.items()}
+        message = (
+            f"band {row['band']}: {row['events']} events observed where {row['expected']:.1f} were predicted "
+            f"over {row['nights']} past nights (z {row['z']:+.1f})"
+        )
+        raised.append(Alert("calibration", "warn", message, row))
+    return raised
+
+
+def freshness_alerts(share: float) -> list[Alert]:
+    """An alert when more than `STALE_SHARE_ALERT` of the ranked enterprises are stale."""
+    if share > STALE_SHARE_ALERT:
+        return [
+            Alert(
+                "freshness",
+                "warn",
+                f"{share:.0%} of enterprises have no report for {STALE_AFTER_MONTHS}+ months",
+                {"share": share},
+            )
+        ]
+    return []
+
+
+def night_alerts(
+    *,
+    drift: pd.DataFrame | None,
+    churn: dict[str, Any],
+    k: int,
+    has_previous: bool,
+    calibration: pd.DataFrame,
+    stale_share: float,
+) -> list[Alert]:
+    """Every alert of the night, in order: drift, churn, calibration, freshness."""
+    return [
+        *drift_alerts(drift),
+        *churn_alerts(churn, k, has_previous=has_previous),
+        *calibration_alerts(calibration),
+        *freshness_alerts(stale_share),
+    ]

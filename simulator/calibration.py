@@ -1,0 +1,149 @@
+"""The calibration report: a world's figures, to compare with the targets of docs/calibration.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulator.mechanics import tet_months
+from simulator.presets import HD_WINDOW, KINDS, SLUMP_END, SLUMP_START, TEXTILE_SECTORS
+from simulator.world import World
+from vocab.months import label_month_number, month_starts
+from vocab.terms import WORK_STOPPAGE
+
+
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """index.get_indexer(values), computed on the distinct values only (fast for long columns)."""
+    codes, uniques = pd.factorize(values)
+    return np.where(codes >= 0, index.get_indexer(uniques)[np.maximum(codes, 0)], -1)
+
+
+def _latest_arrays(
+    indicators: pd.DataFrame, ent_index: pd.Index, month_index: pd.Index
+) -> dict[str, np.ndarray]:
+    """Each (enterprise, month) at its latest revision, as arrays sorted by enterprise, month.
+
+    ``key`` is enterprise position * n_months + month position; an empty reported_at
+    counts as the month's last day + 20 days (contract default).
+    """
+    e = _positions(indicators["enterprise_id"], ent_index)
+    m = _positions(indicators["month"], month_index)
+    first = label_month_number(str(month_index[0]))
+    starts = month_starts(np.arange(first, first + len(month_index) + 1)).astype(np.int64)
+    codes, uniques = pd.factorize(indicators["reported_at"])
+    unique_days = pd.to_datetime(pd.Series(uniques)).to_numpy().astype("datetime64[D]")
+    reported = np.where(codes >= 0, unique_days[np.maximum(codes, 0)], np.datetime64("NaT"))
+    effective = np.where(np.isnat(reported), starts[m + 1] - 1 + 20, reported.astype(np.int64))
+    key = e.astype(np.int64) * len(month_index) + m
+    order = np.lexsort((effective, key))
+    key = key[order]
+    last = np.append(key[1:] != key[:-1], True)
+    rows = order[last]
+    out = {"key": key[last], "ent": e[rows], "month": m[rows]}
+    for col in ("headcount", "wage_arrears_months", "insurance_debt_months", "reduced_hours_workers"):
+        out[col] = indicators[col].to_numpy(dtype=np.float64)[rows]
+    return out
+
+
+def calibration_report(world: World) -> dict[str, float | int | str]:
+    """Figures to compare with the targets: sizes, zone counts, realized and expected stoppages.
+
+    Expected figures weight enterprise-months by the true hazard; realized ones count
+    the incidents table. ``hd_*`` figures cover Hải Dương in 2021-01..2024-06.
+    """
+    ent, inc, truth, params = world.enterprises, world.incidents, world.true_hazard, world.params
+    ent_index = pd.Index(ent["enterprise_id"])
+    months = pd.Index(sorted(truth["month"].unique()))
+    n_months = len(months)
+    latest = _latest_arrays(world.indicators, ent_index, months)
+    report: dict[str, float | int | str] = {
+        "preset": str(params["preset"]), "seed": int(params["seed"]),
+        "start": str(params["start"]), "end": str(params["end"]),
+        "enterprises": len(ent), "enterprises_operating_at_end": int(ent["closed"].isna().sum()),
+    }  # fmt: skip
+    is_open = ent["closed"].isna().to_numpy()
+    last_of_ent = np.append(latest["ent"][1:] != latest["ent"][:-1], True)
+    report["workers"] = int(latest["headcount"][last_of_ent & is_open[latest["ent"]]].sum())
+    for kind, tag in (("industrial_zone", "iz"), ("industrial_cluster", "ccn")):
+        report[f"{tag}_operating"] = int(ent.loc[ent["zone_type"] == kind, "zone_id"].nunique())
+        report[f"{tag}_planned"] = sum(p.get(kind, 0) for p in params["planned_zones"].values())
+        in_hd = (ent["zone_type"] == kind) & (ent["province"] == "Hải Dương")
+        report[f"hd_{tag}_operating"] = int(ent.loc[in_hd, "zone_id"].nunique())
+        report[f"hd_{tag}_planned"] = int(params["planned_zones"].get("HD", {}).get(kind, 0))
+    # Expected stoppages and their composition from the true hazard.
+    t_ent = _positions(truth["enterprise_id"], ent_index)
+    t_month = _positions(truth["month"], months)
+    hazard = truth["hazard"].to_numpy(dtype=np.float64)
+    pos = np.searchsorted(latest["key"], t_ent.astype(np.int64) * n_months + t_month)
+    pos = np.minimum(pos, latest["key"].size - 1)
+    found = latest["key"][pos] == t_ent.astype(np.int64) * n_months + t_month
+    hc = np.where(found, latest["headcount"][pos], np.nan)
+    part = np.clip(0.8 * hc, np.minimum(10.0, hc), hc)
+    known = ~np.isnan(part)
+    fdi_ent = (ent["ownership"] == "fdi").to_numpy()
+    sector_ent = ent["sector"].to_numpy(dtype=object)
+    prov_ent = ent["province"].to_numpy(dtype=object)
+    first = label_month_number(str(months[0]))
+    tet_flags = tet_months(month_starts(np.arange(first, first + n_months)), first)
+    total = float(hazard.sum())
+    stops = inc[inc["kind"] == WORK_STOPPAGE]
+    s_ent = ent_index.get_indexer(stops["enterprise_id"])
+    s_month = months.get_indexer(stops["started"].str[:7])
+    hd_window = (months >= HD_WINDOW[0]) & (months <= HD_WINDOW[1])
+    in_window = hd_window[t_month] & (prov_ent[t_ent] == "Hải Dương")
+    s_window = hd_window[s_month] & (prov_ent[s_ent] == "Hải Dương")
+    report["stoppages_expected"] = round(total, 2)
+    report["stoppages_realized"] = len(stops)
+    report["hd_stoppages_expected_2021_2024h1"] = round(float(hazard[in_window].sum()), 2)
+    report["hd_stoppages_realized_2021_2024h1"] = int(s_window.sum())
+    report["mean_participants_expected"] = round(float((hazard * part)[known].sum() / hazard[known].sum()), 1)
+    report["mean_participants_realized"] = round(float(stops["participants"].mean()), 1)
+    s_pos = np.searchsorted(latest["key"], s_ent.astype(np.int64) * n_months + s_month)
+    s_pos = np.minimum(s_pos, latest["key"].size - 1)
+    s_hc = np.where(latest["key"][s_pos] == s_ent * n_months + s_month, latest["headcount"][s_pos], np.nan)
+    report["participation_share"] = round(float(np.nanmean(stops["participants"].to_numpy() / s_hc)), 3)
+    report["fdi_share_expected"] = round(float(hazard[fdi_ent[t_ent]].sum() / total), 3)
+    report["fdi_share_realized"] = round(float(fdi_ent[s_ent].mean()), 3)
+    sector_sum = pd.Series(hazard).groupby(sector_ent[t_ent]).sum() / total
+    for code, share in sector_sum.sort_values(ascending=False).head(8).items():
+        report[f"sector_share_expected_{code}"] = round(float(share), 3)
+    core = sector_sum.reindex(["13", "14", "15", "16", "26"]).fillna(0.0).sum()
+    report["sector_share_expected_13_14_15_16_26"] = round(float(core), 3)
+    report["tet_share_expected"] = round(float(hazard[tet_flags[t_month]].sum() / total), 3)
+    report["tet_share_realized"] = round(float(tet_flags[s_month].mean()), 3)
+    report.update(_driver_figures(latest, sector_ent, months))
+    for code, name in params["provinces"].items():
+        report[f"stoppages_realized_{code}"] = int((prov_ent[s_ent] == name).sum())
+        report[f"stoppages_expected_{code}"] = round(float(hazard[prov_ent[t_ent] == name].sum()), 2)
+    for kind in KINDS[1:]:
+        report[f"incidents_{kind}"] = int((inc["kind"] == kind).sum())
+    return report
+
+
+def _driver_figures(
+    latest: dict[str, np.ndarray], sector_ent: np.ndarray, months: pd.Index
+) -> dict[str, float | int | str]:
+    """SI debt before wage arrears, SI-debt prevalence and the 2022-23 slump in hours."""
+    same = np.append(False, latest["ent"][1:] == latest["ent"][:-1])
+    wa, si, hc = latest["wage_arrears_months"], latest["insurance_debt_months"], latest["headcount"]
+    prev_wa = np.where(same, np.append(np.nan, wa[:-1]), np.nan)
+    prev_si = np.where(same, np.append(np.nan, si[:-1]), np.nan)
+    starts = (wa > 0) & (prev_wa == 0) & ~np.isnan(prev_si)
+    known_si = ~np.isnan(si)
+    out: dict[str, float | int | str] = {
+        "wage_arrears_episodes": int(starts.sum()),
+        "si_debt_before_wage_arrears_share": round(float((prev_si[starts] > 0).mean()), 3) if starts.any() else float("nan"),
+        "si_debt_3m_firm_share": round(float((si[known_si] >= 3).mean()), 4),
+        "si_debt_3m_mean_headcount": round(float(hc[si >= 3].mean()), 1) if (si >= 3).any() else float("nan"),
+    }  # fmt: skip
+    textile = np.isin(sector_ent[latest["ent"]], TEXTILE_SECTORS)
+    share = latest["reduced_hours_workers"] / np.maximum(hc, 1.0)
+    label = months.to_numpy(dtype=object)[latest["month"]]
+    during = textile & (label >= SLUMP_START) & (label <= SLUMP_END)
+    before = textile & (label >= "2021-10") & (label <= "2022-09")
+    if during.any() and before.any():
+        b, d = float(np.nanmean(share[before])), float(np.nanmean(share[during]))
+        out["slump_reduced_hours_share_before"] = round(b, 4)
+        out["slump_reduced_hours_share_during"] = round(d, 4)
+        out["slump_ratio"] = round(d / max(b, 1e-6), 2)
+    return out
