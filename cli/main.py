@@ -382,11 +382,13 @@ def rank(
         _run(lambda: atomic_write_bytes(output, xlsx_bytes(view)))
         out.print(f"wrote {len(view)} rows to {output}")
     else:
-        from vocab.i18n import label
+        from vocab.formats import format_date, format_probability
+        from vocab.i18n import label, t
 
-        table = Table(title=f"ranking as of {view['as_of'].iloc[0] if len(view) else '-'}")
+        night = format_date(view["as_of"].iloc[0], lang) if len(view) else "-"
+        table = Table(title=f"{t('page_ranking', lang)}: {t('as_of', lang)} {night}")
         for column in ("rank", "enterprise_id", "name", "district", "sector", "score", "band", "reasons"):
-            table.add_column(column, overflow="fold")
+            table.add_column(t(column, lang), overflow="fold")
         for row in view.itertuples(index=False):
             table.add_row(
                 str(row.rank),
@@ -394,7 +396,7 @@ def rank(
                 row.name,
                 str(row.district or ""),
                 row.sector,
-                f"{row.score:.4f}",
+                format_probability(row.score, lang),
                 label("band", row.band, lang),
                 row.reasons or "",
             )

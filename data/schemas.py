@@ -68,28 +68,26 @@ def _in_range_year(u: pd.Series) -> np.ndarray:
     return np.asarray((year >= 1700) & (year <= 2260), dtype=bool)
 
 
-def parse_dates(values: pd.Series) -> np.ndarray:
-    """Text ``YYYY-MM-DD`` → ``datetime64[ns]``; anything else (or missing) → NaT."""
+def _parse_text(values: pd.Series, pattern: str, fmt: str) -> np.ndarray:
+    """Text matching `pattern` (read with `fmt`) → ``datetime64[ns]``; anything else → NaT."""
 
     def _parse(u: pd.Series) -> np.ndarray:
-        ok = u.str.match(DATE_PATTERN).to_numpy(dtype=bool, na_value=False).copy()
+        ok = u.str.match(pattern).to_numpy(dtype=bool, na_value=False).copy()
         ok &= _in_range_year(u)
-        out = pd.to_datetime(u.where(ok), format="%Y-%m-%d", errors="coerce")
+        out = pd.to_datetime(u.where(ok), format=fmt, errors="coerce")
         return np.asarray(out.astype("datetime64[ns]"))
 
     return map_unique(values, _parse)
+
+
+def parse_dates(values: pd.Series) -> np.ndarray:
+    """Text ``YYYY-MM-DD`` → ``datetime64[ns]``; anything else (or missing) → NaT."""
+    return _parse_text(values, DATE_PATTERN, "%Y-%m-%d")
 
 
 def parse_months(values: pd.Series) -> np.ndarray:
     """Text ``YYYY-MM`` → first day of the month as ``datetime64[ns]``; else NaT."""
-
-    def _parse(u: pd.Series) -> np.ndarray:
-        ok = u.str.match(MONTH_PATTERN).to_numpy(dtype=bool, na_value=False).copy()
-        ok &= _in_range_year(u)
-        out = pd.to_datetime(u.where(ok), format="%Y-%m", errors="coerce")
-        return np.asarray(out.astype("datetime64[ns]"))
-
-    return map_unique(values, _parse)
+    return _parse_text(values, MONTH_PATTERN, "%Y-%m")
 
 
 def default_indicator_reported_at(month: pd.Series) -> pd.Series:

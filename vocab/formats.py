@@ -168,22 +168,23 @@ def _timestamp(value: object) -> pd.Timestamp | None:
     return None if pd.isna(stamp) else stamp
 
 
-def format_date(value: object, lang: str = "vi") -> str:
-    """A date as `26/11/2026` (vi) or `2026-11-26` (en); '' when missing or unreadable."""
+def _format_day(value: object, lang: str, patterns: dict[str, str]) -> str:
+    """`value`'s day in the language's pattern of `patterns`; '' when missing or unreadable."""
     lang = check_lang(lang)
     stamp = _timestamp(value)
     if stamp is None:
         return ""
-    return babel_dates.format_date(stamp.date(), DATE_PATTERNS[lang], locale=LOCALES[lang])
+    return babel_dates.format_date(stamp.date(), patterns[lang], locale=LOCALES[lang])
+
+
+def format_date(value: object, lang: str = "vi") -> str:
+    """A date as `26/11/2026` (vi) or `2026-11-26` (en); '' when missing or unreadable."""
+    return _format_day(value, lang, DATE_PATTERNS)
 
 
 def format_month(value: object, lang: str = "vi") -> str:
     """A month as `11/2026` (vi) or `2026-11` (en); '' when missing or unreadable."""
-    lang = check_lang(lang)
-    stamp = _timestamp(value)
-    if stamp is None:
-        return ""
-    return babel_dates.format_date(stamp.date(), MONTH_PATTERNS[lang], locale=LOCALES[lang])
+    return _format_day(value, lang, MONTH_PATTERNS)
 
 
 def format_timestamp(value: object, lang: str = "vi", tz: str = LOCAL_TZ) -> str:

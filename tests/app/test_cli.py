@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,10 +69,15 @@ def test_rank_refuses_an_unknown_language_with_one_line(home: Path, lang: str) -
 
 
 def test_rank_shows_bands_in_the_language_asked_for(home: Path) -> None:
-    for lang, high in (("vi", "Cao"), ("en", "High")):
+    for lang, high, heading, percent in (
+        ("vi", "Cao", "Hạng", r"\d,\d+%"),
+        ("en", "High", "Rank", r"\d\.\d+%"),
+    ):
         result = runner.invoke(app, ["rank", "--top", "1", "--lang", lang], terminal_width=250)
         assert result.exit_code == 0, result.output
         assert high in result.stdout and " high " not in result.stdout
+        # Headings and the probability in the reader's language and number format.
+        assert heading in result.stdout and re.search(percent, result.stdout), result.stdout
     # Machine formats keep the stored codes.
     assert set(_csv("--lang", "en", "--band", "high")["band"]) == {"high"}
 
