@@ -340,7 +340,9 @@ def run_backtest(
                 }
             )
             other = replace(frame, params=same_rows)
-            part[name] = predict_rows(fit_at(other, origin, params.learner).model, part, same_rows)
+            # The columns the recipe's learner reads (a blend reads the union of its members' sets).
+            model = fit_at(other, origin, params.learner).model
+            part[name] = predict_rows(model, part, candidate_params(same_rows, params.learner))
         parts.append(part)
     if not parts:
         raise ValueError("no backtest origin: set backtest_origins ≥ 1")

@@ -73,6 +73,23 @@ def test_the_backtests_blend_column_is_what_the_fitted_blend_predicts(tiny_frame
     np.testing.assert_allclose(bt[BLEND].to_numpy(), expected, rtol=1e-12, atol=0)
 
 
+@pytest.mark.slow
+def test_a_blend_champion_with_another_recipe_is_refitted_on_its_members_columns(
+    tiny_frame: TrainingFrame,
+) -> None:
+    """A champion blend whose recipe differs by more than its learner is refitted beside the
+    candidates; it must read the union of its members' sets (it used to fail on the columns
+    that only the plain GBM reads)."""
+    one = replace(tiny_frame, params=TINY_PARAMS.model_copy(update={"backtest_origins": 1}))
+    recipe = one.params.model_copy(update={"learner": BLEND, "max_iter": 30})
+    bt = run_backtest(one, candidates=("logistic",), recipes={"champion": recipe})
+    origin = one.origins(1)[0]
+    refit = fit_at(replace(one, params=recipe), origin, BLEND)
+    rows = one.table.loc[one.table["as_of"] == origin]
+    expected = predict_rows(refit.model, rows, candidate_params(recipe, BLEND))
+    np.testing.assert_allclose(bt["champion"].to_numpy(), expected, rtol=1e-12, atol=0)
+
+
 def test_the_blend_stores_with_skops_and_loads_the_same(
     tiny_fits: dict[str, Fitted], members: dict[str, Fitted], tiny_recent: pd.DataFrame
 ) -> None:
