@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from data.errors import EwsError
 from data.settings import Settings
@@ -14,6 +15,8 @@ from data.store import Store
 from features.build import build_features, known_at
 from outputs.rankings import read_ranking
 from outputs.views import score_history
+from vocab.formats import format_date, format_month, format_number, format_probability, format_significant
+from vocab.i18n import check_lang, label, t
 
 HISTORY_COLUMNS = (
     "month",
@@ -28,53 +31,78 @@ HISTORY_COLUMNS = (
 
 
 def explain_enterprise(
-    settings: Settings, enterprise_id: str, as_of: dt.date | None, console: Console
+    settings: Settings, enterprise_id: str, as_of: dt.date | None, console: Console, lang: str = "vi"
 ) -> None:
-    """Print the published score and reasons, the feature values, 12 months of indicators and scores."""
+    """Print the published score and reasons, the feature values, 12 months of indicators and
+    scores, in `lang` (words from the catalogue, numbers and dates as its readers write them).
+
+    Names come from deliveries: they are printed as text, never read as markup.
+    """
+    lang = check_lang(lang)
     ranking = read_ranking(settings.db_path, str(as_of) if as_of else None)
     row = ranking.loc[ranking["enterprise_id"] == enterprise_id]
     as_of_ts = pd.Timestamp(ranking["as_of"].iloc[0])
+    night = format_date(as_of_ts, lang)
     store = Store(settings.store_dir)
     enterprises = store.load_enterprises()
     if enterprise_id not in set(enterprises["enterprise_id"]):
         raise EwsError(f"unknown enterprise {enterprise_id!r}")
     if row.empty:
-        console.print(
-            f"{enterprise_id} was not scored on {as_of_ts.date()} (closed, not yet founded, or no indicators)"
-        )
+        console.print(t("not_scored", lang, night=night), markup=False, highlight=False)
     else:
         r = row.iloc[0]
+        about = ", ".join(
+            str(part)
+            for part in (
+                r["district"],
+                r["zone_id"] or "-",
+                f"{t('sector', lang)} {r['sector']}",
+                label("ownership", r["ownership"], lang),
+            )
+        )
+        console.print(Text(f"{r['name']} ({enterprise_id}), {about}", style="bold"))
+        score_line = t(
+            "score_line",
+            lang,
+            score=format_probability(r["score"], lang),
+            rank=format_number(r["rank"], lang),
+            total=format_number(len(ranking), lang),
+            band=label("band", r["band"], lang),
+        )
+        reasons = r["reasons"] if lang == "vi" else r["reasons_en"]
         console.print(
-            f"[bold]{r['name']}[/bold] ({enterprise_id}), {r['district']}, zone {r['zone_id'] or '-'}, "
-            f"sector {r['sector']}, {r['ownership']}\n"
-            f"as of {r['as_of']}: score {r['score']:.4f}, rank {r['rank']} of {len(ranking)}, band {r['band']} "
-            f"(model v{r['model_version']})\n"
-            f"lý do: {r['reasons'] or '-'}\nreasons: {r['reasons_en'] or '-'}"
+            f"{t('as_of', lang)} {night} · {score_line} · {t('model', lang)} v{r['model_version']}\n"
+            f"{t('reasons', lang)}: {reasons or '-'}",
+            markup=False,
+            highlight=False,
         )
     indicators, incidents = known_at(store.load_indicators(), store.load_incidents(), as_of_ts)
     # Contagion and peer features need every enterprise, so build the whole night and keep one row.
     features = build_features(enterprises, indicators, incidents, [as_of_ts])
     features = features.loc[features["enterprise_id"] == enterprise_id]
     if not features.empty:
-        table = Table(title=f"features as of {as_of_ts.date()}")
-        table.add_column("feature")
-        table.add_column("value", justify="right")
+        table = Table(title=t("features_as_of", lang, night=night))
+        table.add_column(t("feature", lang))
+        table.add_column(t("value", lang), justify="right")
         for name, value in features.iloc[0].items():
             if name in ("as_of", "enterprise_id"):
                 continue
-            table.add_row(str(name), f"{value:.4g}" if isinstance(value, float) else str(value))
+            shown = format_significant(value, lang) if isinstance(value, float) else str(value)
+            table.add_row(Text(str(name)), Text(shown))
         console.print(table)
     history = indicators.loc[indicators["enterprise_id"] == enterprise_id]
     history = history.sort_values(["month", "reported_at"]).groupby("month").tail(1).tail(12)
-    table = Table(title="indicator history known at that date (latest revision per month)")
+    table = Table(title=t("indicators", lang, night=night))
     for column in HISTORY_COLUMNS:
-        table.add_column(column, justify="right")
+        table.add_column(t(column, lang), justify="right")
     for record in history.to_dict("records"):
         table.add_row(
             *(
-                pd.Timestamp(record[c]).strftime("%Y-%m" if c == "month" else "%Y-%m-%d")
-                if c in ("month", "reported_at")
-                else ("" if pd.isna(record[c]) else f"{record[c]:,.0f}")
+                format_month(record[c], lang)
+                if c == "month"
+                else format_date(record[c], lang)
+                if c == "reported_at"
+                else format_number(record[c], lang)
                 for c in HISTORY_COLUMNS
             )
         )
@@ -82,19 +110,26 @@ def explain_enterprise(
     scores = score_history(settings.db_path, enterprise_id)
     scores = scores.loc[scores["as_of"] <= str(as_of_ts.date())].tail(12)
     if len(scores):
-        table = Table(title="score history (published nights)")
+        table = Table(title=t("score_history", lang))
         for column in ("as_of", "rank", "score", "band", "model_version"):
-            table.add_column(column, justify="right")
+            table.add_column(t(column, lang), justify="right")
         for rec in scores.to_dict("records"):
             table.add_row(
-                rec["as_of"], str(rec["rank"]), f"{rec['score']:.4f}", rec["band"], str(rec["model_version"])
+                format_date(rec["as_of"], lang),
+                format_number(rec["rank"], lang),
+                format_probability(rec["score"], lang),
+                label("band", rec["band"], lang),
+                str(rec["model_version"]),
             )
         console.print(table)
     past = incidents.loc[incidents["enterprise_id"] == enterprise_id]
     if len(past):
         console.print(
-            "incidents: "
+            f"{t('incidents', lang)}: "
             + "; ".join(
-                f"{pd.Timestamp(s).date()} {k}" for s, k in zip(past["started"], past["kind"], strict=True)
-            )
+                f"{format_date(s, lang)} {label('kind', k, lang)}"
+                for s, k in zip(past["started"], past["kind"], strict=True)
+            ),
+            markup=False,
+            highlight=False,
         )

@@ -418,15 +418,17 @@ def _emit(text: str, output: Path | None) -> None:
 def explain(
     enterprise_id: Annotated[str, typer.Argument(help="Enterprise id (tax code).")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="Scored date (default: the latest).")] = None,
+    lang: Annotated[str, typer.Option(help="Language: vi or en.")] = "vi",
 ) -> None:
     """The score, its reasons, and the indicator history behind them."""
     as_of_date = _date(as_of, "--as-of")
+    lang = _language(lang)
     settings = _settings()
 
     def action() -> None:
         from cli.explain import explain_enterprise
 
-        explain_enterprise(settings, enterprise_id, as_of_date, out)
+        explain_enterprise(settings, enterprise_id, as_of_date, out, lang)
 
     _run(action)
 

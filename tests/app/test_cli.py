@@ -117,14 +117,23 @@ def test_explain_shows_the_score_its_reasons_and_the_history_behind_it(home: Pat
 
     top = read_ranking(home / "ews.db", "2024-06-30").iloc[0]
     result = runner.invoke(
-        app, ["explain", top["enterprise_id"], "--as-of", "2024-06-30"], terminal_width=200
+        app, ["explain", top["enterprise_id"], "--as-of", "2024-06-30", "--lang", "en"], terminal_width=200
     )
     assert result.exit_code == 0, result.output
     assert f"rank {top['rank']} of" in result.stdout
-    assert top["reasons"].split(";")[0] in result.stdout
-    assert "score history" in result.stdout
+    assert top["reasons_en"].split(";")[0] in result.stdout
+    assert "Score history" in result.stdout
     assert "2024-05-31" in result.stdout  # the earlier night's score is listed
-    assert "indicator history" in result.stdout
+    assert "Monthly indicators (only what was known on 2024-06-30)" in result.stdout
+
+    # Vietnamese by default: its words, its reasons, dates day first, decimal commas.
+    vi = runner.invoke(app, ["explain", top["enterprise_id"], "--as-of", "2024-06-30"], terminal_width=200)
+    assert vi.exit_code == 0, vi.output
+    assert f"hạng {top['rank']}/" in vi.stdout and "Lịch sử điểm" in vi.stdout
+    assert top["reasons"].split(";")[0] in vi.stdout
+    assert "31/05/2024" in vi.stdout and "2024-05-31" not in vi.stdout
+    assert re.search(r"\d,\d+%", vi.stdout)
+    assert runner.invoke(app, ["explain", top["enterprise_id"], "--lang", "fr"]).exit_code == 2
 
 
 def test_explain_refuses_an_unknown_enterprise_with_one_line(home: Path) -> None:
