@@ -90,7 +90,7 @@ def watch_night(
     )
     fresh = night_checks.night_freshness(indicators, enterprises, ranking, as_of)
     reference = registry.reference_features(settings.model_name, version.version)
-    drift = night_checks.night_drift(reference, features, ranking, version.tags.get("feature_set", "ews-v1"))
+    drift = night_checks.night_drift(reference, features, ranking, version.feature_set)
     churn = monitoring.top_k_churn(previous, ranking, k)
     calibration = calibration_watch(settings, incidents, as_of)
     html = render_report(
@@ -173,7 +173,7 @@ def score_flow(
     features = tasks.build_features(frames.enterprises, indicators, incidents, [as_of_ts])
     if features.empty:
         raise ValueError(f"no enterprise has indicators known on {as_of_ts.date()}; nothing to score")
-    columns = feature_set(version.tags.get("feature_set", "ews-v1"))
+    columns = feature_set(version.feature_set)
     probability = predict(model, features, columns)
     reasons = explain(model, model_input(features, columns))
     base_rate = float(version.tags["base_rate"]) if version.tags.get("base_rate") else None

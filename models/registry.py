@@ -27,6 +27,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from data.errors import EwsError
+from features.sets import DEFAULT_FEATURE_SET
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -47,6 +48,11 @@ class ModelVersion:
     run_id: str
     digest: str
     tags: dict[str, str]
+
+    @property
+    def feature_set(self) -> str:
+        """The feature set the version reads (versions registered before the tag read the default)."""
+        return self.tags.get("feature_set", DEFAULT_FEATURE_SET)
 
 
 def artifact_digest(path: Path) -> str:
