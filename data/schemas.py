@@ -258,7 +258,11 @@ class Enterprises(pa.DataFrameModel):
     enterprise_id: Series[str] = _id("stable key (tax code); opaque text, leading zeros kept", unique=True)
     name: Series[str] = _text("registered name, Vietnamese with diacritics", nullable=False)
     province: Series[str] = _text("province of registration", nullable=False)
-    district: Series[str] = _text("district or town", nullable=True)
+    district: Series[str] = _text("district or town (units before 1 July 2025)", nullable=True)
+    commune: Series[str] = _text(
+        "commune or ward (the two-level units from 1 July 2025); province may then be post-2025",
+        nullable=True,
+    )
     zone_id: Series[str] = _text(
         "industrial zone (KCN) or cluster (CCN) id; empty outside any", nullable=True
     )
@@ -294,7 +298,7 @@ class Indicators(pa.DataFrameModel):
         description="the calendar month the figures describe, YYYY-MM",
         metadata=_rule("month", "must be a month YYYY-MM"),
     )
-    headcount: Series[float] = _count("workers on the payroll at month end", nullable=False)
+    headcount: Series[float] = _count("workers on the payroll at month end", nullable=True)
     avg_wage_vnd: Series[float] = _amount("average monthly wage paid per worker, VND")
     wage_arrears_vnd: Series[float] = _amount("wages owed and unpaid at month end, VND")
     wage_arrears_months: Series[float] = _amount("months of wages overdue")
