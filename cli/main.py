@@ -32,6 +32,10 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="See and move the champion model.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+sources_app = typer.Typer(
+    help="Check the sources file; list and confirm unmatched rows.", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
 
 # Piped output (reports, CI logs) gets wide tables instead of rich's 80-column default.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -69,6 +73,16 @@ class Format(StrEnum):
 class SourceFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
+
+
+class SourceForm(StrEnum):
+    contract = "contract"
+    agencies = "agencies"
+
+
+SourcesOption = Annotated[
+    Path | None, typer.Option("--sources", help="The sources file (default: $EWS_HOME/sources.toml).")
+]
 
 
 class Promote(StrEnum):
@@ -158,6 +172,14 @@ def simulate(
     start: Annotated[str | None, typer.Option(help="First month YYYY-MM.")] = None,
     end: Annotated[str | None, typer.Option(help="Last month YYYY-MM.")] = None,
     fmt: Annotated[SourceFormat, typer.Option("--format", help="File format.")] = SourceFormat.csv,
+    form: Annotated[
+        SourceForm,
+        typer.Option(
+            "--form",
+            help="contract: the three contract tables; agencies: the four agencies' own files "
+            "(OUT/agencies, with sources.toml) and the same facts in the contract form (OUT/contract).",
+        ),
+    ] = SourceForm.contract,
 ) -> None:
     """Write a synthetic source that follows the data contract (and its truth aside)."""
     start = _month(start, "--start") if start else None
@@ -169,7 +191,11 @@ def simulate(
         if preset not in sim.PRESETS:
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(sorted(sim.PRESETS))}")
         world = sim.simulate(preset, seed=seed, start=start, end=end)
-        paths = sim.write_source(world, out_dir, fmt.value)
+        if form is SourceForm.agencies:
+            paths = sim.write_agencies(world, out_dir, seed=seed)
+            sim.write_source(world, out_dir / "world", fmt.value)
+        else:
+            paths = sim.write_source(world, out_dir, fmt.value)
         report = sim.calibration_report(world)
         out.print(f"wrote {len(paths)} files to {out_dir}")
         for key in ("enterprises", "workers", "stoppages_realized", "stoppages_expected"):
@@ -202,6 +228,168 @@ def ingest(
     for name, counts in report["tables"].items():
         table.add_row(name, str(counts["rows_in"]), str(counts["accepted"]), str(counts["quarantined"]))
     out.print(table)
+
+
+@app.command()
+def pull(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Sources to pull (default: all, in order).")
+    ] = None,
+    sources_file: SourcesOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Fetch each declared agency source in its own form, map it to the contract and ingest it."""
+    settings = _settings()
+    path = sources_file or settings.sources_file
+
+    def action() -> list[dict[str, Any]]:
+        from data.sources import load_sources
+        from flows.pull import pull_flow
+
+        sources = load_sources(path)
+        chosen = sources.select(names)
+        return pull_flow(str(path.resolve()), chosen)
+
+    reports = _run(action)
+    if as_json:
+        print(json.dumps({"sources": reports}, ensure_ascii=False))
+    else:
+        table = Table(title=f"pull → {settings.store_dir}")
+        for column in (
+            "source",
+            "table",
+            "status",
+            "files",
+            "rows in",
+            "accepted",
+            "quarantined",
+            "unmatched",
+        ):
+            table.add_column(column, justify="left" if column in ("source", "table", "status") else "right")
+        for r in reports:
+            for name, c in r["tables"].items():
+                new = sum(1 for f in r["files"] if f["status"] == "stored")
+                status = r["status"] if r["status"] != "unchanged" else "nothing new"
+                table.add_row(
+                    r["source"], name, status, f"{new}/{len(r['files'])}",
+                    *(str(c[k]) for k in ("rows_in", "accepted", "quarantined", "unmatched")),
+                )  # fmt: skip
+        out.print(table)
+        for r in reports:
+            for line in r["refused"]:
+                err.print(f"refused: {line}", markup=False, highlight=False)
+    if any(r["status"] == "refused" for r in reports):
+        raise typer.Exit(EXIT_ERROR)
+
+
+@sources_app.command("check")
+def sources_check(
+    name: Annotated[str | None, typer.Argument(help="One source (default: all).")] = None,
+    sources_file: SourcesOption = None,
+    rows: Annotated[int, typer.Option(help="Rows to show per source.", min=1, max=50)] = 5,
+) -> None:
+    """Validate the sources file and dry-run each source on its newest file (nothing is stored)."""
+    settings = _settings()
+    path = sources_file or settings.sources_file
+
+    def action() -> int:
+        from data.errors import EwsError
+        from data.pull import dry_run
+        from data.sources import load_sources
+        from data.store import Store
+
+        sources = load_sources(path)
+        out.print(f"{path}: {len(sources.names)} sources, valid", markup=False, highlight=False)
+        failures = 0
+        for source in sources.select([name] if name else None):
+            try:
+                file, preview = dry_run(sources, source, Store(settings.store_dir), settings.root, rows=rows)
+            except EwsError as exc:
+                failures += 1
+                err.print(f"error: {exc}", markup=False, highlight=False)
+                continue
+            table = Table(title=f"{source} ← {file}", title_justify="left")
+            for column in preview.columns:
+                table.add_column(str(column))
+            for _, row in preview.iterrows():
+                table.add_row(*("" if pd_isna(v) else str(v) for v in row))
+            out.print(table)
+        return failures
+
+    if _run(action):
+        raise typer.Exit(EXIT_ERROR)
+
+
+def pd_isna(value: Any) -> bool:
+    """Missing value test without importing pandas at the top of the CLI."""
+    import pandas as pd
+
+    return bool(pd.isna(value))
+
+
+@sources_app.command("unmatched")
+def sources_unmatched(
+    source: Annotated[str | None, typer.Option("--source", help="Only this source.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the pulled rows that matched no enterprise, with reasons and the closest candidates."""
+    settings = _settings()
+
+    def action() -> Any:
+        from data.store import Store
+
+        frame = Store(settings.store_dir).unmatched()
+        if source:
+            frame = frame.loc[frame["source"] == source]
+        return frame
+
+    frame = _run(action)
+    columns = [
+        c for c in ("source", "file", "row_number", "key", "name", "reason", "candidates") if c in frame
+    ]
+    if as_json:
+        records = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
+        print(json.dumps({"unmatched": records}, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(frame)} unmatched rows")
+    for column in columns:
+        table.add_column(column)
+    for _, row in frame[columns].iterrows():
+        table.add_row(*("" if pd_isna(v) or v == "nan" else str(v) for v in row))
+    out.print(table)
+
+
+@sources_app.command("confirm")
+def sources_confirm(
+    source: Annotated[str, typer.Argument(help="The source the row came from.")],
+    key: Annotated[str, typer.Argument(help="The row's key, as `ews sources unmatched` shows it.")],
+    enterprise_id: Annotated[str, typer.Argument(help="The enterprise it stands for.")],
+    by: Annotated[str, typer.Option("--by", help="Who confirms.")] = os.environ.get("USER", "operator"),
+) -> None:
+    """Confirm that a source's key stands for an enterprise; applies from the next pull."""
+    settings = _settings()
+
+    def action() -> None:
+        from data.matching import confirm_match
+        from data.pull import confirmed_path
+        from data.store import Store
+
+        known = set(Store(settings.store_dir).load_enterprises()["enterprise_id"])
+        if enterprise_id not in known:
+            raise ValueError(f"enterprise {enterprise_id!r} is not in the store")
+        confirm_match(
+            confirmed_path(settings.root),
+            source=source,
+            key=key,
+            enterprise_id=enterprise_id,
+            confirmed_by=by,
+            confirmed_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        out.print(
+            f"{source} {key} → {enterprise_id}: confirmed; it applies from the next `ews pull`", markup=False
+        )
+
+    _run(action)
 
 
 @app.command()

@@ -73,11 +73,39 @@ _VALUE_COLUMNS = {t: [c for c in STORED_COLUMNS[t] if c != "reported_at_imputed"
 
 @dataclass(frozen=True)
 class TableCounts:
-    """Row accounting of one table of one delivery: rows_in = accepted + quarantined."""
+    """Row accounting of one table of one delivery: rows_in = accepted + quarantined + unmatched.
+
+    ``unmatched`` counts pulled rows whose ids reached no enterprise (always 0 for a
+    delivery in the contract's form, where an unknown enterprise is quarantined).
+    """
 
     rows_in: int
     accepted: int
     quarantined: int
+    unmatched: int = 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery as text frames in the contract's columns, with where its rows came from.
+
+    ``frames`` holds the tables it carries (a pulled source usually one). ``files`` and
+    ``rows`` give, per table, each row's file and 1-based row in it. ``unmatched`` holds,
+    per table, rows set aside before validation because their ids reached no enterprise
+    (stored for ``ews sources unmatched``); ``coverage`` the complete lists it states.
+    """
+
+    frames: dict[str, pd.DataFrame]
+    source: str
+    source_name: str = "contract"
+    precedence: int = 0
+    files: dict[str, pd.Series] | None = None
+    rows: dict[str, pd.Series] | None = None
+    unmatched: dict[str, pd.DataFrame] | None = None
+    coverage: pd.DataFrame | None = None
+    delivery_id: str | None = None
+    record_always: bool = False
+    extra_manifest: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +125,12 @@ class IngestReport:
             "source": self.source,
             "status": self.status,
             "tables": {
-                t: {"rows_in": c.rows_in, "accepted": c.accepted, "quarantined": c.quarantined}
+                t: {
+                    "rows_in": c.rows_in,
+                    "accepted": c.accepted,
+                    "quarantined": c.quarantined,
+                    "unmatched": c.unmatched,
+                }
                 for t, c in self.tables.items()
             },
             "new_rows": dict(self.new_rows),
@@ -508,8 +541,15 @@ def _resolve_duplicates(table: str, typed: pd.DataFrame, probs: _Problems) -> pd
     if not dupkey.any():
         return typed
     sub = typed.loc[dupkey]
-    variants = sub.drop_duplicates(vals).groupby(key).size()
-    conflicting = variants[variants > 1].index
+    if table == "indicators":
+        # Per field: rows of one key conflict only where a field has two different values;
+        # an empty cell states nothing, so rows stating different fields merge.
+        fields = [c for c in vals if c not in key]
+        distinct = sub.groupby(key)[fields].nunique(dropna=True)
+        conflicting = distinct.index[(distinct > 1).any(axis=1).to_numpy()]
+    else:
+        variants = sub.drop_duplicates(vals).groupby(key).size()
+        conflicting = variants[variants > 1].index
     in_conflict = pd.MultiIndex.from_frame(sub[key]).isin(
         conflicting if isinstance(conflicting, pd.MultiIndex) else pd.MultiIndex.from_arrays([conflicting])
     )
@@ -526,12 +566,16 @@ def _resolve_duplicates(table: str, typed: pd.DataFrame, probs: _Problems) -> pd
     return rest.drop_duplicates(vals, keep="first").sort_index()
 
 
-def _against_store(table: str, new: pd.DataFrame, stored: pd.DataFrame, probs: _Problems) -> pd.DataFrame:
-    """Drop rows already stored as they are; indicators that differ from a stored row
-    with the same key are conflicts, enterprises/incidents that differ are updates."""
+def _against_store(
+    table: str, new: pd.DataFrame, stored: pd.DataFrame, probs: _Problems, precedence: int = 0
+) -> pd.DataFrame:
+    """Drop rows already stored as they are; enterprises/incidents that differ are updates,
+    indicators are compared field by field (:func:`_against_stored_indicators`)."""
     if stored.empty or new.empty:
         return new
     key, vals = list(KEYS[table]), _VALUE_COLUMNS[table]
+    if table == "indicators":
+        return _against_stored_indicators(new, stored, probs, precedence)
     right = stored[vals].drop_duplicates(key, keep="last")
     merged = new[vals].reset_index(names="_pos").merge(right, on=key, how="inner", suffixes=("", "_old"))
     if merged.empty:
@@ -540,23 +584,61 @@ def _against_store(table: str, new: pd.DataFrame, stored: pd.DataFrame, probs: _
     old = merged[[f"{c}_old" for c in other]].set_axis(other, axis=1)
     same = _same(merged, old, other)
     drop = merged.loc[same, "_pos"].to_numpy()
-    if table == "indicators":
-        conflict = merged.loc[~same, "_pos"].to_numpy()
-        probs.add(
-            conflict,
-            "_key",
-            "conflicts with a stored row of an earlier delivery "
-            "with the same (enterprise_id, month, reported_at)",
-        )
-        drop = np.concatenate([drop, conflict])
     return new.drop(index=drop)
 
 
-def _quarantine_frame(table: str, raw: pd.DataFrame, reasons: pd.Series, delivery_id: str) -> pd.DataFrame:
+def _against_stored_indicators(
+    new: pd.DataFrame, stored: pd.DataFrame, probs: _Problems, precedence: int
+) -> pd.DataFrame:
+    """Indicator rows against stored rows of the same (enterprise_id, month, reported_at).
+
+    A row whose every stated field equals what one stored row says adds nothing and is
+    dropped (a delivery ingested again). A field stated with a different value by a stored
+    row of the same precedence is a conflict: the row is quarantined. A different
+    precedence resolves it when the store is read (the higher wins that field).
+    """
+    key = list(KEYS["indicators"])
+    fields = [c for c in _VALUE_COLUMNS["indicators"] if c not in key]
+    right = stored[[*key, *fields, "_precedence"]]
+    merged = (
+        new[[*key, *fields]]
+        .reset_index(names="_pos")
+        .merge(right, on=key, how="inner", suffixes=("", "_old"))
+    )
+    if merged.empty:
+        return new
+    covered = np.ones(len(merged), dtype=bool)
+    clash = np.zeros(len(merged), dtype=bool)
+    same_rank = merged["_precedence"].to_numpy() == precedence
+    for c in fields:
+        x, y = merged[c], merged[f"{c}_old"]
+        stated, old_stated = x.notna().to_numpy(), y.notna().to_numpy()
+        equal = (x.to_numpy() == y.to_numpy()) & stated & old_stated
+        covered &= ~stated | equal
+        clash |= stated & old_stated & ~equal & same_rank
+    pos = merged["_pos"].to_numpy()
+    conflict = np.unique(pos[clash])
+    redundant = np.setdiff1d(np.unique(pos[covered]), conflict)
+    probs.add(
+        conflict,
+        "_key",
+        "conflicts with a stored row of an earlier delivery with the same (enterprise_id, month, reported_at)",
+    )
+    return new.drop(index=pd.Index(np.concatenate([redundant, conflict])))
+
+
+def _quarantine_frame(
+    table: str, raw: pd.DataFrame, reasons: pd.Series, delivery_id: str, delivery: Delivery
+) -> pd.DataFrame:
     pos = reasons.index.to_numpy()
     q = raw.iloc[pos].reset_index(drop=True).astype("str")
     q.insert(0, "reason", reasons.to_numpy())
-    q.insert(0, "row_number", pd.Series(pos + 1).astype("str"))
+    rows = delivery.rows.get(table) if delivery.rows else None
+    numbers = rows.to_numpy()[pos] if rows is not None else pos + 1
+    q.insert(0, "row_number", pd.Series(numbers).astype("str"))
+    if delivery.files and table in delivery.files:
+        q.insert(0, "file", pd.Series(delivery.files[table].to_numpy()[pos]).astype("str"))
+    q.insert(0, "source", delivery.source_name)
     q.insert(0, "table", table)
     q.insert(0, "delivery_id", delivery_id)
     return q.astype("str")
@@ -577,19 +659,58 @@ def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_
     if not 0.0 <= max_bad_share <= 1.0:
         raise ValueError("max_bad_share must be within [0, 1]")
     raw = read_source(source)
-    delivery_id = delivery_digest(raw)
+    files = {t: pd.Series(raw[t].attrs.get("label", t), index=raw[t].index, dtype="str") for t in TABLES}
+    delivery = Delivery(frames=raw, source=_source_text(source), files=files)
+    return ingest_delivery(delivery, store, max_bad_share=max_bad_share)
+
+
+def _with_provenance(table: str, frame: pd.DataFrame, delivery: Delivery) -> pd.DataFrame:
+    """The accepted rows of ``table`` with the provenance columns the store keeps."""
+    out = frame.copy()
+    pos = out.index.to_numpy()
+    files = delivery.files.get(table) if delivery.files else None
+    rows = delivery.rows.get(table) if delivery.rows else None
+    out["_source"] = delivery.source_name
+    out["_file"] = (
+        files.to_numpy()[pos] if files is not None else pd.Series(table, index=out.index, dtype="str")
+    )
+    out["_row"] = rows.to_numpy()[pos].astype("int64") if rows is not None else (pos + 1).astype("int64")
+    out["_precedence"] = np.int64(delivery.precedence)
+    return out.astype({"_source": "str", "_file": "str"})
+
+
+def ingest_delivery(
+    delivery: Delivery, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_SHARE
+) -> IngestReport:
+    """Validate one :class:`Delivery` and add its new rows to ``store`` (see :func:`ingest`).
+
+    Tables the delivery does not carry are left alone. A pulled file (``record_always``) is
+    recorded even when it adds nothing, so that pulling it again is recognised and skipped.
+    """
+    if not 0.0 <= max_bad_share <= 1.0:
+        raise ValueError("max_bad_share must be within [0, 1]")
+    raw = delivery.frames
+    tables = [t for t in TABLES if t in raw]
+    delivery_id = delivery.delivery_id or delivery_digest(raw)
+    unmatched_in = delivery.unmatched or {}
     with store.lock():
         store.clean_temp()
-        probs = {t: _Problems() for t in TABLES}
-        typed = {t: _validate_rows(t, raw[t], probs[t]) for t in TABLES}
+        probs = {t: _Problems() for t in tables}
+        typed = {t: _validate_rows(t, raw[t], probs[t]) for t in tables}
         stored_ent = store.load_enterprises()
-        ent = _resolve_duplicates("enterprises", typed["enterprises"], probs["enterprises"])
-        known = pd.Index(ent["enterprise_id"]).union(pd.Index(stored_ent["enterprise_id"]))
-        accepted_new: dict[str, pd.DataFrame] = {
-            "enterprises": _against_store("enterprises", ent, stored_ent, probs["enterprises"])
+        accepted_new: dict[str, pd.DataFrame] = {}
+        known = pd.Index(stored_ent["enterprise_id"])
+        if "enterprises" in tables:
+            ent = _resolve_duplicates("enterprises", typed["enterprises"], probs["enterprises"])
+            known = pd.Index(ent["enterprise_id"]).union(known)
+            accepted_new["enterprises"] = _against_store("enterprises", ent, stored_ent, probs["enterprises"])
+        loaders = {
+            "indicators": lambda ids: store.indicator_rows(ids),
+            "incidents": lambda ids: store.load_incidents(),
         }
-        stored = {"indicators": store.load_indicators, "incidents": store.load_incidents}
         for t in ("indicators", "incidents"):
+            if t not in tables:
+                continue
             frame = typed[t]
             unknown = ~frame["enterprise_id"].isin(known).to_numpy()
             bad = frame.index[unknown]
@@ -602,39 +723,71 @@ def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_
                 ],
             )
             frame = _resolve_duplicates(t, frame.loc[~unknown], probs[t])
-            accepted_new[t] = _against_store(t, frame, stored[t](), probs[t])
+            ids = sorted(set(frame["enterprise_id"])) if t == "indicators" else None
+            stored_rows = loaders[t](ids) if len(frame) else pd.DataFrame()
+            accepted_new[t] = _against_store(t, frame, stored_rows, probs[t], delivery.precedence)
 
         counts: dict[str, TableCounts] = {}
         quarantine: list[pd.DataFrame] = []
-        for t in TABLES:
+        for t in tables:
             reasons = probs[t].reasons()
             n, q = len(raw[t]), len(reasons)
-            counts[t] = TableCounts(rows_in=n, accepted=n - q, quarantined=q)
+            u = len(unmatched_in.get(t, ()))
+            counts[t] = TableCounts(rows_in=n + u, accepted=n - q, quarantined=q, unmatched=u)
             label = raw[t].attrs.get("label", t)
-            if q > max_bad_share * n:
+            if n and q > max_bad_share * n:
                 first = reasons.iloc[0]
                 raise _refuse(
                     label,
                     f"{q} of {n} rows ({q / n:.1%}) are invalid, above "
                     f"max_bad_share {max_bad_share:.0%}; first: row "
-                    f"{reasons.index[0] + 1}: {first}",
+                    f"{_row_label(delivery, t, int(reasons.index[0]))}: {first}",
                 )
             if q:
-                quarantine.append(_quarantine_frame(t, raw[t], reasons, delivery_id))
-        new_rows = {t: len(accepted_new[t]) for t in TABLES}
-        unchanged = store.has_delivery(delivery_id) or (not any(new_rows.values()) and not quarantine)
+                quarantine.append(_quarantine_frame(t, raw[t], reasons, delivery_id, delivery))
+        new_rows = {t: len(accepted_new[t]) for t in tables}
+        unmatched = _unmatched_frame(unmatched_in, delivery_id, delivery.source_name)
+        states_something = any(new_rows.values()) or quarantine or len(unmatched)
+        has_coverage = delivery.coverage is not None and len(delivery.coverage) > 0
+        if store.has_delivery(delivery_id):
+            unchanged = True
+        else:
+            unchanged = not (states_something or has_coverage or delivery.record_always)
         report = IngestReport(
             delivery_id=delivery_id,
-            source=_source_text(source),
+            source=delivery.source,
             tables=counts,
-            new_rows=new_rows if not unchanged else {t: 0 for t in TABLES},
+            new_rows=new_rows if not unchanged else {t: 0 for t in tables},
             status="unchanged" if unchanged else "stored",
         )
         if not unchanged:
             qframe = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
             manifest = {
                 **report.to_json(),
+                "source_name": delivery.source_name,
+                **(delivery.extra_manifest or {}),
                 "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
-            store.commit(delivery_id, accepted_new, qframe, manifest)
+            rows = {t: _with_provenance(t, f, delivery) for t, f in accepted_new.items()}
+            store.commit(delivery_id, rows, qframe, manifest, unmatched=unmatched, coverage=delivery.coverage)
     return report
+
+
+def _row_label(delivery: Delivery, table: str, pos: int) -> str:
+    """A row's place for messages: its row in the file when known, else its position."""
+    if delivery.rows and table in delivery.rows:
+        return f"{int(delivery.rows[table].iloc[pos])}"
+    return f"{pos + 1}"
+
+
+def _unmatched_frame(unmatched: dict[str, pd.DataFrame], delivery_id: str, source_name: str) -> pd.DataFrame:
+    """Rows set aside as unmatched, as text, with their delivery, source and table."""
+    parts = []
+    for table, frame in unmatched.items():
+        if len(frame):
+            part = frame.astype("str").reset_index(drop=True)
+            part.insert(0, "table", table)
+            part.insert(0, "source", source_name)
+            part.insert(0, "delivery_id", delivery_id)
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True).astype("str") if parts else pd.DataFrame()

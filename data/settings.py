@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         return self.root / "exports"
 
     @property
+    def sources_file(self) -> Path:
+        """The default sources file (``ews pull``, ``ews sources``): ``$EWS_HOME/sources.toml``."""
+        return self.root / "sources.toml"
+
+    @property
     def mlflow_tracking_uri(self) -> str:
         """The tracking URI in force: `MLFLOW_TRACKING_URI` or the workspace's SQLite file."""
         return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"

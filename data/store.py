@@ -7,6 +7,8 @@ Layout under ``root`` (e.g. ``$EWS_HOME/store``)::
         indicators.parquet
         incidents.parquet
         quarantine.parquet              refused rows: original text + reason
+        unmatched.parquet               pulled rows that matched no enterprise: text + reason
+        coverage.parquet                complete lists: (month, reported_at, fields) + who was listed
         manifest.json                   the ingest report + ingested_at (written last)
     deliveries/.tmp-*/                  unfinished writes; invisible, removed on next write
     .lock                               advisory lock serialising writers
@@ -15,6 +17,14 @@ A delivery is written into a temp directory, fsynced, and moved into place with 
 ``os.replace``, so a kill at any moment leaves either the whole delivery or none of it.
 The committed directories *are* the ingest log (their manifests), so the log can never
 disagree with the data. Loading concatenates the committed deliveries in order.
+
+Indicators are kept as delivered, with where each row came from (``_source``, ``_file``,
+``_row``, ``_precedence``), and resolved when loaded (the contract's amendment "Several
+agencies, one picture"): for each (enterprise, month, indicator) the value known at D is
+the non-empty value with the latest ``reported_at`` ≤ D. Rows of one (enterprise, month,
+reported_at) merge field by field (the higher precedence wins a field), then every field is
+carried forward to later revisions of the month that leave it empty. A complete list adds
+a 0 for each operating enterprise it leaves out, on the list's date.
 """
 
 from __future__ import annotations
@@ -41,7 +51,19 @@ from data.schemas import KEYS, TABLES, empty_stored_frame, stored_dtypes
 _COMMITTED = re.compile(r"^(\d{6})-([0-9a-f]{64})$")
 _TMP_PREFIX = ".tmp-"
 QUARANTINE_FILE = "quarantine.parquet"
+UNMATCHED_FILE = "unmatched.parquet"
+COVERAGE_FILE = "coverage.parquet"
 MANIFEST_FILE = "manifest.json"
+#: Where a stored row came from; kept beside the contract columns, never fed to models.
+PROVENANCE_COLUMNS: tuple[str, ...] = ("_source", "_file", "_row", "_precedence")
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    "source",
+    "month",
+    "reported_at",
+    "fields",
+    "precedence",
+    "enterprise_id",
+)
 
 
 def _fsync_path(path: Path) -> None:
@@ -76,33 +98,74 @@ class Store:
         """Whether a delivery with this content digest was already committed."""
         return any(d == delivery_id for _, d, _ in self._committed())
 
-    def _read_table(self, table: str, enterprise_ids: list[str] | None = None) -> pd.DataFrame:
-        """All stored rows of ``table`` in commit order, typed; only these enterprises when given."""
-        parts = [p / f"{table}.parquet" for _, _, p in self._committed()]
-        parts = [p for p in parts if p.is_file()]
+    def _read_table(
+        self, table: str, enterprise_ids: list[str] | None = None, *, provenance: bool = False
+    ) -> pd.DataFrame:
+        """All stored rows of ``table`` in commit order, typed; only these enterprises when given.
+
+        Columns added to the contract since a delivery was stored (``commune``) read as
+        empty. With ``provenance``, also ``_seq``, ``_delivery`` and :data:`PROVENANCE_COLUMNS`
+        (deliveries stored before provenance was kept: the manifest's source, no file).
+        """
+        dtypes = stored_dtypes(table)
+        parts = [(seq, d, p / f"{table}.parquet") for seq, d, p in self._committed()]
+        parts = [(seq, d, p) for seq, d, p in parts if p.is_file()]
         if not parts:
-            return empty_stored_frame(table)
+            frame = empty_stored_frame(table)
+            return _with_empty_provenance(frame) if provenance else frame
         filters = None if enterprise_ids is None else [("enterprise_id", "in", list(enterprise_ids))]
+        frames = []
         try:
-            tables = [pq.read_table(p, filters=filters) for p in parts]
-            frame = pa.concat_tables(tables, promote_options="default").to_pandas()
+            for seq, delivery, path in parts:
+                part = pq.read_table(path, filters=filters).to_pandas()
+                for column, dtype in dtypes.items():
+                    if column not in part.columns:
+                        part[column] = pd.Series(pd.NA, index=part.index, dtype=dtype)
+                if provenance:
+                    part = _provenance(part, seq, delivery, path.parent)
+                    frames.append(part[[*dtypes, "_seq", "_delivery", *PROVENANCE_COLUMNS]])
+                else:
+                    frames.append(part[list(dtypes)])
         except (OSError, pa.ArrowException) as exc:
             raise StoreError(f"store {self.root}: cannot read {table}: {exc}") from exc
-        return frame.astype(stored_dtypes(table))[list(stored_dtypes(table))]
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        return frame.astype(dtypes)
 
     def load_enterprises(self) -> pd.DataFrame:
         """Latest delivered version of every enterprise, sorted by ``enterprise_id``."""
         return self._latest("enterprises")
 
     def load_indicators(self, enterprise_ids: list[str] | None = None) -> pd.DataFrame:
-        """Every indicator revision, sorted by (enterprise_id, month, reported_at).
+        """Every indicator vintage, one row per (enterprise_id, month, reported_at), sorted.
 
-        With ``enterprise_ids``, only their rows: the filter is applied while reading, so a
-        page about one enterprise does not load the whole table.
+        Each row holds, per field, the non-empty value with the latest ``reported_at`` up to
+        its own (see the module docstring); complete lists' zeros are included. With
+        ``enterprise_ids``, only their rows: the filter is applied while reading, so a page
+        about one enterprise does not load the whole table.
         """
-        frame = self._read_table("indicators", enterprise_ids)
-        frame = frame.sort_values(list(KEYS["indicators"]), kind="stable")
-        return frame.reset_index(drop=True)
+        rows = self.indicator_rows(enterprise_ids)
+        return resolve_vintages(rows)
+
+    def indicator_rows(self, enterprise_ids: list[str] | None = None) -> pd.DataFrame:
+        """Indicator rows as delivered, with provenance, plus complete lists' zeros."""
+        rows = self._read_table("indicators", enterprise_ids, provenance=True)
+        coverage = self.coverage()
+        if len(coverage):
+            zeros = complete_list_zeros(coverage, self.load_enterprises(), rows, enterprise_ids)
+            if len(zeros):
+                rows = pd.concat([rows, zeros.astype(rows.dtypes.to_dict())], ignore_index=True)
+        return rows
+
+    def coverage(self) -> pd.DataFrame:
+        """Every complete list stored: one row per listed enterprise (plus one with none)."""
+        frames = [
+            pd.read_parquet(p / COVERAGE_FILE)
+            for _, _, p in self._committed()
+            if (p / COVERAGE_FILE).is_file()
+        ]
+        if not frames:
+            return pd.DataFrame({c: pd.Series([], dtype="str") for c in COVERAGE_COLUMNS})
+        return pd.concat(frames, ignore_index=True)
 
     def load_incidents(self) -> pd.DataFrame:
         """Latest delivered version of every incident, sorted by ``incident_id``."""
@@ -112,6 +175,21 @@ class Store:
         key = list(KEYS[table])
         frame = self._read_table(table).drop_duplicates(key, keep="last")
         return frame.sort_values(key, kind="stable").reset_index(drop=True)
+
+    def unmatched(self) -> pd.DataFrame:
+        """Every pulled row that matched no enterprise: its text, reason, candidates, file."""
+        parts = [p / UNMATCHED_FILE for _, _, p in self._committed()]
+        frames = [pd.read_parquet(p) for p in parts if p.is_file()]
+        if not frames:
+            cols = ["delivery_id", "source", "table", "file", "row_number", "key", "reason", "candidates"]
+            return pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+        return pd.concat(frames, ignore_index=True)
+
+    def manifests(self) -> list[dict[str, Any]]:
+        """Every committed delivery's manifest, in commit order."""
+        return [
+            json.loads((path / MANIFEST_FILE).read_text(encoding="utf-8")) for _, _, path in self._committed()
+        ]
 
     def quarantine(self) -> pd.DataFrame:
         """Every quarantined row: original text values plus table, reason, delivery_id."""
@@ -187,6 +265,9 @@ class Store:
         new_rows: dict[str, pd.DataFrame],
         quarantine: pd.DataFrame,
         manifest: dict[str, Any],
+        *,
+        unmatched: pd.DataFrame | None = None,
+        coverage: pd.DataFrame | None = None,
     ) -> Path:
         """Write one delivery atomically (call while holding :meth:`lock`)."""
         if not re.fullmatch(r"[0-9a-f]{64}", delivery_id):
@@ -204,6 +285,10 @@ class Store:
                     self._write_parquet(frame, tmp / f"{table}.parquet")
             if len(quarantine):
                 self._write_parquet(quarantine, tmp / QUARANTINE_FILE)
+            if unmatched is not None and len(unmatched):
+                self._write_parquet(unmatched, tmp / UNMATCHED_FILE)
+            if coverage is not None and len(coverage):
+                self._write_parquet(coverage, tmp / COVERAGE_FILE)
             man = tmp / MANIFEST_FILE
             man.write_text(
                 json.dumps({**manifest, "seq": seq}, ensure_ascii=False, indent=1), encoding="utf-8"
@@ -222,3 +307,131 @@ class Store:
         table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
         pq.write_table(table, path, compression="zstd")
         _fsync_path(path)
+
+
+# ================================================================== vintages, complete lists
+
+_FIELDS_SEPARATOR = ","
+
+
+def _with_empty_provenance(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["_seq"] = pd.Series([], dtype="int64")
+    out["_delivery"] = pd.Series([], dtype="str")
+    for column in PROVENANCE_COLUMNS:
+        out[column] = pd.Series([], dtype="int64" if column in ("_row", "_precedence") else "str")
+    return out
+
+
+def _provenance(part: pd.DataFrame, seq: int, delivery: str, folder: Path) -> pd.DataFrame:
+    """Provenance columns of one delivery's rows (defaults for deliveries stored before)."""
+    part["_seq"] = seq
+    part["_delivery"] = delivery
+    if "_source" not in part.columns:
+        manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+        part["_source"] = str(manifest.get("source_name") or manifest.get("source") or "")
+    if "_file" not in part.columns:
+        part["_file"] = pd.Series(pd.NA, index=part.index, dtype="str")
+    if "_row" not in part.columns:
+        part["_row"] = -1
+    if "_precedence" not in part.columns:
+        part["_precedence"] = 0
+    part["_source"] = part["_source"].astype("str")
+    part["_file"] = part["_file"].astype("str")
+    part["_row"] = part["_row"].astype("int64")
+    part["_precedence"] = part["_precedence"].astype("int64")
+    return part
+
+
+def operating_in_month(enterprises: pd.DataFrame, month_end: pd.Timestamp) -> pd.Series:
+    """Enterprise ids operating at a month's last day: founded by then, not closed by then."""
+    founded = enterprises["founded"].isna() | (enterprises["founded"] <= month_end)
+    open_ = enterprises["closed"].isna() | (enterprises["closed"] > month_end)
+    return enterprises.loc[founded & open_, "enterprise_id"]
+
+
+def complete_list_zeros(
+    coverage: pd.DataFrame,
+    enterprises: pd.DataFrame,
+    rows: pd.DataFrame,
+    enterprise_ids: list[str] | None = None,
+) -> pd.DataFrame:
+    """The zeros complete lists imply: for each (source, month, list date, fields), every
+    enterprise operating that month that no delivery of the list named, and that no row of
+    that (enterprise, month, date) states a value for, gets 0 in those fields."""
+    from data.schemas import empty_stored_frame
+
+    lists = coverage.drop_duplicates(["source", "month", "reported_at", "fields"])
+    named = coverage.dropna(subset=["enterprise_id"])
+    dates = pd.to_datetime(lists["reported_at"].astype("str"))
+    stated = rows.loc[rows["reported_at"].isin(dates)]
+    out: list[pd.DataFrame] = []
+    for spec in lists.itertuples(index=False):
+        month = pd.Timestamp(str(spec.month))
+        month_end = month + pd.offsets.MonthEnd(0)
+        reported = pd.Timestamp(str(spec.reported_at))
+        ids = operating_in_month(enterprises, month_end)
+        if enterprise_ids is not None:
+            ids = ids[ids.isin(enterprise_ids)]
+        same = (named["source"] == spec.source) & (named["month"] == spec.month)
+        same &= (named["reported_at"] == spec.reported_at) & (named["fields"] == spec.fields)
+        ids = ids[~ids.isin(named.loc[same, "enterprise_id"])]
+        fields = str(spec.fields).split(_FIELDS_SEPARATOR)
+        here = (stated["month"] == month) & (stated["reported_at"] == reported)
+        here &= stated[fields].notna().any(axis=1)
+        ids = ids[~ids.isin(stated.loc[here, "enterprise_id"])]
+        if ids.empty:
+            continue
+        frame = empty_stored_frame("indicators").reindex(range(len(ids)))
+        frame["enterprise_id"] = ids.to_numpy()
+        frame["month"] = month
+        frame["reported_at"] = reported
+        frame["reported_at_imputed"] = False
+        for field in fields:
+            frame[field] = 0.0
+        frame["_seq"] = 0
+        frame["_delivery"] = ""
+        frame["_source"] = str(spec.source)
+        frame["_file"] = "(absent from the complete list)"
+        frame["_row"] = -1
+        frame["_precedence"] = int(str(spec.precedence))
+        out.append(frame)
+    if not out:
+        return pd.DataFrame()
+    return pd.concat(out, ignore_index=True)
+
+
+def resolve_vintages(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (enterprise_id, month, reported_at) holding the values known from then on.
+
+    Rows of one key merge field by field, the higher ``_precedence`` and then the later
+    delivery winning a field; each field is then carried forward to the later revisions of
+    the month that leave it empty (an empty cell states nothing, it never erases).
+    """
+    from data.schemas import STORED_COLUMNS
+
+    columns = list(STORED_COLUMNS["indicators"])
+    if rows.empty:
+        return rows[columns].reset_index(drop=True)
+    fields = [c for c in columns if c not in KEYS["indicators"] and c != "reported_at_imputed"]
+    order = ["enterprise_id", "month", "reported_at", "_precedence", "_seq"]
+    rows = rows.sort_values(order, kind="stable")
+    key = list(KEYS["indicators"])
+    duplicated = rows.duplicated(key, keep=False).to_numpy()
+    if duplicated.any():
+        single = rows.loc[~duplicated, columns]
+        grouped = rows.loc[duplicated].groupby(key, sort=False)
+        merged = grouped[fields].last()  # last non-empty value per field
+        merged["reported_at_imputed"] = grouped["reported_at_imputed"].all()
+        merged = merged.reset_index()
+        rows = pd.concat([single, merged[columns]], ignore_index=True)
+        rows = rows.sort_values(key, kind="stable")
+    else:
+        rows = rows[columns]
+    rows = rows.reset_index(drop=True)
+    revised = rows.duplicated(["enterprise_id", "month"], keep=False).to_numpy()
+    if revised.any():
+        sub = rows.loc[revised]
+        filled = sub.groupby(["enterprise_id", "month"], sort=False)[fields].ffill()
+        rows.loc[revised, fields] = filled
+    return rows.astype(stored_dtypes("indicators"))

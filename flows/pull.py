@@ -1,0 +1,70 @@
+"""Pull the declared agency sources: one Prefect task per source, retries for remote fetches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from data.pull import COUNT_KEYS, SourceReport, pull_source
+from data.settings import Settings
+from data.sources import load_sources
+from data.store import Store
+
+
+def _pull_one(sources_file: str, name: str, store_dir: str, home: str) -> dict[str, Any]:
+    """Pull one source; a refusal is reported, never raised, so the other sources go on."""
+    sources = load_sources(Path(sources_file))
+    report: SourceReport = pull_source(sources, name, Store(Path(store_dir)), Path(home))
+    return report.to_json()
+
+
+_local = task(name="pull-source", cache_policy=NO_CACHE)(_pull_one)
+_remote = task(
+    name="pull-remote-source", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[10, 60, 300]
+)(_pull_one)
+
+
+def _markdown(reports: list[dict[str, Any]]) -> str:
+    lines = [
+        "# Pull",
+        "",
+        "| source | table | status | " + " | ".join(COUNT_KEYS) + " |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in reports:
+        for table, counts in r["tables"].items():
+            lines.append(
+                f"| {r['source']} | {table} | {r['status']} | "
+                + " | ".join(str(counts[k]) for k in COUNT_KEYS)
+                + " |"
+            )
+    refused = [line for r in reports for line in r["refused"]]
+    if refused:
+        lines += ["", "## Refused", "", *[f"- {line}" for line in refused]]
+    return "\n".join(lines)
+
+
+@flow(name="pull", log_prints=False)
+def pull_flow(sources_file: str, names: list[str] | None = None) -> list[dict[str, Any]]:
+    """Pull the named sources (all by default) in order: enterprises, indicators, incidents."""
+    settings = Settings()
+    sources = load_sources(Path(sources_file))
+    reports = []
+    for name in sources.select(names):
+        args = (sources_file, name, str(settings.store_dir), str(settings.root))
+        if not sources.source(name).remote:
+            reports.append(_local(*args))
+            continue
+        state = _remote(*args, return_state=True)
+        if state.is_completed():
+            reports.append(state.result())
+        else:  # retries exhausted: the source is reported refused, the others go on
+            message = str(state.result(raise_on_failure=False))
+            table = sources.source(name).table
+            reports.append(SourceReport(source=name, table=table, refused=[message]).to_json())
+    create_markdown_artifact(key="pull-summary", markdown=_markdown(reports))
+    return reports
