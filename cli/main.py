@@ -278,7 +278,7 @@ def pull(
         for r in reports:
             for line in r["refused"]:
                 err.print(f"refused: {line}", markup=False, highlight=False)
-    if any(r["status"] == "refused" for r in reports):
+    if any(r["refused"] for r in reports):
         raise typer.Exit(EXIT_ERROR)
 
 
