@@ -107,6 +107,7 @@ def explain_enterprise(
             )
         )
     console.print(table)
+    _print_provenance(console, store, enterprise_id, as_of_ts, lang)
     scores = score_history(settings.db_path, enterprise_id)
     scores = scores.loc[scores["as_of"] <= str(as_of_ts.date())].tail(12)
     if len(scores):
@@ -133,3 +134,31 @@ def explain_enterprise(
             markup=False,
             highlight=False,
         )
+
+
+def _print_provenance(
+    console: Console, store: Store, enterprise_id: str, as_of: pd.Timestamp, lang: str
+) -> None:
+    """Where each figure of the latest month known came from: source, delivery, file, row."""
+    from data.store import field_provenance
+
+    rows = store.indicator_rows([enterprise_id])
+    found = field_provenance(rows.loc[rows["enterprise_id"] == enterprise_id], as_of)
+    if found.empty:
+        return
+    month = found["month"].max()
+    found = found.loc[found["month"] == month]
+    table = Table(title=t("provenance", lang, month=format_month(month, lang)))
+    for key in ("figure", "value", "reported_at", "source", "delivery", "file", "row"):
+        table.add_column(t(key, lang), justify="right" if key in ("value", "row") else "left")
+    for rec in found.to_dict("records"):
+        table.add_row(
+            Text(t(rec["field"], lang)),
+            Text(format_number(rec["value"], lang)),
+            Text(format_date(rec["reported_at"], lang)),
+            Text(str(rec["source"])),
+            Text(str(rec["delivery"])[:12]),
+            Text(str(rec["file"])),
+            Text(str(rec["row"]) if int(rec["row"]) > 0 else "-"),
+        )
+    console.print(table)

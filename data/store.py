@@ -435,3 +435,42 @@ def resolve_vintages(rows: pd.DataFrame) -> pd.DataFrame:
         filled = sub.groupby(["enterprise_id", "month"], sort=False)[fields].ffill()
         rows.loc[revised, fields] = filled
     return rows.astype(stored_dtypes("indicators"))
+
+
+def field_provenance(rows: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """For each (enterprise, month, figure), the row that gives the value known at ``as_of``.
+
+    ``rows`` are indicator rows with provenance (:meth:`Store.indicator_rows`). Returns
+    enterprise_id, month, field, value, reported_at, source, delivery, file, row: the
+    non-empty value with the latest ``reported_at`` ≤ ``as_of`` (the higher precedence,
+    then the later delivery, among rows of one date), as :func:`resolve_vintages` resolves it.
+    """
+    from data.schemas import STORED_COLUMNS
+
+    fields = [
+        c for c in STORED_COLUMNS["indicators"] if c not in KEYS["indicators"] and c != "reported_at_imputed"
+    ]
+    known = rows.loc[rows["reported_at"] <= as_of]
+    long = known.melt(
+        id_vars=[
+            "enterprise_id",
+            "month",
+            "reported_at",
+            "_precedence",
+            "_seq",
+            "_source",
+            "_delivery",
+            "_file",
+            "_row",
+        ],
+        value_vars=fields,
+        var_name="field",
+        value_name="value",
+    ).dropna(subset=["value"])
+    long = long.sort_values(
+        ["enterprise_id", "month", "field", "reported_at", "_precedence", "_seq"], kind="stable"
+    )
+    last = long.groupby(["enterprise_id", "month", "field"], sort=True).tail(1)
+    out = last.rename(columns={"_source": "source", "_delivery": "delivery", "_file": "file", "_row": "row"})
+    columns = ["enterprise_id", "month", "field", "value", "reported_at", "source", "delivery", "file", "row"]
+    return out[columns].reset_index(drop=True)

@@ -321,3 +321,21 @@ def test_fetch_time_and_file_name_dates(agencies, tmp_path):
     dates = set(store.load_indicators()["reported_at"])
     assert dates == {pd.Timestamp("2024-03-01")}
     assert dt.date(2024, 3, 1) == min(d.date() for d in dates)
+
+
+def test_every_figure_keeps_its_source_file_and_row(agencies, tmp_path):
+    from data.store import field_provenance
+
+    store, home = Store(tmp_path / "store"), tmp_path
+    _pull_all(agencies, store, home)
+    found = field_provenance(store.indicator_rows(), pd.Timestamp("2024-05-01"))
+    mine = found.loc[found["enterprise_id"] == "0800000001"].set_index("field")
+    assert mine.loc["insurance_debt_vnd", "source"] == "bhxh"
+    assert mine.loc["insurance_debt_vnd", "file"].endswith("no-2024-03.xlsx") and mine.loc["insurance_debt_vnd", "row"] == 6
+    assert mine.loc["headcount", "source"] == "labour" and mine.loc["headcount", "row"] == 2
+    assert mine.loc["headcount", "file"].endswith("2024-04.csv")
+    zero = found.loc[(found["enterprise_id"] == "0800000003") & (found["field"] == "insurance_debt_vnd")]
+    assert zero["file"].item() == "(absent from the complete list)" and zero["value"].item() == 0
+    # Known at a date before the labour report: only the list's figures.
+    early = field_provenance(store.indicator_rows(), pd.Timestamp("2024-04-16"))
+    assert set(early.loc[early["enterprise_id"] == "0800000001", "field"]) == {"insurance_debt_vnd", "insurance_debt_months"}
