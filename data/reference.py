@@ -1,9 +1,22 @@
-"""Public reference data shipped with the project: minimum wages, district regions, Tết.
+"""Public reference data shipped with the project: minimum wages, regions, Tết.
 
 The tables live as small CSVs in ``data/reference/``: each minimum wage names its decree
-(``legal_basis``), each district's region its source (``note``). Every lookup is vectorized
-with ``np.searchsorted`` so that features and the simulator can call it on millions of
-enterprise-months.
+(``legal_basis``), each district's or commune's region its source (``note``). Every lookup
+is vectorized (``np.searchsorted``, places resolved once per distinct place) so that
+features and the simulator can call it on millions of enterprise-months.
+
+Regions across the 2025 reform of administrative units: places are read as
+``data.admin_units`` stable units (the pre-reform province and district), so old-form
+addresses, new-form ones (province + commune) and the stable units themselves all find
+the same rows of ``district_regions.csv``. From 2026-01-01 Decree 293/2025 sets regions by
+post-reform commune. Its appendix was not available here; ``commune_regions.csv`` holds
+only what a source lists: Hải Phòng's Region I wards, communes and special zone, as a Lao
+Dong article reports them (names given without diacritics, matched to the package's
+commune names). Every other commune, and every enterprise addressed without a commune,
+keeps the district table in force: the region of a commune is the region of its majority
+pre-reform district (its stable unit), whose 2026 rows are partly unverified (see their
+notes). The two tables agree on the former Hải Dương communes except Nguyễn Lương Bằng
+(most of it from Thanh Miện, Region II by the district table; Region I by the list).
 """
 
 from __future__ import annotations
@@ -16,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data import admin_units
 from vocab.months import CALENDAR_DAYS_PER_MONTH
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
@@ -115,17 +129,28 @@ def minimum_wage_vnd(region: Any, dates: Any) -> np.ndarray:
     return out
 
 
+Schedule = tuple[np.ndarray, np.ndarray]
+
+
+def _schedule(group: pd.DataFrame) -> Schedule:
+    return (
+        group["effective"].to_numpy().astype("datetime64[D]").astype(np.int64),
+        group["region"].to_numpy(dtype=np.float64),
+    )
+
+
 @cache
-def _region_schedules() -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
-    """(province, district) -> (effective days, regions); district '' holds the province mode."""
-    table = district_region_table()
-    schedules: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+def _region_schedules() -> dict[tuple[str, str], Schedule]:
+    """Stable unit (province, district) -> (effective days, regions); district '' holds the
+    province mode. Keys are `admin_units.stable_units` names, as the lookups' are."""
+    table = district_region_table().copy()
+    units = admin_units.stable_units(
+        table["province"], table["district"], pd.Series(pd.NA, index=table.index)
+    )
+    table["province"], table["district"] = units["unit_province"], units["unit_district"]
+    schedules: dict[tuple[str, str], Schedule] = {}
     for (prov, dist), grp in table.groupby(["province", "district"], sort=True):
-        key = (normalize_place(prov), normalize_place(dist))
-        schedules[key] = (
-            grp["effective"].to_numpy().astype("datetime64[D]").astype(np.int64),
-            grp["region"].to_numpy(dtype=np.float64),
-        )
+        schedules[(str(prov), str(dist))] = _schedule(grp)
     for prov, grp in table.groupby("province", sort=True):
         breaks = np.unique(grp["effective"].to_numpy().astype("datetime64[D]").astype(np.int64))
         modes = []
@@ -133,43 +158,91 @@ def _region_schedules() -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
             regions = [
                 sched[1][i]
                 for (p, _), sched in schedules.items()
-                if p == normalize_place(prov) and (i := int(np.searchsorted(sched[0], day, "right")) - 1) >= 0
+                if p == prov and (i := int(np.searchsorted(sched[0], day, "right")) - 1) >= 0
             ]
             values, counts = np.unique(regions, return_counts=True)
             modes.append(values[np.argmax(counts)])  # ties go to the lower region number
-        schedules[(normalize_place(prov), "")] = (breaks, np.asarray(modes, dtype=np.float64))
+        schedules[(str(prov), "")] = (breaks, np.asarray(modes, dtype=np.float64))
     return schedules
 
 
-def minimum_wage_region(province: Any, district: Any, dates: Any) -> np.ndarray:
-    """Minimum-wage region (1-4, float) in force for each (province, district) at each date.
+@cache
+def commune_region_table() -> pd.DataFrame:
+    """Minimum-wage region of post-reform communes: province, commune, effective, region, note.
 
-    An unknown district of a known province falls back to the province's most common
-    region; an unknown province, or a date before the table starts, gives NaN.
+    Only what a source lists (see the module docstring); other communes take the region of
+    their stable unit, i.e. of the pre-reform district most of them came from.
+    """
+    table = _read("commune_regions.csv")
+    table["effective"] = pd.to_datetime(table["effective"])
+    return table.sort_values(["province", "commune", "effective"], ignore_index=True)
+
+
+@cache
+def _commune_schedules() -> dict[tuple[str, str], Schedule]:
+    """Post-reform (province, commune) full names -> (effective days, regions)."""
+    table = commune_region_table().copy()
+    names = admin_units.current_communes(table["province"], table["commune"])
+    if names.isna().any(axis=None):
+        unknown = table.loc[names.isna().any(axis=1), ["province", "commune"]].to_numpy().tolist()
+        raise ValueError(f"commune_regions.csv names unknown communes: {unknown}")
+    table["province"], table["commune"] = names["current_province"], names["current_commune"]
+    return {
+        (str(prov), str(comm)): _schedule(grp)
+        for (prov, comm), grp in table.groupby(["province", "commune"], sort=True)
+    }
+
+
+def _regions_on(schedule: Schedule, days: np.ndarray) -> np.ndarray:
+    idx = _last_on_or_before(schedule[0], days)
+    return np.where(idx >= 0, schedule[1][np.maximum(idx, 0)], np.nan)
+
+
+def minimum_wage_region(province: Any, district: Any, dates: Any, commune: Any = None) -> np.ndarray:
+    """Minimum-wage region (1-4, float) in force for each place at each date.
+
+    A place is (province, district), pre- or post-reform names alike: both it and the
+    reference table are read as `admin_units` stable units, so callers may pass
+    `unit_province`, `unit_district`. An unknown district of a known province falls back to
+    the province's most common region; an unknown province, or a date before the table
+    starts, gives NaN. With a `commune` (post-reform, optional): a district-less place is
+    located by its commune, and where `commune_regions.csv` lists the commune its region
+    applies from its effective date.
     """
     days, _ = _as_days(dates)
     n = days.shape[0]
-    prov = np.broadcast_to(np.asarray(province, dtype=object), (n,))
-    dist = np.broadcast_to(np.asarray(district, dtype=object), (n,))
-    schedules = _region_schedules()
-    prov_codes, prov_uniques = pd.factorize(pd.Series(prov, dtype=object))
-    dist_codes, dist_uniques = pd.factorize(pd.Series(dist, dtype=object))
-    combined = prov_codes.astype(np.int64) * (len(dist_uniques) + 1) + dist_codes + 1
-    combos, inverse = np.unique(combined, return_inverse=True)
+    prov = pd.Series(np.broadcast_to(np.asarray(province, dtype=object), (n,)), dtype=object)
+    dist = pd.Series(np.broadcast_to(np.asarray(district, dtype=object), (n,)), dtype=object)
+    comm = pd.Series(np.broadcast_to(np.asarray(commune, dtype=object), (n,)), dtype=object)
     out = np.full(n, np.nan)
-    for code, combo in enumerate(combos):
-        p_code, d_code = divmod(int(combo), len(dist_uniques) + 1)
-        if p_code < 0:
+    if n == 0:
+        return out
+    codes, places = admin_units.unique_rows(prov, dist, comm)
+    first = np.unique(codes, return_index=True)[1]
+    units = admin_units.stable_units(prov.iloc[first], dist.iloc[first], comm.iloc[first])
+    has_commune = np.flatnonzero([c is not None for _, _, c in places])
+    current_of: dict[int, tuple[Any, Any]] = {}
+    if has_commune.size:
+        current = admin_units.current_communes(prov.iloc[first[has_commune]], comm.iloc[first[has_commune]])
+        pairs = zip(current["current_province"], current["current_commune"], strict=True)
+        current_of = dict(zip(has_commune.tolist(), pairs, strict=True))
+    schedules, by_commune = _region_schedules(), _commune_schedules()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(places) + 1))
+    for code, (unit_p, unit_d) in enumerate(units.itertuples(index=False)):
+        rows = order[bounds[code] : bounds[code + 1]]
+        if isinstance(unit_p, str):
+            sched = schedules.get((unit_p, unit_d if isinstance(unit_d, str) else "")) or schedules.get(
+                (unit_p, "")
+            )
+            if sched is not None:
+                out[rows] = _regions_on(sched, days[rows])
+        names = current_of.get(code)
+        if names is None or not isinstance(names[1], str):
             continue
-        p = normalize_place(prov_uniques[p_code])
-        d = normalize_place(dist_uniques[d_code - 1]) if d_code > 0 else ""
-        sched = schedules.get((p, d)) or schedules.get((p, ""))
-        if sched is None:
-            continue
-        rows = np.flatnonzero(inverse == code)
-        idx = _last_on_or_before(sched[0], days[rows])
-        ok = idx >= 0
-        out[rows[ok]] = sched[1][idx[ok]]
+        if (listed := by_commune.get((str(names[0]), names[1]))) is not None:
+            region = _regions_on(listed, days[rows])
+            out[rows] = np.where(np.isnan(region), out[rows], region)
     return out
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data import reference
+from data import admin_units, reference
 from features.panel import (
     IndicatorArrays,
     Snapshot,
@@ -41,7 +41,7 @@ STATIC_TEXT = ("province", "district", "zone_id", "zone_type", "sector", "owners
 
 @dataclass(frozen=True)
 class Places:
-    """Minimum-wage lookups per place (a distinct (province, district)), computed once."""
+    """Minimum-wage lookups per place (a distinct stable unit and commune), computed once."""
 
     code: np.ndarray  # (E,) place of each enterprise
     first_month: int  # month number of column 0 of `minimum_wage`
@@ -241,9 +241,10 @@ def _minimum_wage_at_data_month(x: Inputs) -> np.ndarray:
         wage[~ok] = np.nan
         return wage
     dates = x.data_month_dates().ravel()
-    province = np.repeat(x.enterprises["province"].to_numpy()[None, :], x.shape[0], axis=0).ravel()
-    district = np.repeat(x.enterprises["district"].to_numpy()[None, :], x.shape[0], axis=0).ravel()
-    region = reference.minimum_wage_region(province, district, dates)
+    province, district, commune = (
+        np.broadcast_to(c[None, :], x.shape).ravel() for c in _place_columns(x.enterprises)
+    )
+    region = reference.minimum_wage_region(province, district, dates, commune)
     return reference.minimum_wage_vnd(region, dates).reshape(x.shape)
 
 
@@ -287,10 +288,11 @@ def minimum_wage_region_change_12m(x: Inputs) -> np.ndarray:
         return x.places.region_change_12m[:, x.k_slice][x.places.code, :].T
     as_of = np.broadcast_to(x.snapshot.as_of.values[:, None], x.shape).ravel()
     year_before = (pd.DatetimeIndex(as_of) - pd.DateOffset(months=12)).values
-    province = np.broadcast_to(x.enterprises["province"].to_numpy()[None, :], x.shape).ravel()
-    district = np.broadcast_to(x.enterprises["district"].to_numpy()[None, :], x.shape).ravel()
-    now = reference.minimum_wage_region(province, district, as_of)
-    before = reference.minimum_wage_region(province, district, year_before)
+    province, district, commune = (
+        np.broadcast_to(c[None, :], x.shape).ravel() for c in _place_columns(x.enterprises)
+    )
+    now = reference.minimum_wage_region(province, district, as_of, commune)
+    before = reference.minimum_wage_region(province, district, year_before, commune)
     return (before - now).reshape(x.shape)
 
 
@@ -322,12 +324,19 @@ def zone_stoppages_decayed(x: Inputs) -> np.ndarray:
 
 
 def district_sector_stoppages_3m(x: Inputs) -> np.ndarray:
-    """Stoppages at other firms of the same district and sector in the last 3 months."""
+    """Stoppages at other firms of the same district and sector in the last 3 months.
+
+    The district is the stable unit (`data.admin_units`): pre-reform province and district,
+    whether the firm is addressed by district or by post-2025 commune.
+    """
     return _zone_feature(x, "district_sector_3m", "_district_sector_code")
 
 
 def province_stoppages_1m(x: Inputs) -> np.ndarray:
-    """Stoppages in the province started in the last month (count; includes the firm)."""
+    """Stoppages in the province started in the last month (count; includes the firm).
+
+    The province is the stable unit's (pre-reform) province.
+    """
     return _zone_feature(x, "province_1m", "_province_code")
 
 
@@ -410,10 +419,10 @@ NUMERIC_FEATURES: tuple[Callable[[Inputs], np.ndarray], ...] = (
 
 
 def wage_to_peers(table: pd.DataFrame) -> pd.Series:
-    """Average wage over the median of firms in the same zone (or district) and sector at D."""
+    """Average wage over the median of firms in the same zone (or stable district) and sector at D."""
     zone = pd.Series(table["zone_id"]).astype("category").cat.codes.to_numpy().astype(np.int64)
-    district = pd.Series(table["district"]).astype("category").cat.codes.to_numpy().astype(np.int64)
-    place = np.where(zone >= 0, zone, zone.max(initial=0) + 2 + district)
+    area = pd.Series(admin_units.area_key(table)).astype("category").cat.codes.to_numpy().astype(np.int64)
+    place = np.where(zone >= 0, zone, zone.max(initial=0) + 2 + area)
     sector = pd.Series(table["sector"]).astype("category").cat.codes.to_numpy()
     keys = [table["as_of"].to_numpy(), place, sector]
     median = table["avg_wage_vnd"].groupby(keys, sort=False).transform("median")
@@ -496,14 +505,47 @@ def _incident_arrays(ent: pd.DataFrame, incidents: pd.DataFrame) -> IncidentArra
     )
 
 
+def _commune(enterprises: pd.DataFrame) -> pd.Series:
+    """The enterprises' post-2025 commune; NA throughout for a frame without the column."""
+    if "commune" in enterprises.columns:
+        return enterprises["commune"]
+    return pd.Series(pd.NA, index=enterprises.index, dtype="str")
+
+
+def _place_columns(enterprises: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(unit province, unit district, commune) object arrays: the minimum-wage place."""
+    if "_unit_province" in enterprises.columns:
+        province, district = enterprises["_unit_province"], enterprises["_unit_district"]
+    else:
+        units = admin_units.stable_units(
+            enterprises["province"], enterprises["district"], _commune(enterprises)
+        )
+        province, district = units["unit_province"], units["unit_district"]
+    return (
+        province.to_numpy(dtype=object),
+        district.to_numpy(dtype=object),
+        _commune(enterprises).to_numpy(dtype=object),
+    )
+
+
 def _group_codes(enterprises: pd.DataFrame) -> pd.DataFrame:
-    """`enterprises` with the zone, district × sector and province codes contagion counts by."""
+    """`enterprises` with their stable units (`_unit_province`, `_unit_district`, `_area`:
+    see `data.admin_units`) and the zone, area × sector, area and province codes that
+    contagion and peers count by. Every area key includes its province."""
     ent = enterprises.copy()
+    units = admin_units.stable_units(ent["province"], ent["district"], _commune(ent))
+    ent["_unit_province"], ent["_unit_district"] = units["unit_province"], units["unit_district"]
+    ent["_area"] = admin_units.area_key(units)
     ent["_zone_code"], n_zone = _codes(ent["zone_id"])
-    ds = ent["district"].fillna("?") + "|" + ent["sector"]
-    ent["_district_sector_code"], n_ds = _codes(ds)
-    ent["_province_code"], n_prov = _codes(ent["province"])
-    ent.attrs = {"_zone_code": n_zone, "_district_sector_code": n_ds, "_province_code": n_prov}
+    ent["_district_sector_code"], n_ds = _codes(ent["_area"] + "|" + ent["sector"])
+    ent["_area_code"], n_area = _codes(ent["_area"])
+    ent["_province_code"], n_prov = _codes(ent["_unit_province"])
+    ent.attrs = {
+        "_zone_code": n_zone,
+        "_district_sector_code": n_ds,
+        "_area_code": n_area,
+        "_province_code": n_prov,
+    }
     return ent
 
 
@@ -550,27 +592,28 @@ def _incident_context(
 
 
 def _places(ent: pd.DataFrame, grid: pd.DatetimeIndex, window: int) -> Places:
-    """Minimum wage per (place, data month) and region change per (place, as-of date)."""
-    province = ent["province"].to_numpy(dtype=object)
-    district = ent["district"].to_numpy(dtype=object)
-    p_codes, _ = _codes(ent["province"])
-    d_codes, n_d = _codes(ent["district"])
-    combined = (p_codes.astype(np.int64) + 1) * (n_d + 1) + d_codes + 1
-    _, first, code = np.unique(combined, return_index=True, return_inverse=True)
+    """Minimum wage per (place, data month) and region change per (place, as-of date).
+
+    A place is a distinct (stable unit, commune): the commune matters from 2026, when
+    regions are set by commune (see `data.reference`).
+    """
+    province, district, commune = _place_columns(ent)
+    code, _ = admin_units.unique_rows(province, district, commune)
+    first = np.unique(code, return_index=True)[1]
     grid_months = month_number(grid.values)
     first_month = int(grid_months.min()) - window + 1 if len(grid) else 0
     months = np.arange(first_month, int(grid_months.max(initial=first_month)) + 1)
     month_dates = months.astype("datetime64[M]").astype("datetime64[ns]")
     n_p, n_m, n_k = len(first), len(months), len(grid)
-    prov, dist = np.repeat(province[first], n_m), np.repeat(district[first], n_m)
+    prov, dist, comm = (np.repeat(c[first], n_m) for c in (province, district, commune))
     dates = np.tile(month_dates, n_p)
-    region = reference.minimum_wage_region(prov, dist, dates)
+    region = reference.minimum_wage_region(prov, dist, dates, comm)
     wage = reference.minimum_wage_vnd(region, dates).reshape(n_p, n_m)
-    prov, dist = np.repeat(province[first], n_k), np.repeat(district[first], n_k)
+    prov, dist, comm = (np.repeat(c[first], n_k) for c in (province, district, commune))
     as_of = np.tile(grid.values, n_p)
     year_before = (pd.DatetimeIndex(as_of) - pd.DateOffset(months=12)).values
-    now = reference.minimum_wage_region(prov, dist, as_of)
-    before = reference.minimum_wage_region(prov, dist, year_before)
+    now = reference.minimum_wage_region(prov, dist, as_of, comm)
+    before = reference.minimum_wage_region(prov, dist, year_before, comm)
     return Places(code.reshape(-1), first_month, wage, (before - now).reshape(n_p, n_k))
 
 
@@ -619,9 +662,10 @@ def _feature_blocks(
     for column in STATIC_TEXT:
         categorical = pd.Categorical(ent[column])
         static[column] = (np.asarray(categorical.codes), categorical.categories)
-    zone, district = static["zone_id"][0], static["district"][0]
+    # Peers: the same zone, or outside zones the same area (stable unit, province included).
+    zone, area = static["zone_id"][0], ent["_area_code"].to_numpy()
     peer_place = np.where(
-        zone >= 0, zone.astype(np.int64), len(static["zone_id"][1]) + 1 + district.astype(np.int64)
+        zone >= 0, zone.astype(np.int64), len(static["zone_id"][1]) + 1 + area.astype(np.int64)
     )
     places = _places(ent, grid, window)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -66,5 +66,13 @@ def pull_flow(sources_file: str, names: list[str] | None = None) -> list[dict[st
             message = str(state.result(raise_on_failure=False))
             table = sources.source(name).table
             reports.append(SourceReport(source=name, table=table, refused=[message]).to_json())
+    logger = get_run_logger()
+    for r in reports:
+        if r["status"] == "unchanged" and not r["refused"]:
+            logger.info("source %s: nothing new (%d file(s) already pulled)", r["source"], len(r["files"]))
+        for table, counts in r["tables"].items():
+            logger.info("source %s → %s: %s %s", r["source"], table, r["status"], counts)
+        for line in r["refused"]:
+            logger.error("refused: %s", line)
     create_markdown_artifact(key="pull-summary", markdown=_markdown(reports))
     return reports

@@ -59,14 +59,47 @@ def catch_up(now: dt.datetime | None = None) -> dict[str, Any]:
     return {"night": latest, "skipped": summary.get("skipped"), "older_missed": older, "summary": summary}
 
 
+def source_schedules() -> dict[str, str]:
+    """Each scheduled source of the workspace's sources file: ``pull-NAME`` → its cron.
+
+    No sources file, no pulls; an invalid one raises :class:`~data.sources.SourcesError`
+    so that `ews serve` refuses to start on it rather than silently pulling nothing.
+    """
+    from data.settings import Settings
+    from data.sources import load_sources
+
+    path = Settings().sources_file
+    if not path.is_file():
+        return {}
+    sources = load_sources(path)
+    return {
+        f"pull-{name}": sources.source(name).schedule or ""
+        for name in sources.names
+        if sources.source(name).schedule
+    }
+
+
 def deployments() -> list[object]:
-    """The nightly scoring and monthly retraining deployments, one run at a time each."""
+    """Nightly scoring, monthly retraining and each source's pull, one run at a time each."""
     from prefect.schedules import Cron
 
+    from data.settings import Settings
+    from flows.pull import pull_flow
     from flows.score import score_flow
     from flows.train import train_flow
 
-    return [
+    sources_file = str(Settings().sources_file)
+    pulls = [
+        pull_flow.to_deployment(
+            name=name,
+            schedules=[Cron(cron, timezone=TIMEZONE)],
+            concurrency_limit=1,
+            parameters={"sources_file": sources_file, "names": [name.removeprefix("pull-")]},
+            description=f"Pull the source {name.removeprefix('pull-')} of the sources file on its own schedule.",
+        )
+        for name, cron in source_schedules().items()
+    ]
+    return [*pulls,
         score_flow.to_deployment(
             name="nightly-scoring",
             schedules=[Cron(NIGHTLY_CRON, timezone=TIMEZONE)],
@@ -93,6 +126,11 @@ def deployments() -> list[object]:
 SCHEDULES = {"nightly-scoring": NIGHTLY_CRON, "monthly-retraining": MONTHLY_CRON}
 
 
+def all_schedules() -> dict[str, str]:
+    """Every deployment's cron: scoring, retraining and the sources' pulls."""
+    return {**SCHEDULES, **source_schedules()}
+
+
 def upcoming(n: int = 3, start: dt.datetime | None = None) -> dict[str, list[dt.datetime]]:
     """The next n run times of each deployment, from the same cron code the server uses."""
     import asyncio
@@ -102,7 +140,7 @@ def upcoming(n: int = 3, start: dt.datetime | None = None) -> dict[str, list[dt.
     async def dates(cron: str) -> list[dt.datetime]:
         return list(await CronSchedule(cron=cron, timezone=TIMEZONE).get_dates(n, start=start))
 
-    return {name: asyncio.run(dates(cron)) for name, cron in SCHEDULES.items()}
+    return {name: asyncio.run(dates(cron)) for name, cron in all_schedules().items()}
 
 
 def serve_deployments() -> None:
