@@ -192,8 +192,7 @@ def simulate(
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(sorted(sim.PRESETS))}")
         world = sim.simulate(preset, seed=seed, start=start, end=end)
         if form is SourceForm.agencies:
-            paths = sim.write_agencies(world, out_dir, seed=seed)
-            sim.write_source(world, out_dir / "world", fmt.value)
+            paths = [*sim.write_agencies(world, out_dir, seed=seed), *sim.write_truth(world, out_dir)]
         else:
             paths = sim.write_source(world, out_dir, fmt.value)
         report = sim.calibration_report(world)

@@ -479,7 +479,7 @@ def map_file(
             out = cells.map(_plain_text)
             if target in values:
                 mapping = values[target]
-                out = out.map(lambda v, m=mapping: m.get(fold(v), v) if v is not None else None)
+                out = out.map(lambda v, m=mapping: None if _missing(v) else m.get(fold(str(v)), v))
         frame[target] = pd.Series(out, dtype="str")
     if spec.month is not None and spec.month.column is None:
         frame["month"] = _whole_file_value(name, spec, spec.month, fetched, raw, month=True)

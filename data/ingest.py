@@ -680,12 +680,18 @@ def _with_provenance(table: str, frame: pd.DataFrame, delivery: Delivery) -> pd.
 
 
 def ingest_delivery(
-    delivery: Delivery, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_SHARE
+    delivery: Delivery,
+    store: Store,
+    *,
+    max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
+    stored_indicators: pd.DataFrame | None = None,
 ) -> IngestReport:
     """Validate one :class:`Delivery` and add its new rows to ``store`` (see :func:`ingest`).
 
     Tables the delivery does not carry are left alone. A pulled file (``record_always``) is
     recorded even when it adds nothing, so that pulling it again is recognised and skipped.
+    ``stored_indicators`` (the store's indicator rows as delivered, kept by a caller that
+    ingests many files in a row) spares reading them from the store for every file.
     """
     if not 0.0 <= max_bad_share <= 1.0:
         raise ValueError("max_bad_share must be within [0, 1]")
@@ -704,10 +710,15 @@ def ingest_delivery(
             ent = _resolve_duplicates("enterprises", typed["enterprises"], probs["enterprises"])
             known = pd.Index(ent["enterprise_id"]).union(known)
             accepted_new["enterprises"] = _against_store("enterprises", ent, stored_ent, probs["enterprises"])
-        loaders = {
-            "indicators": lambda ids: store.indicator_rows(ids),
-            "incidents": lambda ids: store.load_incidents(),
-        }
+
+        def stored_for(t: str, frame: pd.DataFrame) -> pd.DataFrame:
+            if t == "incidents":
+                return store.load_incidents()
+            months = sorted(set(frame["month"]))
+            if stored_indicators is not None:
+                return stored_indicators.loc[stored_indicators["month"].isin(months)]
+            return store.stored_indicator_rows(sorted(set(frame["enterprise_id"])), months)
+
         for t in ("indicators", "incidents"):
             if t not in tables:
                 continue
@@ -723,8 +734,7 @@ def ingest_delivery(
                 ],
             )
             frame = _resolve_duplicates(t, frame.loc[~unknown], probs[t])
-            ids = sorted(set(frame["enterprise_id"])) if t == "indicators" else None
-            stored_rows = loaders[t](ids) if len(frame) else pd.DataFrame()
+            stored_rows = stored_for(t, frame) if len(frame) else pd.DataFrame()
             accepted_new[t] = _against_store(t, frame, stored_rows, probs[t], delivery.precedence)
 
         counts: dict[str, TableCounts] = {}

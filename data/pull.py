@@ -118,6 +118,10 @@ def pull_source(
         report.refused.append(f"source {name}: no file matches {spec.location!r}")
         return report
     digest = agency.config_digest(sources, name, crosswalks, confirmed)
+    # Read once per source, then kept up to date file by file (not re-read for every file).
+    enterprises = store.load_enterprises()
+    previous_header = _previous_header(store, name)
+    stored = store.stored_indicator_rows() if spec.table == "indicators" else None
     for url in urls:
         try:
             if spec.format == "sql":
@@ -136,19 +140,28 @@ def pull_source(
                 spec,
                 fetched,
                 rows,
-                enterprises=store.load_enterprises(),
+                enterprises=enterprises,
                 crosswalks=crosswalks,
                 confirmed=confirmed,
                 config_digest=digest,
-                previous_header=_previous_header(store, name),
+                previous_header=previous_header,
             )
-            result = ingest_delivery(mapped.delivery, store, max_bad_share=spec.max_bad_share)
+            result = ingest_delivery(
+                mapped.delivery, store, max_bad_share=spec.max_bad_share, stored_indicators=stored
+            )
         except (PullRefused, IngestRefused) as exc:
             report.fetch_failed |= isinstance(exc, FetchFailed)
             text = str(exc)
             report.refused.append(text if text.startswith("source ") else f"source {name}: {text}")
             continue
         report.files.append(_file_entry(fetched, result, result.status, spec.table))
+        if result.status == "stored":
+            previous_header = mapped.header
+            if spec.table == "enterprises":
+                enterprises = store.load_enterprises()
+            if stored is not None and result.new_rows.get("indicators"):
+                added = store.stored_indicator_rows(delivery_id=result.delivery_id)
+                stored = pd.concat([stored, added], ignore_index=True)
     return report
 
 

@@ -99,7 +99,13 @@ class Store:
         return any(d == delivery_id for _, d, _ in self._committed())
 
     def _read_table(
-        self, table: str, enterprise_ids: list[str] | None = None, *, provenance: bool = False
+        self,
+        table: str,
+        enterprise_ids: list[str] | None = None,
+        *,
+        provenance: bool = False,
+        months: list[pd.Timestamp] | None = None,
+        delivery_id: str | None = None,
     ) -> pd.DataFrame:
         """All stored rows of ``table`` in commit order, typed; only these enterprises when given.
 
@@ -109,15 +115,19 @@ class Store:
         """
         dtypes = stored_dtypes(table)
         parts = [(seq, d, p / f"{table}.parquet") for seq, d, p in self._committed()]
-        parts = [(seq, d, p) for seq, d, p in parts if p.is_file()]
+        parts = [(seq, d, p) for seq, d, p in parts if p.is_file() and delivery_id in (None, d)]
         if not parts:
             frame = empty_stored_frame(table)
             return _with_empty_provenance(frame) if provenance else frame
-        filters = None if enterprise_ids is None else [("enterprise_id", "in", list(enterprise_ids))]
+        filters: list[tuple[str, str, Any]] = []
+        if enterprise_ids is not None:
+            filters.append(("enterprise_id", "in", list(enterprise_ids)))
+        if months is not None:
+            filters.append(("month", "in", [pd.Timestamp(m).to_datetime64() for m in months]))
         frames = []
         try:
             for seq, delivery, path in parts:
-                part = pq.read_table(path, filters=filters).to_pandas()
+                part = pq.read_table(path, filters=filters or None).to_pandas()
                 for column, dtype in dtypes.items():
                     if column not in part.columns:
                         part[column] = pd.Series(pd.NA, index=part.index, dtype=dtype)
@@ -155,6 +165,19 @@ class Store:
             if len(zeros):
                 rows = pd.concat([rows, zeros.astype(rows.dtypes.to_dict())], ignore_index=True)
         return rows
+
+    def stored_indicator_rows(
+        self,
+        enterprise_ids: list[str] | None = None,
+        months: list[pd.Timestamp] | None = None,
+        *,
+        delivery_id: str | None = None,
+    ) -> pd.DataFrame:
+        """Indicator rows as delivered (no complete lists' zeros), with provenance; optionally
+        only some enterprises, months or one delivery (filters applied while reading)."""
+        return self._read_table(
+            "indicators", enterprise_ids, provenance=True, months=months, delivery_id=delivery_id
+        )
 
     def coverage(self) -> pd.DataFrame:
         """Every complete list stored: one row per listed enterprise (plus one with none)."""

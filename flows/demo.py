@@ -10,7 +10,7 @@ from rich.console import Console
 
 import simulator as sim
 from data.settings import Settings
-from flows.ingest import ingest_flow
+from flows.pull import pull_flow
 from flows.score import score_flow
 from flows.train import train_flow
 from models.train import ModelParams
@@ -27,7 +27,7 @@ def demo_as_of(world_end: str) -> pd.Timestamp:
 
 
 def run_demo(settings: Settings, *, preset: str, seed: int, console: Console) -> dict[str, Any]:
-    """Simulate a world, ingest it, train and register a model, score, and return the summary."""
+    """Simulate a world as the agencies deliver it, pull it, train and register a model, score."""
     started = time.monotonic()
 
     def step(message: str) -> None:
@@ -36,15 +36,24 @@ def run_demo(settings: Settings, *, preset: str, seed: int, console: Console) ->
     step(f"simulating the '{preset}' world (seed {seed})")
     world = sim.simulate(preset, seed=seed)
     source = settings.root / "sources" / f"{preset}-seed{seed}"
-    sim.write_source(world, source, "parquet")
+    # As the four agencies deliver it: their own files, forms and defects, and the shipped
+    # example sources file (simulator/agency_sources.toml) that says how to read them.
+    sim.write_agencies(world, source, seed=seed)
+    sim.write_truth(world, source)
     report = sim.calibration_report(world)
     step(
-        f"wrote {source}: {report.get('enterprises')} enterprises, "
+        f"wrote {source / 'agencies'}: {report.get('enterprises')} enterprises, "
         f"{report.get('stoppages_realized')} work stoppages in its history"
     )
-    ingested = ingest_flow(str(source))
-    counts = ", ".join(f"{k} {v['accepted']}/{v['rows_in']}" for k, v in ingested["tables"].items())
-    step(f"ingested ({ingested['status']}): {counts}")
+    pulled = pull_flow(str(source / "agencies" / "sources.toml"))
+    for r in pulled:
+        for table, c in r["tables"].items():
+            step(
+                f"pulled {r['source']} → {table} ({r['status']}): {c['accepted']}/{c['rows_in']} accepted, "
+                f"{c['quarantined']} quarantined, {c['unmatched']} unmatched"
+            )
+        for line in r["refused"]:
+            step(f"refused: {line}")
     as_of = demo_as_of(str(world.params["end"]))
     truth = source / "truth" / "true_hazard.parquet"
     params = ModelParams(backtest_origins=DEMO_BACKTEST_ORIGINS)
@@ -61,4 +70,10 @@ def run_demo(settings: Settings, *, preset: str, seed: int, console: Console) ->
         )
     scored = score_flow(as_of=as_of.date())
     step(f"scored {scored['rows']} enterprises as of {scored['as_of']}")
-    return {"as_of": scored["as_of"], "train": trained, "score": scored, "calibration": report}
+    return {
+        "as_of": scored["as_of"],
+        "pull": pulled,
+        "train": trained,
+        "score": scored,
+        "calibration": report,
+    }

@@ -10,14 +10,17 @@ learning or scoring.
 - `frames`: the contract tables as a provider delivers them;
 - `world`: `simulate` and the `World` it returns;
 - `write`: `write_source`, a world as a source folder with its truth aside;
+- `agencies`: `write_agencies`, a world as the four agencies' files, and the same facts
+  as a contract folder;
 - `calibration`: `calibration_report`, a world's figures to compare with the targets.
 """
 
+from simulator.agencies import write_agencies
 from simulator.calibration import calibration_report
 from simulator.frames import ENTERPRISE_COLUMNS, INCIDENT_COLUMNS, INDICATOR_COLUMNS, TRUTH_COLUMNS
 from simulator.presets import PRESETS, Preset, ProvinceSpec
 from simulator.world import World, simulate
-from simulator.write import write_source
+from simulator.write import write_source, write_truth
 
 __all__ = [
     "ENTERPRISE_COLUMNS",
@@ -30,5 +33,7 @@ __all__ = [
     "World",
     "calibration_report",
     "simulate",
+    "write_agencies",
     "write_source",
+    "write_truth",
 ]

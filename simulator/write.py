@@ -44,13 +44,19 @@ def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv"
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"unknown format {fmt!r}; use 'csv' or 'parquet'")
     out = Path(out)
-    truth = out / "truth"
-    truth.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     for name in ("enterprises", "indicators", "incidents"):
         path = out / f"{name}.{fmt}"
         _write_atomic(_integers_as_int(getattr(world, name)), path, fmt)
         paths.append(path)
+    return [*paths, *write_truth(world, out)]
+
+
+def write_truth(world: World, out: Path) -> list[Path]:
+    """Write the truth (true hazard, calibration report) to ``out/truth``, atomically."""
+    truth = Path(out) / "truth"
+    truth.mkdir(parents=True, exist_ok=True)
     hazard_path = truth / "true_hazard.parquet"
     _write_atomic(world.true_hazard, hazard_path, "parquet")
     report_path = truth / "calibration.json"
@@ -60,4 +66,4 @@ def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv"
         json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=float), encoding="utf-8"
     )
     os.replace(tmp, report_path)
-    return [*paths, hazard_path, report_path]
+    return [hazard_path, report_path]
