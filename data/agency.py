@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -154,18 +154,64 @@ def _missing(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
-def _cell(value: Any) -> Any:
+def _cell_text(value: Any, style: str) -> str | None:
+    """A typed cell (spreadsheet, Parquet, SQL) as the text the file would have shown.
+
+    Numbers are written in the source's own number style, so that one text parser reads
+    typed and written numbers alike; dates as ISO (which every date parser also accepts).
+    """
     if _missing(value):
         return None
     if isinstance(value, str):
-        text = value.strip()
-        return text or None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
+        return value.strip() or None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if float(value).is_integer():
+            return str(int(value))
+        text = repr(float(value))
+        return text.replace(".", ",") if style == "vi" else text
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value).strip() or None
 
 
-def _rows_of_sheet(source: str, file: str, data: bytes, sheet: str | None) -> list[list[Any]]:
+@dataclass(frozen=True)
+class Grid:
+    """A file as read: its first rows as cells (to find the header), its rows as text.
+
+    ``body`` holds the rows after ``header_row`` as text (positional columns, missing =
+    NA) and ``numbers`` their 1-based row in the file.
+    """
+
+    head: list[list[Any]]
+    body: pd.DataFrame
+    numbers: np.ndarray
+
+
+def _grid_of_rows(rows: list[list[Any]], header_row: int, style: str) -> Grid:
+    body_rows = rows[header_row:]
+    width = max((len(r) for r in rows[: max(header_row, 1)]), default=0)
+    width = max(width, max((len(r) for r in body_rows), default=0))
+    cells = [[_cell_text(v, style) for v in (r + [None] * width)[:width]] for r in body_rows]
+    body = (
+        pd.DataFrame(cells, columns=range(width), dtype="str")
+        if cells
+        else pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
+    )
+    numbers = np.arange(header_row + 1, header_row + 1 + len(body_rows))
+    return Grid(head=rows[:_HEADER_SEARCH_ROWS], body=body, numbers=numbers)
+
+
+def _grid_of_sheet(
+    source: str, file: str, data: bytes, sheet: str | None, header_row: int, style: str
+) -> Grid:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -179,11 +225,16 @@ def _rows_of_sheet(source: str, file: str, data: bytes, sheet: str | None) -> li
         sheet = names[0]
     if sheet not in names:
         raise _refuse(source, file, f"no sheet {sheet!r} (sheets: {', '.join(names)})")
-    return [list(r) for r in book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)]
+    rows = [list(r) for r in book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)]
+    return _grid_of_rows(rows, header_row, style)
 
 
-def _rows_of_csv(source: str, file: str, data: bytes, delimiter: str, encoding: str) -> list[list[Any]]:
+def _grid_of_csv(source: str, file: str, data: bytes, delimiter: str, encoding: str, header_row: int) -> Grid:
+    """CSV through pyarrow (every column as text); the first rows through the csv module."""
     import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
     try:
         text = data.decode(encoding)
@@ -192,13 +243,48 @@ def _rows_of_csv(source: str, file: str, data: bytes, delimiter: str, encoding: 
     if "\x00" in text:
         raise _refuse(source, file, "binary content (NUL byte), not a CSV file")
     text = text.removeprefix("\ufeff")
+    lines = text.splitlines()
     try:
-        return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        head = [
+            list(r)
+            for r in csv.reader(io.StringIO("\n".join(lines[:_HEADER_SEARCH_ROWS])), delimiter=delimiter)
+        ]
     except csv.Error as exc:
         raise _refuse(source, file, f"malformed CSV ({exc})") from None
+    width = len(head[header_row - 1]) if len(head) >= header_row else 0
+    names = [f"c{i}" for i in range(width)]
+    if width == 0 or len(lines) <= header_row:
+        body = pd.DataFrame({i: pd.Series([], dtype="str") for i in range(width)})
+        return Grid(head=head, body=body, numbers=np.zeros(0, dtype=np.int64))
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=header_row, block_size=1 << 26),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowException, ValueError) as exc:
+        raise _refuse(source, file, f"malformed CSV ({str(exc).splitlines()[0][:200]})") from None
+    body = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+    body.columns = pd.RangeIndex(width)
+    body = body.astype("str")
+    for column in body.columns:
+        body[column] = body[column].str.strip().replace("", np.nan)
+    # Row numbers: pyarrow skips blank lines; without quoted line breaks, count them back.
+    if '"' not in text:
+        filled = np.flatnonzero([bool(line.strip()) for line in lines[header_row:]])
+        numbers = (filled + header_row + 1)[: len(body)]
+    else:
+        numbers = np.arange(header_row + 1, header_row + 1 + len(body))
+    return Grid(head=head, body=body, numbers=numbers)
 
 
-def _rows_of_parquet(source: str, file: str, data: bytes) -> list[list[Any]]:
+def _grid_of_parquet(source: str, file: str, data: bytes, style: str) -> Grid:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -208,21 +294,24 @@ def _rows_of_parquet(source: str, file: str, data: bytes) -> list[list[Any]]:
         raise _refuse(source, file, f"unreadable Parquet ({str(exc).splitlines()[0][:200]})") from None
     columns = [str(c) for c in table.column_names]
     body = [list(r.values()) for r in table.to_pylist()]
-    return [columns, *body]
+    return _grid_of_rows([columns, *body], 1, style)
 
 
-def read_rows(source: str, spec: Source | CrosswalkSpec, fetched: Fetched) -> list[list[Any]]:
-    """Every row of a fetched file as a list of cells (header and title rows included)."""
+def read_grid(source: str, spec: Source | CrosswalkSpec, fetched: Fetched) -> Grid:
+    """A fetched file as a :class:`Grid` (its first rows and its rows below the header)."""
+    style = spec.formats.number if isinstance(spec, Source) else "plain"
     if spec.format == "xlsx":
-        return _rows_of_sheet(source, fetched.name, fetched.data, spec.sheet)
+        return _grid_of_sheet(source, fetched.name, fetched.data, spec.sheet, spec.header_row, style)
     if spec.format == "csv":
-        return _rows_of_csv(source, fetched.name, fetched.data, spec.delimiter, spec.encoding)
+        return _grid_of_csv(
+            source, fetched.name, fetched.data, spec.delimiter, spec.encoding, spec.header_row
+        )
     if spec.format == "parquet":
-        return _rows_of_parquet(source, fetched.name, fetched.data)
+        return _grid_of_parquet(source, fetched.name, fetched.data, style)
     raise _refuse(source, fetched.name, f"format {spec.format!r} is not read from a file")
 
 
-def read_sql(source: str, spec: Source) -> tuple[Fetched, list[list[Any]]]:
+def read_sql(source: str, spec: Source) -> tuple[Fetched, Grid]:
     """Run a SQL source's query; its result, as JSON, stands for the file's bytes."""
     import sqlalchemy as sa
 
@@ -238,108 +327,97 @@ def read_sql(source: str, spec: Source) -> tuple[Fetched, list[list[Any]]]:
         first = str(exc).splitlines()[0][:200]
         raise _refuse(source, shown, f"cannot run the query ({type(exc).__name__}: {first})") from None
     payload = json.dumps([columns, *body], default=str, ensure_ascii=False).encode()
-    return Fetched(shown, payload, dt.datetime.now(dt.UTC)), [columns, *body]
+    fetched = Fetched(shown, payload, dt.datetime.now(dt.UTC))
+    return fetched, _grid_of_rows([columns, *body], 1, spec.formats.number)
 
 
-def locate_header(
-    source: str, file: str, rows: list[list[Any]], header_row: int, wanted: list[str]
-) -> RawFile:
-    """Split rows into title, header and cells; refuse when the header is not where declared."""
+def locate_header(source: str, file: str, grid: Grid, header_row: int, wanted: list[str]) -> RawFile:
+    """Name the columns of a grid from its header row; refuse when the header is not there."""
+    rows = grid.head
     if len(rows) < header_row:
         raise _refuse(source, file, f"has {len(rows)} rows, the header should be in row {header_row}")
-    header = [fold(str(c)) if c is not None else "" for c in rows[header_row - 1]]
+    header = [fold(str(c)) if not _missing(c) else "" for c in rows[header_row - 1]]
     missing = [w for w in wanted if fold(w) not in header]
     if missing:
-        for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
-            cells = {fold(str(c)) for c in row if c is not None}
+        for i, row in enumerate(rows):
+            cells = {fold(str(c)) for c in row if not _missing(c)}
             if i != header_row - 1 and all(fold(w) in cells for w in wanted):
                 raise _refuse(
                     source, file, f"the header is in row {i + 1}, not row {header_row}: the header moved"
                 )
-        found = ", ".join(repr(str(c)) for c in rows[header_row - 1] if c not in (None, ""))
+        found = ", ".join(repr(str(c)) for c in rows[header_row - 1] if not _missing(c) and c != "")
         s = "s" if len(missing) > 1 else ""
         raise _refuse(
             source,
             file,
             f"column{s} {', '.join(repr(m) for m in missing)} not in the header (row {header_row}: {found or 'empty'})",
         )
-    title = "\n".join(" ".join(str(c) for c in row if c not in (None, "")) for row in rows[: header_row - 1])
-    body = rows[header_row:]
-    width = len(header)
-    body = [(r + [None] * width)[:width] for r in body]
-    table = pd.DataFrame(body, columns=range(width), dtype=object).map(_cell)
-    keep = table.notna().any(axis=1).to_numpy()  # blank lines say nothing
-    numbers = np.arange(header_row + 1, header_row + 1 + len(body))[keep]
-    table = table.loc[keep].reset_index(drop=True)
-    table.columns = pd.Index(header)
-    table = table.loc[:, ~table.columns.duplicated()]
-    return RawFile(header=[str(c) if c is not None else "" for c in rows[header_row - 1]], cells=table,
-                   row_numbers=numbers, title=title)  # fmt: skip
+    title = "\n".join(
+        " ".join(str(c) for c in row if not _missing(c) and c != "") for row in rows[: header_row - 1]
+    )
+    body = grid.body.reindex(columns=range(len(header)))
+    keep = body.notna().any(axis=1).to_numpy()  # blank lines say nothing
+    body = body.loc[keep].reset_index(drop=True)
+    body.columns = pd.Index(header)
+    body = body.loc[:, ~body.columns.duplicated()]
+    raw_header = [str(c) if not _missing(c) else "" for c in rows[header_row - 1]]
+    return RawFile(header=raw_header, cells=body, row_numbers=grid.numbers[keep], title=title)
 
 
 # ================================================================================= values
 
 
-def _number_text(value: Any, style: str) -> str | None:
-    """A number cell as canonical text ('1234.5'); text kept as it is when it is no number."""
-    if _missing(value):
-        return None
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+_NUMBER_PATTERNS = {
+    "vi": r"-?\d{1,3}(?:\.\d{3})*(?:,\d+)?|-?\d+(?:,\d+)?",
+    "en": r"-?\d{1,3}(?:,\d{3})*(?:\.\d+)?|-?\d+(?:\.\d+)?",
+    "plain": r"-?\d+(?:\.\d+)?",
+}
+
+
+def numbers_text(text: pd.Series, style: str, factor: int = 1) -> pd.Series:
+    """Numbers written in ``style`` as canonical text ('1234.5'), times ``factor`` (a unit).
+
+    Text that is no number in that style is kept as it is, so that validation quarantines
+    it with the original shown. Scaling is exact: integers get zeros appended, decimals
+    go through ``Decimal``.
+    """
+    compact = text.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    ok = compact.str.fullmatch(_NUMBER_PATTERNS[style]).fillna(False).astype(bool)
     if style == "vi":
-        candidate = text.replace(".", "").replace(",", ".")
-        if re.fullmatch(r"-?\d{1,3}(\.\d{3})*(,\d+)?|-?\d+(,\d+)?", text):
-            return candidate
-        return text
-    if style == "en":
-        if re.fullmatch(r"-?\d{1,3}(,\d{3})*(\.\d+)?|-?\d+(\.\d+)?", text):
-            return text.replace(",", "")
-        return text
-    return text
+        canonical = compact.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    elif style == "en":
+        canonical = compact.str.replace(",", "", regex=False)
+    else:
+        canonical = compact
+    out = canonical.where(ok, text)
+    if factor != 1:
+        whole = ok & ~canonical.str.contains(".", regex=False).fillna(False).astype(bool)
+        zeros = str(factor)[1:]
+        out = out.where(~whole, canonical + zeros)
+        for index in out.index[ok & ~whole]:
+            value = Decimal(str(canonical[index])) * factor
+            out[index] = format(value.normalize(), "f")
+    return out.astype("str")
 
 
-def _scaled(text: str | None, factor: int) -> str | None:
-    if text is None or factor == 1:
-        return text
-    try:
-        value = Decimal(text) * factor
-    except InvalidOperation:
-        return text
-    out = format(value.normalize(), "f")
-    return out
+def dates_text(text: pd.Series, fmt: str, *, month: bool = False) -> pd.Series:
+    """Dates written as ``fmt`` (or ISO) as ISO text (``YYYY-MM`` for a month); others kept."""
+    iso = "%Y-%m" if month else "%Y-%m-%d"
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    if fmt != iso:
+        parsed = parsed.fillna(pd.to_datetime(text, format=iso, errors="coerce"))
+    return parsed.dt.strftime(iso).astype("str").where(parsed.notna(), text).astype("str")
 
 
-def _date_text(value: Any, fmt: str, *, month: bool = False) -> str | None:
-    """A date cell as ISO text (YYYY-MM for a month); unparsable text kept as it is."""
-    if _missing(value):
-        return None
-    if isinstance(value, (dt.datetime, pd.Timestamp)):
-        value = value.date() if not isinstance(value, pd.Timestamp) else value.to_pydatetime().date()
-    if isinstance(value, dt.date):
-        return value.strftime("%Y-%m" if month else "%Y-%m-%d")
-    text = str(value).strip()
-    for pattern in (fmt, "%Y-%m" if month else "%Y-%m-%d"):
-        try:
-            parsed = dt.datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-        return parsed.strftime("%Y-%m" if month else "%Y-%m-%d")
-    return text
+def folded(text: pd.Series) -> pd.Series:
+    """:func:`fold` over a Series (NA stays NA)."""
+    return text.str.normalize("NFC").str.casefold().str.replace(r"\s+", " ", regex=True).str.strip()
 
 
-def _plain_text(value: Any) -> str | None:
-    if _missing(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.strftime("%Y-%m-%d")
-    return str(value).strip() or None
+def _date_text(value: str, fmt: str, *, month: bool = False) -> str | None:
+    """One date as ISO text, or None when it does not read as ``fmt`` (nor ISO)."""
+    out = dates_text(pd.Series([value], dtype="str"), fmt, month=month).iloc[0]
+    return None if pd.isna(out) else str(out)
 
 
 def _whole_file_value(
@@ -361,7 +439,7 @@ def _whole_file_value(
         if not found:
             raise _refuse(source, fetched.name, f"{what}: {pattern!r} not found in {place}")
         text = found.group(1)
-    parsed = _date_text(text, fmt, month=month)
+    parsed = _date_text(text.strip(), fmt, month=month)
     if parsed is None or not re.fullmatch(r"\d{4}-\d{2}" if month else r"\d{4}-\d{2}-\d{2}", parsed):
         raise _refuse(source, fetched.name, f"{what}: {text!r} does not read as {fmt}")
     return parsed
@@ -412,12 +490,12 @@ def load_crosswalk(name: str, spec: CrosswalkSpec, base: Path) -> Crosswalk:
     if not files:
         raise _refuse(f"crosswalk {name}", spec.location, "no such file")
     fetched = fetch(f"crosswalk {name}", files[-1])
-    rows = read_rows(f"crosswalk {name}", spec, fetched)
+    grid = read_grid(f"crosswalk {name}", spec, fetched)
     raw = locate_header(
-        f"crosswalk {name}", fetched.name, rows, spec.header_row, [spec.key, spec.enterprise_id]
+        f"crosswalk {name}", fetched.name, grid, spec.header_row, [spec.key, spec.enterprise_id]
     )
-    keys = raw.cells[fold(spec.key)].map(_plain_text)
-    ids = raw.cells[fold(spec.enterprise_id)].map(_plain_text)
+    keys = raw.cells[fold(spec.key)]
+    ids = raw.cells[fold(spec.enterprise_id)]
     ok = keys.notna() & ids.notna()
     return Crosswalk(name, dict(zip(keys[ok].astype(str), ids[ok].astype(str), strict=True)))
 
@@ -426,7 +504,7 @@ def map_file(
     name: str,
     spec: Source,
     fetched: Fetched,
-    rows: list[list[Any]],
+    grid: Grid,
     *,
     enterprises: pd.DataFrame,
     crosswalks: Mapping[str, Crosswalk],
@@ -435,7 +513,7 @@ def map_file(
     previous_header: list[str] | None,
 ) -> Mapped:
     """Map one fetched file onto its contract table (a :class:`Delivery` ready to ingest)."""
-    raw = locate_header(name, fetched.name, rows, spec.header_row, wanted_columns(spec))
+    raw = locate_header(name, fetched.name, grid, spec.header_row, wanted_columns(spec))
     if previous_header is not None:
         before, now = [fold(c) for c in previous_header if c], [fold(c) for c in raw.header if c]
         if before != now:
@@ -461,26 +539,23 @@ def map_file(
     for column, target in spec.columns.items():
         cells = raw.cells[fold(column)]
         kind = kinds[target]
-        if target == "enterprise_id":
-            out = cells.map(_plain_text)
-        elif target == "month":
-            out = cells.map(lambda v: _date_text(v, spec.formats.month, month=True))
+        if target == "month":
+            out = dates_text(cells, spec.formats.month, month=True)
         elif target in _DATE_FIELDS:
             fmt = (
                 spec.reported_at.format
                 if target == "reported_at" and spec.reported_at and spec.reported_at.format
                 else spec.formats.date
             )
-            out = cells.map(lambda v, fmt=fmt: _date_text(v, fmt))
+            out = dates_text(cells, fmt)
         elif kind in NUMERIC_KINDS:
             factor = UNITS[spec.units[target]] if target in spec.units else 1
-            out = cells.map(lambda v, f=factor: _scaled(_number_text(v, spec.formats.number), f))
+            out = numbers_text(cells, spec.formats.number, factor)
         else:
-            out = cells.map(_plain_text)
+            out = cells
             if target in values:
-                mapping = values[target]
-                out = out.map(lambda v, m=mapping: None if _missing(v) else m.get(fold(str(v)), v))
-        frame[target] = pd.Series(out, dtype="str")
+                out = folded(cells).map(values[target]).fillna(cells)
+        frame[target] = out.astype("str")
     if spec.month is not None and spec.month.column is None:
         frame["month"] = _whole_file_value(name, spec, spec.month, fetched, raw, month=True)
     if spec.reported_at is not None and spec.reported_at.column is None:
@@ -493,10 +568,7 @@ def map_file(
 
     # The enterprise key.
     tax = frame["enterprise_id"] if "enterprise_id" in spec.columns.values() else None
-    alternates = [
-        (raw.cells[fold(a.column)].map(_plain_text).astype("str"), crosswalks[a.crosswalk])
-        for a in spec.match.crosswalks
-    ]
+    alternates = [(raw.cells[fold(a.column)], crosswalks[a.crosswalk]) for a in spec.match.crosswalks]
     if table == "enterprises":
         frame["enterprise_id"] = normalise_tax_code(frame["enterprise_id"])
         matched = pd.Series(True, index=frame.index)
@@ -511,7 +583,7 @@ def map_file(
     unmatched: dict[str, pd.DataFrame] = {}
     if not matched.all():
         lost = ~matched
-        names = raw.cells[fold(spec.match.name)].map(_plain_text).astype("str") if spec.match.name else None
+        names = raw.cells[fold(spec.match.name)] if spec.match.name else None
         provinces = None
         if spec.match.province:
             provinces = pd.Series(spec.match.province, index=frame.index, dtype="str")

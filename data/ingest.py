@@ -23,7 +23,7 @@ import difflib
 import hashlib
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -684,14 +684,17 @@ def ingest_delivery(
     store: Store,
     *,
     max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
-    stored_indicators: pd.DataFrame | None = None,
+    stored_indicators: Callable[[list[Any]], pd.DataFrame] | None = None,
+    stored_enterprises: pd.DataFrame | None = None,
 ) -> IngestReport:
     """Validate one :class:`Delivery` and add its new rows to ``store`` (see :func:`ingest`).
 
     Tables the delivery does not carry are left alone. A pulled file (``record_always``) is
     recorded even when it adds nothing, so that pulling it again is recognised and skipped.
-    ``stored_indicators`` (the store's indicator rows as delivered, kept by a caller that
-    ingests many files in a row) spares reading them from the store for every file.
+    ``stored_indicators`` (months → the store's indicator rows of those months as
+    delivered, kept by a caller that ingests many files in a row) spares reading them
+    from the store for every file; ``stored_enterprises`` likewise, for a delivery that
+    carries no enterprises.
     """
     if not 0.0 <= max_bad_share <= 1.0:
         raise ValueError("max_bad_share must be within [0, 1]")
@@ -703,7 +706,10 @@ def ingest_delivery(
         store.clean_temp()
         probs = {t: _Problems() for t in tables}
         typed = {t: _validate_rows(t, raw[t], probs[t]) for t in tables}
-        stored_ent = store.load_enterprises()
+        reuse = stored_enterprises is not None and "enterprises" not in tables
+        stored_ent = (
+            stored_enterprises if reuse and stored_enterprises is not None else store.load_enterprises()
+        )
         accepted_new: dict[str, pd.DataFrame] = {}
         known = pd.Index(stored_ent["enterprise_id"])
         if "enterprises" in tables:
@@ -716,14 +722,14 @@ def ingest_delivery(
                 return store.load_incidents()
             months = sorted(set(frame["month"]))
             if stored_indicators is not None:
-                return stored_indicators.loc[stored_indicators["month"].isin(months)]
+                return stored_indicators(months)
             return store.stored_indicator_rows(sorted(set(frame["enterprise_id"])), months)
 
         for t in ("indicators", "incidents"):
             if t not in tables:
                 continue
             frame = typed[t]
-            unknown = ~frame["enterprise_id"].isin(known).to_numpy()
+            unknown = pd.Index(known).get_indexer(pd.Index(frame["enterprise_id"])) < 0
             bad = frame.index[unknown]
             probs[t].add(
                 bad,

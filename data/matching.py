@@ -28,6 +28,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -67,14 +68,21 @@ def normalise_tax_code(raw: pd.Series) -> pd.Series:
     known enterprises). Text that is still not a tax code is kept, so that matching can say
     why it fails; empty text becomes NA.
     """
-    text = _as_text(raw)
+    text = raw.astype("str")
+    # Most codes are already clean: only the others go through the (slower) rewriting.
+    clean = text.str.fullmatch(r"[0-9]{10}(?:-[0-9]{3})?").fillna(False).astype(bool)
+    if bool(clean.all()):
+        return text
+    rest = _as_text(text[~clean])
     # A float's decimals, "800123456.0" or in Vietnamese style "800.123.456,0": one or two
     # zeros after the last separator (a thousands group always has three digits).
-    text = text.str.replace(r"^([0-9][0-9.,\s]*)[.,]0{1,2}$", r"\1", regex=True)
-    text = text.str.replace(r"[\s.,]+", "", regex=True)
-    text = text.str.replace(_DASHES_RE, "-", regex=True)
-    text = text.str.replace(r"^([0-9]{10})([0-9]{3})$", r"\1-\2", regex=True)
-    return text.mask(text == "").astype("str")
+    rest = rest.str.replace(r"^([0-9][0-9.,\s]*)[.,]0{1,2}$", r"\1", regex=True)
+    rest = rest.str.replace(r"[\s.,]+", "", regex=True)
+    rest = rest.str.replace(_DASHES_RE, "-", regex=True)
+    rest = rest.str.replace(r"^([0-9]{10})([0-9]{3})$", r"\1-\2", regex=True)
+    out = text.copy()
+    out[~clean] = rest.mask(rest == "")
+    return out.astype("str")
 
 
 def _clean_code(raw: pd.Series) -> pd.Series:
@@ -95,6 +103,11 @@ class Crosswalk:
 
     def normalised(self) -> dict[str, str]:
         """The mapping with keys cleaned like the codes they meet and ids as tax codes."""
+        return self._normalised
+
+    @cached_property
+    def _normalised(self) -> dict[str, str]:
+        # Computed once per crosswalk: a pull matches many files against the same one.
         if not self.mapping:
             return {}
         keys = _clean_code(pd.Series(list(self.mapping.keys()), dtype="object"))
@@ -330,6 +343,18 @@ def _fold_all(values: pd.Series, fold: Callable[[str], str]) -> list[str]:
     return [fold(v) if isinstance(v, str) else "" for v in values]
 
 
+@lru_cache(maxsize=4)
+def _pool(
+    ids: tuple[str, ...], names: tuple[str, ...], provinces: tuple[str, ...]
+) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
+    """The enterprises' ids, shown names, folded names and folded provinces, computed once
+    per enterprise list (a pull looks for candidates file after file against the same one)."""
+    shown = [" ".join(v.split()) if isinstance(v, str) else "" for v in names]
+    folded = [fold_name(v) if isinstance(v, str) else "" for v in names]
+    prov = np.array([_fold_province(v) if isinstance(v, str) else "" for v in provinces], dtype=object)
+    return np.asarray(ids, dtype=object), shown, folded, prov
+
+
 # Query rows compared against the enterprises at once (bounds the score matrix's memory).
 _CHUNK = 256
 
@@ -351,10 +376,11 @@ def candidates(
     no enterprise is in it.
     """
     enterprises = enterprises.sort_values("enterprise_id", kind="stable").reset_index(drop=True)
-    ent_ids = enterprises["enterprise_id"].astype("str").to_numpy()
-    ent_names = [" ".join(v.split()) if isinstance(v, str) else "" for v in enterprises["name"]]
-    ent_folded = _fold_all(enterprises["name"], fold_name)
-    ent_provinces = np.array(_fold_all(enterprises["province"], _fold_province), dtype=object)
+    ent_ids, ent_names, ent_folded, ent_provinces = _pool(
+        tuple(enterprises["enterprise_id"].astype("str")),
+        tuple(enterprises["name"].astype("str")),
+        tuple(enterprises["province"].astype("str")),
+    )
 
     folded = _fold_all(names, fold_name)
     row_provinces = _fold_all(provinces, _fold_province) if provinces is not None else [""] * len(names)

@@ -69,6 +69,30 @@ class SourceReport:
         }
 
 
+class StoredByMonth:
+    """The store's indicator rows as delivered, by month, kept up to date during a pull.
+
+    A pull ingests file after file; reading the store's rows again for each file (or
+    filtering millions of rows by month) would make a pull of many files quadratic.
+    """
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self._empty = rows.iloc[:0]
+        self._parts: dict[pd.Timestamp, list[pd.DataFrame]] = {}
+        self.add(rows)
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Rows just stored."""
+        for month, part in rows.groupby("month", sort=False):
+            self._parts.setdefault(pd.Timestamp(str(month)), []).append(part)
+
+    def __call__(self, months: list[Any]) -> pd.DataFrame:
+        parts = [p for m in months for p in self._parts.get(pd.Timestamp(m), [])]
+        if not parts:
+            return self._empty
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
 def _previous_header(store: Store, name: str) -> list[str] | None:
     for manifest in reversed(store.manifests()):
         if manifest.get("source_name") == name and manifest.get("header"):
@@ -121,25 +145,25 @@ def pull_source(
     # Read once per source, then kept up to date file by file (not re-read for every file).
     enterprises = store.load_enterprises()
     previous_header = _previous_header(store, name)
-    stored = store.stored_indicator_rows() if spec.table == "indicators" else None
+    stored = StoredByMonth(store.stored_indicator_rows()) if spec.table == "indicators" else None
     for url in urls:
         try:
+            grid: agency.Grid | None = None
             if spec.format == "sql":
-                fetched, rows = agency.read_sql(name, spec)
+                fetched, grid = agency.read_sql(name, spec)
             else:
                 fetched = agency.fetch(name, url)
-                rows = None
             delivery_id = hashlib.sha256(f"{fetched.digest}|{digest}".encode()).hexdigest()
             if store.has_delivery(delivery_id):
                 report.files.append(_file_entry(fetched, None, "unchanged", spec.table))
                 continue
-            if rows is None:
-                rows = agency.read_rows(name, spec, fetched)
+            if grid is None:
+                grid = agency.read_grid(name, spec, fetched)
             mapped = agency.map_file(
                 name,
                 spec,
                 fetched,
-                rows,
+                grid,
                 enterprises=enterprises,
                 crosswalks=crosswalks,
                 confirmed=confirmed,
@@ -147,7 +171,11 @@ def pull_source(
                 previous_header=previous_header,
             )
             result = ingest_delivery(
-                mapped.delivery, store, max_bad_share=spec.max_bad_share, stored_indicators=stored
+                mapped.delivery,
+                store,
+                max_bad_share=spec.max_bad_share,
+                stored_indicators=stored,
+                stored_enterprises=enterprises,
             )
         except (PullRefused, IngestRefused) as exc:
             report.fetch_failed |= isinstance(exc, FetchFailed)
@@ -160,8 +188,7 @@ def pull_source(
             if spec.table == "enterprises":
                 enterprises = store.load_enterprises()
             if stored is not None and result.new_rows.get("indicators"):
-                added = store.stored_indicator_rows(delivery_id=result.delivery_id)
-                stored = pd.concat([stored, added], ignore_index=True)
+                stored.add(store.stored_indicator_rows(delivery_id=result.delivery_id))
     return report
 
 
@@ -179,7 +206,7 @@ def dry_run(
         if not urls:
             raise PullRefused(f"source {name}: no file matches {spec.location!r}")
         fetched = agency.fetch(name, urls[-1])
-        cells = agency.read_rows(name, spec, fetched)
+        cells = agency.read_grid(name, spec, fetched)
     mapped = agency.map_file(
         name,
         spec,

@@ -125,6 +125,7 @@ class Source(_Strict):
     schedule: str | None = None
     match: Match = Match()
     retries: int = Field(3, ge=0, le=20)
+    retry_delay: float = Field(60.0, ge=0.0, le=3600.0)
     max_bad_share: float = Field(0.05, ge=0.0, le=1.0)
 
     @field_validator("delimiter")

@@ -659,8 +659,11 @@ def _feature_blocks(
     n_e = len(ent)
     # Text attributes travel as category codes: 36 M rows of strings would not fit.
     static: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    # Province and district as stable units: an address written after the 2025 reform
+    # ("Thành phố Hải Phòng", a commune) is the same category as before it ("Hải Dương").
+    stable = {"province": "_unit_province", "district": "_unit_district"}
     for column in STATIC_TEXT:
-        categorical = pd.Categorical(ent[column])
+        categorical = pd.Categorical(ent[stable.get(column, column)])
         static[column] = (np.asarray(categorical.codes), categorical.categories)
     # Peers: the same zone, or outside zones the same area (stable unit, province included).
     zone, area = static["zone_id"][0], ent["_area_code"].to_numpy()

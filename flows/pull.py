@@ -59,7 +59,9 @@ def pull_flow(sources_file: str, names: list[str] | None = None) -> list[dict[st
         if not sources.source(name).remote:
             reports.append(_local(*args))
             continue
-        state = _remote(*args, return_state=True)
+        spec = sources.source(name)
+        runner = _remote.with_options(retries=spec.retries, retry_delay_seconds=spec.retry_delay)
+        state = runner(*args, return_state=True)
         if state.is_completed():
             reports.append(state.result())
         else:  # retries exhausted: the source is reported refused, the others go on

@@ -99,7 +99,8 @@ def deployments() -> list[object]:
         )
         for name, cron in source_schedules().items()
     ]
-    return [*pulls,
+    return [
+        *pulls,
         score_flow.to_deployment(
             name="nightly-scoring",
             schedules=[Cron(NIGHTLY_CRON, timezone=TIMEZONE)],

@@ -100,7 +100,12 @@ def _debtors(path: Path, rows: list[list[object]], *, month: str = "03/2024", ma
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
-    title = ["BẢO HIỂM XÃ HỘI", f"DANH SÁCH ĐƠN VỊ NỢ - THÁNG {month}", f"Ngày lập: {made}", f"Đơn vị tính: {unit}"]
+    title = [
+        "BẢO HIỂM XÃ HỘI",
+        f"DANH SÁCH ĐƠN VỊ NỢ - THÁNG {month}",
+        f"Ngày lập: {made}",
+        f"Đơn vị tính: {unit}",
+    ]
     for i, line in enumerate(title[: header_row - 1], start=1):
         sheet.cell(row=i, column=1, value=line)
     header = ["STT", "Mã đơn vị", "Mã số thuế", "Tên đơn vị", "Số tháng nợ", "Số tiền nợ"]
@@ -124,7 +129,10 @@ def agencies(tmp_path: Path) -> Path:
     (root / "labour" / "2024-04.csv").write_text(LABOUR, encoding="utf-8")
     (root / "bhxh" / "units.csv").write_text("Mã đơn vị,Mã số thuế\nU7,0800000002\n", encoding="utf-8")
     # Debtors: a tax code stored as a number (leading zero lost), one row with only the unit code.
-    _debtors(root / "bhxh" / "no-2024-03.xlsx", [[1, "U1", 800000001, "May HD", 2, 12_500], [2, "U7", None, "Giày", 1, 300]])
+    _debtors(
+        root / "bhxh" / "no-2024-03.xlsx",
+        [[1, "U1", 800000001, "May HD", 2, 12_500], [2, "U7", None, "Giày", 1, 300]],
+    )
     return root
 
 
@@ -140,7 +148,12 @@ def test_agency_files_map_onto_the_contract_and_every_row_is_accounted_for(agenc
         assert not r["refused"], r["refused"]
         for counts in r["tables"].values():
             assert counts["rows_in"] == counts["accepted"] + counts["quarantined"] + counts["unmatched"]
-    assert reports["registry"]["tables"]["enterprises"] == {"rows_in": 3, "accepted": 3, "quarantined": 0, "unmatched": 0}
+    assert reports["registry"]["tables"]["enterprises"] == {
+        "rows_in": 3,
+        "accepted": 3,
+        "quarantined": 0,
+        "unmatched": 0,
+    }
     assert reports["labour"]["tables"]["indicators"]["unmatched"] == 1  # 0899999999 is no firm
     assert reports["bhxh"]["tables"]["indicators"]["accepted"] == 2
     ent = store.load_enterprises().set_index("enterprise_id")
@@ -149,7 +162,11 @@ def test_agency_files_map_onto_the_contract_and_every_row_is_accounted_for(agenc
 
     ind = store.load_indicators().set_index(["enterprise_id", "reported_at"])
     one = ind.loc[("0800000001", pd.Timestamp("2024-04-20"))]
-    assert one["headcount"] == 1200 and one["wage_arrears_vnd"] == 1_500_000_000 and one["wage_arrears_months"] == 1.5
+    assert (
+        one["headcount"] == 1200
+        and one["wage_arrears_vnd"] == 1_500_000_000
+        and one["wage_arrears_months"] == 1.5
+    )
     # The insurance debt, in thousand đồng, found through the restored leading zero ...
     debt = ind.loc[("0800000001", pd.Timestamp("2024-04-15"))]
     assert debt["insurance_debt_vnd"] == 12_500_000 and debt["insurance_debt_months"] == 2
@@ -159,7 +176,9 @@ def test_agency_files_map_onto_the_contract_and_every_row_is_accounted_for(agenc
     assert ind.loc[("0800000002", pd.Timestamp("2024-04-15")), "insurance_debt_vnd"] == 300_000
     # 0800000003 is not on the complete list: it owes nothing that month, from the list's date.
     zero = ind.loc[("0800000003", pd.Timestamp("2024-04-15"))]
-    assert zero["insurance_debt_vnd"] == 0 and zero["insurance_debt_months"] == 0 and pd.isna(zero["headcount"])
+    assert (
+        zero["insurance_debt_vnd"] == 0 and zero["insurance_debt_months"] == 0 and pd.isna(zero["headcount"])
+    )
     # Its labour row (no reported_at: month end + 20 days) carries the zero on.
     later = ind.loc[("0800000003", pd.Timestamp("2024-04-20"))]
     assert later["headcount"] == 800 and later["insurance_debt_vnd"] == 0
@@ -197,8 +216,14 @@ def test_per_field_precedence_resolves_a_conflict_of_the_same_date(agencies, tmp
     store, home = Store(tmp_path / "store"), tmp_path
     # The labour department also states insurance debt, on the list's own date, differently.
     text = (agencies / "sources.toml").read_text(encoding="utf-8")
-    text = text.replace('"Ngày báo cáo" = "reported_at"\n', '"Ngày báo cáo" = "reported_at"\n"Nợ BHXH" = "insurance_debt_vnd"\n')
-    text = text.replace('units = { wage_arrears_vnd = "đồng" }', 'units = { wage_arrears_vnd = "đồng", insurance_debt_vnd = "đồng" }')
+    text = text.replace(
+        '"Ngày báo cáo" = "reported_at"\n',
+        '"Ngày báo cáo" = "reported_at"\n"Nợ BHXH" = "insurance_debt_vnd"\n',
+    )
+    text = text.replace(
+        'units = { wage_arrears_vnd = "đồng" }',
+        'units = { wage_arrears_vnd = "đồng", insurance_debt_vnd = "đồng" }',
+    )
     (agencies / "sources.toml").write_text(text, encoding="utf-8")
     (agencies / "labour" / "2024-04.csv").write_text(
         "\ufeffMã số thuế;Tháng;Số lao động;Tiền lương còn nợ;Số tháng nợ lương;Ngày báo cáo;Nợ BHXH\n"
@@ -207,7 +232,11 @@ def test_per_field_precedence_resolves_a_conflict_of_the_same_date(agencies, tmp
     )
     reports = _pull_all(agencies, store, home)
     assert reports["labour"]["tables"]["indicators"]["accepted"] == 1
-    row = store.load_indicators().set_index(["enterprise_id", "reported_at"]).loc[("0800000001", pd.Timestamp("2024-04-15"))]
+    row = (
+        store.load_indicators()
+        .set_index(["enterprise_id", "reported_at"])
+        .loc[("0800000001", pd.Timestamp("2024-04-15"))]
+    )
     assert row["insurance_debt_vnd"] == 12_500_000  # the office (precedence 20) wins its own figure
     assert row["headcount"] == 1200  # the department's other fields stand beside it
 
@@ -222,13 +251,17 @@ def test_per_field_precedence_resolves_a_conflict_of_the_same_date(agencies, tmp
         ("unknown unit", "undeclared unit 'USD' in the title rows"),
     ],
 )
-def test_a_broken_file_is_refused_in_one_line_and_the_other_sources_still_pull(agencies, tmp_path, change, message):
+def test_a_broken_file_is_refused_in_one_line_and_the_other_sources_still_pull(
+    agencies, tmp_path, change, message
+):
     store, home = Store(tmp_path / "store"), tmp_path
     path = agencies / "bhxh" / "no-2024-03.xlsx"
     rows = [[1, "U1", 800000001, "May HD", 2, 12_500]]
     if change == "sheet":
         text = (agencies / "sources.toml").read_text(encoding="utf-8")
-        (agencies / "sources.toml").write_text(text.replace('header_row = 5\n', 'header_row = 5\nsheet = "Nợ"\n'), encoding="utf-8")
+        (agencies / "sources.toml").write_text(
+            text.replace("header_row = 5\n", 'header_row = 5\nsheet = "Nợ"\n'), encoding="utf-8"
+        )
     elif change == "column":
         _debtors(path, rows)
         book = openpyxl.load_workbook(path)
@@ -277,13 +310,34 @@ def test_dry_run_stores_nothing(agencies, tmp_path):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (('header_row = 5', 'header_row = 0'), "sources.toml: [sources.bhxh] header_row: Input should be greater than or equal to 1"),
-        (('units = { insurance_debt_vnd = "nghìn đồng" }\n', ""), "[sources.bhxh] units: no unit declared for insurance_debt_vnd"),
-        (('"Số tiền nợ" = "insurance_debt_vnd"', '"Số tiền nợ" = "insurance_debt"'), "[sources.bhxh] columns: 'Số tiền nợ' maps to 'insurance_debt', not a column of indicators"),
-        (('crosswalk = "units"', 'crosswalk = "unit_codes"'), "[sources.bhxh] match.crosswalks: no [crosswalks.unit_codes]"),
-        (('format = "xlsx"', 'format = "xls"'), "[sources.bhxh] format: Input should be 'xlsx', 'csv', 'parquet' or 'sql'"),
-        (('precedence = 20', 'precedance = 20'), "[sources.bhxh] precedance: unknown key"),
-        (('"Ngoài khu, cụm" = "outside"', '"Ngoài khu, cụm" = "outside"\n[sources.registry.values.sector]\n"x" = "14"'), "values: 'sector' is not a coded column"),
+        (
+            ("header_row = 5", "header_row = 0"),
+            "sources.toml: [sources.bhxh] header_row: Input should be greater than or equal to 1",
+        ),
+        (
+            ('units = { insurance_debt_vnd = "nghìn đồng" }\n', ""),
+            "[sources.bhxh] units: no unit declared for insurance_debt_vnd",
+        ),
+        (
+            ('"Số tiền nợ" = "insurance_debt_vnd"', '"Số tiền nợ" = "insurance_debt"'),
+            "[sources.bhxh] columns: 'Số tiền nợ' maps to 'insurance_debt', not a column of indicators",
+        ),
+        (
+            ('crosswalk = "units"', 'crosswalk = "unit_codes"'),
+            "[sources.bhxh] match.crosswalks: no [crosswalks.unit_codes]",
+        ),
+        (
+            ('format = "xlsx"', 'format = "xls"'),
+            "[sources.bhxh] format: Input should be 'xlsx', 'csv', 'parquet' or 'sql'",
+        ),
+        (("precedence = 20", "precedance = 20"), "[sources.bhxh] precedance: unknown key"),
+        (
+            (
+                '"Ngoài khu, cụm" = "outside"',
+                '"Ngoài khu, cụm" = "outside"\n[sources.registry.values.sector]\n"x" = "14"',
+            ),
+            "values: 'sector' is not a coded column",
+        ),
     ],
 )
 def test_sources_file_errors_point_at_the_source_and_key(edit, message):
@@ -305,7 +359,9 @@ def test_the_shipped_example_and_the_readme_example_are_valid_and_the_same():
 
 def test_a_missing_folder_is_one_refusal(agencies, tmp_path):
     shutil.rmtree(agencies / "labour")
-    report = pull_source(load_sources(agencies / "sources.toml"), "labour", Store(tmp_path / "s"), tmp_path).to_json()
+    report = pull_source(
+        load_sources(agencies / "sources.toml"), "labour", Store(tmp_path / "s"), tmp_path
+    ).to_json()
     assert report["status"] == "refused" and "no file matches 'labour/*.csv'" in report["refused"][0]
 
 
@@ -331,11 +387,17 @@ def test_every_figure_keeps_its_source_file_and_row(agencies, tmp_path):
     found = field_provenance(store.indicator_rows(), pd.Timestamp("2024-05-01"))
     mine = found.loc[found["enterprise_id"] == "0800000001"].set_index("field")
     assert mine.loc["insurance_debt_vnd", "source"] == "bhxh"
-    assert mine.loc["insurance_debt_vnd", "file"].endswith("no-2024-03.xlsx") and mine.loc["insurance_debt_vnd", "row"] == 6
+    assert (
+        mine.loc["insurance_debt_vnd", "file"].endswith("no-2024-03.xlsx")
+        and mine.loc["insurance_debt_vnd", "row"] == 6
+    )
     assert mine.loc["headcount", "source"] == "labour" and mine.loc["headcount", "row"] == 2
     assert mine.loc["headcount", "file"].endswith("2024-04.csv")
     zero = found.loc[(found["enterprise_id"] == "0800000003") & (found["field"] == "insurance_debt_vnd")]
     assert zero["file"].item() == "(absent from the complete list)" and zero["value"].item() == 0
     # Known at a date before the labour report: only the list's figures.
     early = field_provenance(store.indicator_rows(), pd.Timestamp("2024-04-16"))
-    assert set(early.loc[early["enterprise_id"] == "0800000001", "field"]) == {"insurance_debt_vnd", "insurance_debt_months"}
+    assert set(early.loc[early["enterprise_id"] == "0800000001", "field"]) == {
+        "insurance_debt_vnd",
+        "insurance_debt_months",
+    }

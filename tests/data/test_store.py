@@ -126,3 +126,22 @@ def test_concurrent_ingests_do_not_corrupt(write_source, store_root, good_tables
     assert log["seq"].tolist() == [1, 2]
     assert len(Store(store_root).load_indicators()) == 7  # one row of src2 repeats src1
     assert Path(store_root / "deliveries").is_dir()
+
+
+def test_resolved_vintages_are_cached_per_state_of_the_store(write_source, store_root, good_tables):
+    store = Store(store_root)
+    ingest(str(write_source()), store)
+    first = store.load_indicators()
+    (cached,) = (store_root / "cache").glob("indicators-*.parquet")
+    pd.testing.assert_frame_equal(Store(store_root).load_indicators(), first)
+    # A new delivery is a new state: the cache is rebuilt and the old copy removed.
+    extra = good_tables["indicators"].splitlines()[1].split(",")
+    extra[1], extra[-1] = "2024-06", ""
+    ingest(str(write_source(indicators=good_tables["indicators"] + ",".join(extra) + "\n")), store)
+    second = store.load_indicators()
+    assert len(second) == len(first) + 1
+    (rebuilt,) = (store_root / "cache").glob("indicators-*.parquet")
+    assert rebuilt != cached
+    # A damaged cache is only a lost shortcut.
+    rebuilt.write_bytes(b"not parquet")
+    pd.testing.assert_frame_equal(Store(store_root).load_indicators(), second)

@@ -29,7 +29,11 @@ def deliveries(draw: st.DrawFn) -> pd.DataFrame:
         m = draw(st.sampled_from(["2024-01", "2024-02"]))
         day = draw(st.integers(0, 40))
         prec = draw(st.sampled_from([0, 10]))
-        row: dict = {"enterprise_id": e, "month": pd.Timestamp(m), "reported_at": DAY0 + pd.Timedelta(days=day)}
+        row: dict = {
+            "enterprise_id": e,
+            "month": pd.Timestamp(m),
+            "reported_at": DAY0 + pd.Timedelta(days=day),
+        }
         for f in FIELDS:
             if draw(st.booleans()):
                 key = (e, m, day, prec, f)
@@ -118,7 +122,9 @@ def test_a_complete_list_gives_zero_to_every_operating_firm_it_leaves_out(listed
     expect = {
         i
         for i, f, c, on in zip(ids, founded, closed, listed, strict=True)
-        if not on and (f is None or pd.Timestamp(f) <= month_end) and (c is None or pd.Timestamp(c) > month_end)
+        if not on
+        and (f is None or pd.Timestamp(f) <= month_end)
+        and (c is None or pd.Timestamp(c) > month_end)
     }
     got = set(zeros["enterprise_id"]) if len(zeros) else set()
     assert got == expect
