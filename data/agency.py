@@ -402,11 +402,24 @@ def numbers_text(text: pd.Series, style: str, factor: int = 1) -> pd.Series:
 
 def dates_text(text: pd.Series, fmt: str, *, month: bool = False) -> pd.Series:
     """Dates written as ``fmt`` (or ISO) as ISO text (``YYYY-MM`` for a month); others kept."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if len(uniques) < len(text) // 2:  # files repeat a few dates: parse each once
+        shown = _dates_text(pd.Series(uniques, dtype="str"), fmt, month=month).to_numpy(dtype=object)
+        picked = shown[np.maximum(codes, 0)]
+        picked[codes < 0] = None
+        return pd.Series(picked, index=text.index, dtype="str")
+    return _dates_text(text, fmt, month=month)
+
+
+def _dates_text(text: pd.Series, fmt: str, *, month: bool) -> pd.Series:
     iso = "%Y-%m" if month else "%Y-%m-%d"
     parsed = pd.to_datetime(text, format=fmt, errors="coerce")
     if fmt != iso:
         parsed = parsed.fillna(pd.to_datetime(text, format=iso, errors="coerce"))
-    return parsed.dt.strftime(iso).astype("str").where(parsed.notna(), text).astype("str")
+    values = parsed.to_numpy("datetime64[ns]")
+    shown = np.datetime_as_string(values, unit="M" if month else "D")  # C speed, unlike strftime
+    out = pd.Series(shown, index=text.index, dtype="str")
+    return out.where(parsed.notna(), text).astype("str")
 
 
 def folded(text: pd.Series) -> pd.Series:
@@ -476,6 +489,11 @@ class Mapped:
     notes: list[str] = field(default_factory=list)
 
 
+def known_ids(enterprises: pd.DataFrame) -> pd.Index:
+    """The enterprise keys as a unique text index (built once per pull: its hash table is reused)."""
+    return pd.Index(enterprises["enterprise_id"].dropna().astype("str")).unique()
+
+
 def wanted_columns(spec: Source) -> list[str]:
     """Columns a file of this source must have."""
     wanted = list(spec.columns)
@@ -511,6 +529,7 @@ def map_file(
     confirmed: Mapping[str, str],
     config_digest: str,
     previous_header: list[str] | None,
+    known: pd.Index | None = None,
 ) -> Mapped:
     """Map one fetched file onto its contract table (a :class:`Delivery` ready to ingest)."""
     raw = locate_header(name, fetched.name, grid, spec.header_row, wanted_columns(spec))
@@ -573,10 +592,10 @@ def map_file(
         frame["enterprise_id"] = normalise_tax_code(frame["enterprise_id"])
         matched = pd.Series(True, index=frame.index)
     else:
-        known = pd.Index(enterprises["enterprise_id"])
+        if known is None:
+            known = known_ids(enterprises)
         result = match_enterprises(tax, known, alternates=alternates, confirmed=confirmed)
         matched = result.enterprise_id.notna()
-        keys = match_keys(tax, alternates)
         frame["enterprise_id"] = result.enterprise_id.astype("str")
     file_names = pd.Series(fetched.name, index=frame.index, dtype="str")
     row_numbers = pd.Series(raw.row_numbers, index=frame.index)
@@ -587,8 +606,11 @@ def map_file(
         provinces = None
         if spec.match.province:
             provinces = pd.Series(spec.match.province, index=frame.index, dtype="str")
+        keys = match_keys(
+            tax[lost] if tax is not None else None, [(values[lost], cw) for values, cw in alternates]
+        )
         kept = frame.loc[lost].drop(columns=["enterprise_id"]).copy()
-        kept.insert(0, "key", keys[lost].to_numpy())
+        kept.insert(0, "key", keys.to_numpy())
         kept.insert(0, "row_number", row_numbers[lost].astype("str").to_numpy())
         kept.insert(0, "file", fetched.name)
         kept["reason"] = result.reason[lost].to_numpy()

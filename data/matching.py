@@ -128,6 +128,14 @@ def _na(n: int) -> pd.Series:
     return pd.Series(np.nan, index=pd.RangeIndex(n), dtype="str")
 
 
+def _unique_text(known: pd.Index) -> pd.Index:
+    """``known`` as a unique text index without NA; the same object when it already is one,
+    so that its hash table, built on first use, serves every file of a pull."""
+    if isinstance(known, pd.Index) and known.dtype == "str" and not known.hasnans and known.is_unique:
+        return known
+    return pd.Index(known).dropna().astype("str").unique()
+
+
 def _in(values: pd.Series, known: pd.Index) -> pd.Series:
     """Which values are in ``known`` (unique), by hash lookup: ``Series.isin`` on text is slow."""
     hits: np.ndarray = known.get_indexer(pd.Index(values)) >= 0
@@ -185,6 +193,35 @@ def match_enterprises(
 ) -> MatchResult:
     """Map each row's raw ids to a known ``enterprise_id``, or give the reason it cannot be.
 
+    See :func:`_match_all` for the rules. Rows whose clean tax code is known (nearly all,
+    in an agency file) are matched at once; only the others go through every rule.
+    """
+    known = _unique_text(known)
+    if tax_codes is None or confirmed:
+        return _match_all(tax_codes, known, alternates=alternates, confirmed=confirmed)
+    code = normalise_tax_code(tax_codes)
+    exact = _in(code, known).to_numpy()
+    if not exact.any():
+        return _match_all(tax_codes, known, alternates=alternates, confirmed=confirmed)
+    eid = code.where(exact).astype("str")
+    reason = pd.Series(pd.NA, index=tax_codes.index, dtype="str")
+    if not exact.all():
+        rest = ~exact
+        sub = _match_all(tax_codes[rest], known, alternates=[(values[rest], cw) for values, cw in alternates])
+        eid[rest] = sub.enterprise_id.to_numpy()
+        reason[rest] = sub.reason.to_numpy()
+    return MatchResult(enterprise_id=eid, reason=reason)
+
+
+def _match_all(
+    tax_codes: pd.Series | None,
+    known: pd.Index,
+    *,
+    alternates: Sequence[tuple[pd.Series, Crosswalk]] = (),
+    confirmed: Mapping[str, str] | None = None,
+) -> MatchResult:
+    """Map each row's raw ids to a known ``enterprise_id``, or give the reason it cannot be.
+
     ``tax_codes`` may be ``None`` when the file has no tax code column; each alternate is a
     column of the agency's own codes with the crosswalk that maps them. ``confirmed`` maps a
     raw key (see :func:`match_keys`) to an enterprise an operator confirmed. The rules are
@@ -192,7 +229,7 @@ def match_enterprises(
     """
     index = _input_index(tax_codes, alternates)
     n = len(index)
-    known = pd.Index(known).dropna().astype("str").unique()
+    known = _unique_text(known)
     code = _na(n) if tax_codes is None else normalise_tax_code(tax_codes).reset_index(drop=True)
     alt_codes = [(_clean_code(values).reset_index(drop=True), cw) for values, cw in alternates]
     eid = _na(n)

@@ -144,6 +144,7 @@ def pull_source(
     digest = agency.config_digest(sources, name, crosswalks, confirmed)
     # Read once per source, then kept up to date file by file (not re-read for every file).
     enterprises = store.load_enterprises()
+    known = agency.known_ids(enterprises)
     previous_header = _previous_header(store, name)
     stored = StoredByMonth(store.stored_indicator_rows()) if spec.table == "indicators" else None
     for url in urls:
@@ -169,6 +170,7 @@ def pull_source(
                 confirmed=confirmed,
                 config_digest=digest,
                 previous_header=previous_header,
+                known=known,
             )
             result = ingest_delivery(
                 mapped.delivery,
@@ -187,6 +189,7 @@ def pull_source(
             previous_header = mapped.header
             if spec.table == "enterprises":
                 enterprises = store.load_enterprises()
+                known = agency.known_ids(enterprises)
             if stored is not None and result.new_rows.get("indicators"):
                 stored.add(store.stored_indicator_rows(delivery_id=result.delivery_id))
     return report
