@@ -36,9 +36,9 @@ def test_ingest_train_score_rank(workspace: Path, tiny_source: Path) -> None:
     report = json.loads(ews("ingest", str(tiny_source), "--json"))
     for name in ("enterprises", "indicators", "incidents"):
         counts = report["tables"][name]
-        assert set(counts) == {"rows_in", "accepted", "quarantined"}
-        assert counts["rows_in"] == counts["accepted"] + counts["quarantined"]
-        assert counts["quarantined"] == 0
+        assert set(counts) == {"rows_in", "accepted", "quarantined", "unmatched"}
+        assert counts["rows_in"] == counts["accepted"] + counts["quarantined"] + counts["unmatched"]
+        assert counts["quarantined"] == 0 and counts["unmatched"] == 0
     again = json.loads(ews("ingest", str(tiny_source), "--json"))
     assert again["status"] == "unchanged"
 
