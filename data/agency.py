@@ -31,7 +31,14 @@ import pandas as pd
 
 from data.errors import EwsError
 from data.ingest import Delivery
-from data.matching import Crosswalk, candidates, match_enterprises, match_keys, normalise_tax_code
+from data.matching import (
+    Crosswalk,
+    candidates,
+    match_enterprises,
+    match_keys,
+    normalise_tax_code,
+    pad_tax_code,
+)
 from data.schemas import ALL_COLUMNS, COLUMN_KINDS, NUMERIC_KINDS
 from data.sources import UNITS, CrosswalkSpec, Source, Sources, Where
 
@@ -367,6 +374,8 @@ def locate_header(source: str, file: str, grid: Grid, header_row: int, wanted: l
 # ================================================================================= values
 
 
+#: A currency written after an amount ("1.500.000 đ", "12.500 VNĐ"): not part of the number.
+_CURRENCY = r"(?i)(?:₫|đ|đồng|vnđ|vnd)$"
 _NUMBER_PATTERNS = {
     "vi": r"-?\d{1,3}(?:\.\d{3})*(?:,\d+)?|-?\d+(?:,\d+)?",
     "en": r"-?\d{1,3}(?:,\d{3})*(?:\.\d+)?|-?\d+(?:\.\d+)?",
@@ -382,6 +391,7 @@ def numbers_text(text: pd.Series, style: str, factor: int = 1) -> pd.Series:
     go through ``Decimal``.
     """
     compact = text.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    compact = compact.str.replace(_CURRENCY, "", regex=True)
     ok = compact.str.fullmatch(_NUMBER_PATTERNS[style]).fillna(False).astype(bool)
     if style == "vi":
         canonical = compact.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
@@ -414,8 +424,10 @@ def dates_text(text: pd.Series, fmt: str, *, month: bool = False) -> pd.Series:
 def _dates_text(text: pd.Series, fmt: str, *, month: bool) -> pd.Series:
     iso = "%Y-%m" if month else "%Y-%m-%d"
     parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-    if fmt != iso:
-        parsed = parsed.fillna(pd.to_datetime(text, format=iso, errors="coerce"))
+    # ISO forms are unambiguous; a month column may also hold a spreadsheet date cell.
+    for other in (iso, "%Y-%m-%d") if month else (iso,):
+        if other != fmt:
+            parsed = parsed.fillna(pd.to_datetime(text, format=other, errors="coerce"))
     values = parsed.to_numpy("datetime64[ns]")
     shown = np.datetime_as_string(values, unit="M" if month else "D")  # C speed, unlike strftime
     out = pd.Series(shown, index=text.index, dtype="str")
@@ -589,7 +601,9 @@ def map_file(
     tax = frame["enterprise_id"] if "enterprise_id" in spec.columns.values() else None
     alternates = [(raw.cells[fold(a.column)], crosswalks[a.crosswalk]) for a in spec.match.crosswalks]
     if table == "enterprises":
-        frame["enterprise_id"] = normalise_tax_code(frame["enterprise_id"])
+        # The registry defines the keys: a tax code its spreadsheet stored as a number lost
+        # its leading zero(s); a tax code has 10 digits, so they are written back.
+        frame["enterprise_id"] = pad_tax_code(normalise_tax_code(frame["enterprise_id"]))
         matched = pd.Series(True, index=frame.index)
     else:
         if known is None:
@@ -628,16 +642,7 @@ def map_file(
 
     coverage = None
     if spec.complete:
-        fields = ",".join(spec.indicator_fields())
-        assert spec.month is not None and spec.reported_at is not None  # the sources file checks
-        month = _whole_file_value(name, spec, spec.month, fetched, raw, month=True)
-        reported = _whole_file_value(name, spec, spec.reported_at, fetched, raw, month=False)
-        listed = sorted(set(body["enterprise_id"].dropna()))
-        coverage = pd.DataFrame({
-            "source": name, "month": month, "reported_at": reported, "fields": fields,
-            "precedence": str(spec.precedence), "enterprise_id": pd.Series([*listed, None], dtype="str"),
-        })  # fmt: skip
-        coverage["precedence"] = coverage["precedence"].astype("int64")
+        coverage = _coverage(name, spec, fetched, raw, body)
     delivery_id = hashlib.sha256(f"{fetched.digest}|{config_digest}".encode()).hexdigest()
     delivery = Delivery(
         frames={table: body},
@@ -654,6 +659,39 @@ def map_file(
     )
     preview = frame.head(5).copy()
     return Mapped(delivery=delivery, header=raw.header, preview=preview)
+
+
+def _coverage(name: str, spec: Source, fetched: Fetched, raw: RawFile, body: pd.DataFrame) -> pd.DataFrame:
+    """The complete lists a file states: per month it covers, the enterprises it names.
+
+    The list's date is the file's (``reported_at`` from its title, name or fetch time). Its
+    month is the file's too, or each month its rows give (a list of several months).
+    Every matched row names its enterprise, whether its figures pass validation or not: a
+    firm on the list with a malformed amount owes something, not nothing.
+    """
+    assert spec.reported_at is not None  # the sources file requires it for a complete list
+    fields = ",".join(spec.indicator_fields())
+    reported = _whole_file_value(name, spec, spec.reported_at, fetched, raw, month=False)
+    if spec.month is not None and spec.month.column is None:
+        months = [_whole_file_value(name, spec, spec.month, fetched, raw, month=True)]
+    else:
+        valid = body["month"].str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
+        months = sorted(set(body.loc[valid, "month"]))
+    parts = []
+    for month in months:
+        named = (
+            body.loc[body["month"] == month, "enterprise_id"] if len(months) > 1 else body["enterprise_id"]
+        )
+        listed = sorted(set(named.dropna()))
+        parts.append(pd.DataFrame({
+            "source": name, "month": month, "reported_at": reported, "fields": fields,
+            "precedence": spec.precedence, "enterprise_id": pd.Series([*listed, None], dtype="str"),
+        }))  # fmt: skip
+    if not parts:
+        return pd.DataFrame()
+    coverage = pd.concat(parts, ignore_index=True)
+    coverage["precedence"] = coverage["precedence"].astype("int64")
+    return coverage
 
 
 def config_digest(

@@ -85,6 +85,19 @@ def normalise_tax_code(raw: pd.Series) -> pd.Series:
     return out.astype("str")
 
 
+def pad_tax_code(codes: pd.Series) -> pd.Series:
+    """Normalised tax codes of 8 or 9 digits (a branch's first part too) left-padded to 10.
+
+    Only for the list that defines the keys (the business registry): there, a code that a
+    spreadsheet stored as a number lost its leading zeros and nothing else can be meant.
+    """
+    split = codes.str.extract(_TAX_CODE_RE)
+    head, branch = split[0], split[1].fillna("")
+    short = head.notna() & head.str.len().between(MIN_DAMAGED_DIGITS, TAX_CODE_DIGITS - 1)
+    padded = head.str.zfill(TAX_CODE_DIGITS) + branch
+    return codes.where(~short.fillna(False).astype(bool), padded).astype("str")
+
+
 def _clean_code(raw: pd.Series) -> pd.Series:
     """An agency's own code as text: stripped, trailing ``.0`` removed, empty as NA."""
     text = _as_text(raw)

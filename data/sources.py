@@ -206,8 +206,6 @@ class Source(_Strict):
             )
         if self.complete and self.table != "indicators":
             raise ValueError("complete: only an indicators source can be a complete list")
-        if self.complete and self.month is None:
-            raise ValueError("complete: a complete list needs its month for the whole file (month = {...})")
         if self.complete and (self.reported_at is None or self.reported_at.column is not None):
             raise ValueError("complete: a complete list needs one date for the whole file (reported_at)")
         if self.format == "sql" and not self.query:

@@ -125,6 +125,8 @@ def test_explain_shows_the_score_its_reasons_and_the_history_behind_it(home: Pat
     assert "Score history" in result.stdout
     assert "2024-05-31" in result.stdout  # the earlier night's score is listed
     assert "Monthly indicators (only what was known on 2024-06-30)" in result.stdout
+    # Where each figure came from: the source, its delivery, file and row.
+    assert "Where each figure of" in result.stdout and "indicators.csv" in result.stdout
 
     # Vietnamese by default: its words, its reasons, dates day first, decimal commas.
     vi = runner.invoke(app, ["explain", top["enterprise_id"], "--as-of", "2024-06-30"], terminal_width=200)

@@ -401,3 +401,70 @@ def test_every_figure_keeps_its_source_file_and_row(agencies, tmp_path):
         "insurance_debt_vnd",
         "insurance_debt_months",
     }
+
+
+def test_registry_codes_stored_as_numbers_get_their_zero_back(agencies, tmp_path):
+    (agencies / "registry" / "dn.csv").write_text(
+        "\ufeff" + REGISTRY.replace(";0800000003;", ";800000003;").replace("\n0800000003;", "\n800000003;"),
+        encoding="utf-8",
+    )
+    store = Store(tmp_path / "store")
+    _pull_all(agencies, store, tmp_path)
+    assert "0800000003" in set(store.load_enterprises()["enterprise_id"])
+
+
+def test_amounts_with_a_currency_and_months_as_date_cells(agencies, tmp_path):
+    text = (agencies / "sources.toml").read_text(encoding="utf-8")
+    (agencies / "sources.toml").write_text(text, encoding="utf-8")
+    (agencies / "labour" / "2024-04.csv").write_text(
+        "\ufeffMã số thuế;Tháng;Số lao động;Tiền lương còn nợ;Số tháng nợ lương;Ngày báo cáo\n"
+        "0800000001;2024-03-01;1.200;1.500.000 đ;1,5;20/04/2024\n",
+        encoding="utf-8",
+    )
+    store = Store(tmp_path / "store")
+    reports = _pull_all(agencies, store, tmp_path)
+    assert reports["labour"]["tables"]["indicators"]["accepted"] == 1
+    row = (
+        store.load_indicators()
+        .set_index(["enterprise_id", "reported_at"])
+        .loc[("0800000001", pd.Timestamp("2024-04-20"))]
+    )
+    assert row["wage_arrears_vnd"] == 1_500_000 and row["month"] == pd.Timestamp("2024-03-01")
+
+
+def test_a_complete_list_of_several_months_in_one_file(agencies, tmp_path):
+    text = (agencies / "sources.toml").read_text(encoding="utf-8")
+    text = text.replace("month = { title = 'THÁNG (\\d{2}/\\d{4})', format = \"%m/%Y\" }\n", "")
+    text = text.replace(
+        '"Số tiền nợ" = "insurance_debt_vnd"\n', '"Số tiền nợ" = "insurance_debt_vnd"\n"Kỳ" = "month"\n'
+    )
+    text = text.replace(
+        'units = { insurance_debt_vnd = "nghìn đồng" }',
+        'units = { insurance_debt_vnd = "nghìn đồng" }\nformats = { month = "%m/%Y" }',
+    )
+    (agencies / "sources.toml").write_text(text, encoding="utf-8")
+    path = agencies / "bhxh" / "no-2024-03.xlsx"
+    _debtors(path, [])
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    assert sheet is not None
+    sheet.cell(row=5, column=7, value="Kỳ")
+    for i, row in enumerate(
+        [
+            [1, "U1", 800000001, "May HD", 2, 12_500, "03/2024"],
+            [2, "U9", 800000003, "Sao Mai", 1, 100, "02/2024"],
+        ],
+        start=6,
+    ):
+        for j, v in enumerate(row, start=1):
+            sheet.cell(row=i, column=j, value=v)
+    book.save(path)
+    store = Store(tmp_path / "store")
+    _pull_all(agencies, store, tmp_path)
+    ind = store.load_indicators()
+    on_list = ind.loc[ind["reported_at"] == pd.Timestamp("2024-04-15")].set_index(["enterprise_id", "month"])
+    # March names 0800000001 only: the others owe nothing in March; February names 0800000003 only.
+    assert on_list.loc[("0800000001", pd.Timestamp("2024-03-01")), "insurance_debt_months"] == 2
+    assert on_list.loc[("0800000003", pd.Timestamp("2024-03-01")), "insurance_debt_months"] == 0
+    assert on_list.loc[("0800000003", pd.Timestamp("2024-02-01")), "insurance_debt_months"] == 1
+    assert on_list.loc[("0800000001", pd.Timestamp("2024-02-01")), "insurance_debt_months"] == 0

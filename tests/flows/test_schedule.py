@@ -170,3 +170,26 @@ def test_a_late_monthly_retraining_overtaken_by_a_later_month_trains_nothing(wor
         result = run_flow(train_flow, flow_run=run, parameters={"scheduled": True})  # type: ignore[misc]
     assert result["status"] == "superseded"
     assert not (workspace / "store").exists()  # nothing was read, nothing was trained
+
+
+def test_each_scheduled_source_is_pulled_on_its_own_cron(workspace) -> None:  # type: ignore[no-untyped-def]
+    from importlib.resources import files
+
+    from flows.schedule import deployments
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "sources.toml").write_text(
+        files("simulator").joinpath("agency_sources.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    start = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
+    times = upcoming(1, start=start)
+    assert times["pull-bhxh"][0].isoformat() == "2026-12-25T06:00:00+07:00"  # "0 6 25 * *"
+    assert times["pull-labour"][0].isoformat() == "2026-11-27T06:00:00+07:00"  # "0 6 * * *"
+    names = {d.name for d in deployments()}  # type: ignore[attr-defined]
+    assert {"pull-registry", "pull-bhxh", "pull-labour", "pull-incidents", "nightly-scoring"} <= names
+    result = CliRunner().invoke(app, ["serve", "--list"])
+    assert result.exit_code == 0 and "pull-bhxh: next runs" in result.stdout, result.output
+    # A broken sources file stops `ews serve` with one line, rather than pulling nothing.
+    (workspace / "sources.toml").write_text("[sources.x]\ntable = 'nope'\n", encoding="utf-8")
+    broken = CliRunner().invoke(app, ["serve", "--list"])
+    assert broken.exit_code == 2 and "sources.toml: [sources.x]" in broken.stderr
