@@ -15,7 +15,14 @@ from data.store import Store
 from features.build import build_features, known_at
 from outputs.rankings import read_ranking
 from outputs.views import score_history
-from vocab.formats import format_date, format_month, format_number, format_probability, format_significant
+from vocab.formats import (
+    format_date,
+    format_month,
+    format_number,
+    format_probability,
+    format_significant,
+    plain_text,
+)
 from vocab.i18n import check_lang, label, t
 
 HISTORY_COLUMNS = (
@@ -60,7 +67,7 @@ def explain_enterprise(
                 label("ownership", r["ownership"], lang),
             )
         )
-        console.print(Text(f"{r['name']} ({enterprise_id}), {about}", style="bold"))
+        console.print(Text(plain_text(f"{r['name']} ({enterprise_id}), {about}"), style="bold"))
         score_line = t(
             "score_line",
             lang,
@@ -156,9 +163,9 @@ def _print_provenance(
             Text(t(rec["field"], lang)),
             Text(format_number(rec["value"], lang)),
             Text(format_date(rec["reported_at"], lang)),
-            Text(str(rec["source"])),
-            Text(str(rec["delivery"])[:12]),
-            Text(str(rec["file"])),
+            Text(plain_text(rec["source"])),
+            Text(plain_text(rec["delivery"])[:12]),
+            Text(plain_text(rec["file"])),
             Text(str(rec["row"]) if int(rec["row"]) > 0 else "-"),
         )
     console.print(table)

@@ -20,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from data.settings import Settings, configure_environment
 
@@ -578,16 +579,29 @@ def rank(
             table.add_column(t(column, lang), overflow="fold")
         for row in view.itertuples(index=False):
             table.add_row(
-                str(row.rank),
-                row.enterprise_id,
-                row.name,
-                str(row.district or ""),
-                row.sector,
-                format_probability(row.score, lang),
-                label("band", row.band, lang),
-                row.reasons or "",
+                *(
+                    shown(v)
+                    for v in (
+                        str(row.rank),
+                        row.enterprise_id,
+                        row.name,
+                        row.district or "",
+                        row.sector,
+                        format_probability(row.score, lang),
+                        label("band", row.band, lang),
+                        row.reasons or "",
+                    )
+                )
             )
         out.print(table)
+
+
+def shown(value: Any) -> Text:
+    """A value from a file or a name as terminal text: never read as Rich markup, and
+    control characters (terminal escape codes among them) replaced by U+FFFD."""
+    from vocab.formats import plain_text
+
+    return Text(plain_text(value))
 
 
 def _emit(text: str, output: Path | None) -> None:

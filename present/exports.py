@@ -329,7 +329,8 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "ranking") -> bytes:
 
     safe = _escaped(frame)
     for column in safe.columns:
-        if safe[column].dtype == object:
+        # pandas 3 keeps text as the "str" dtype, not object: test for text, not for object.
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(
                 lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
             )

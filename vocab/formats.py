@@ -221,3 +221,14 @@ __all__ = [
     "format_significant",
     "format_timestamp",
 ]
+
+
+_CONTROL = str.maketrans({c: "\ufffd" for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)]})
+
+
+def plain_text(value: object) -> str:
+    """A name or a value from a file, safe to print on a terminal: control characters
+    (terminal escape sequences among them) replaced by U+FFFD; missing as empty text."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value).translate(_CONTROL)

@@ -143,3 +143,26 @@ def test_explain_refuses_an_unknown_enterprise_with_one_line(home: Path) -> None
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "unknown enterprise '0000000000'" in lines[0]
+
+
+def test_names_with_markup_and_control_characters_print_as_text_and_export(
+    home: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    hostile = "Công ty [/bold] May [red]Đỏ\x1b[31m\x07"
+    with sqlite3.connect(home / "ews.db") as con:
+        (top,) = con.execute(
+            "SELECT enterprise_id FROM scores WHERE rank = 1 ORDER BY as_of DESC LIMIT 1"
+        ).fetchone()
+        con.execute("UPDATE scores SET name = ? WHERE enterprise_id = ?", (hostile, top))
+    result = runner.invoke(app, ["rank", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    assert "[/bold]" in result.stdout and "[red]" in result.stdout  # shown as written, not as markup
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    out = tmp_path / "rank.xlsx"
+    written = runner.invoke(app, ["rank", "--top", "3", "--format", "xlsx", "--output", str(out)])
+    assert written.exit_code == 0, written.output
+    cells = [c.value for row in openpyxl.load_workbook(out).active.iter_rows() for c in row]  # type: ignore[union-attr]
+    assert any(isinstance(v, str) and v.startswith("Công ty [/bold] May [red]Đỏ") for v in cells)
+    assert not any(isinstance(v, str) and ("\x1b" in v or "\x07" in v) for v in cells)
