@@ -684,6 +684,20 @@ def models_promote(
     out.print(_run(action))
 
 
+@models_app.command("trust")
+def models_trust(version: Annotated[str, typer.Argument(help="The version to trust.")]) -> None:
+    """Record in the workspace the digest of a version registered without one (after checking
+    that its files match MLflow's digest and load as an allowed skops model)."""
+    settings = _settings()
+
+    def action() -> str:
+        from models.champion import trust_version
+
+        return trust_version(settings.model_name, settings.db_path, version)
+
+    out.print(_run(action), markup=False)
+
+
 @models_app.command("rollback")
 def models_rollback() -> None:
     """Give the champion alias back to the version that held it before."""

@@ -167,7 +167,7 @@ def score_flow(
         if decision != "score":
             logger.info("night %s not scored: %s", night, decision)
             return {"as_of": night, "skipped": decision, "rows": 0, "alerts": []}
-    model, version = tasks.load_champion(settings.model_name)
+    model, version = tasks.load_champion(settings.model_name, settings.db_path)
     frames = tasks.load_store(str(settings.store_dir), with_digest=False)
     indicators, incidents = known_at(frames.indicators, frames.incidents, as_of_ts)
     features = tasks.build_features(frames.enterprises, indicators, incidents, [as_of_ts])

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from data import ingest as ingest_module
 from data.store import Store
 from features import build
-from models import backtest, registry
+from models import backtest, champion, registry
 from outputs import ranking as ranking_rules
 from outputs import rankings
 
@@ -36,7 +36,7 @@ class StoreFrames:
 ingest_source = task(name="validate-and-store", cache_policy=NO_CACHE)(ingest_module.ingest)
 build_features = task(name="build-features", cache_policy=NO_CACHE)(build.build_features)
 log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(registry.log_model_version)
-load_champion = task(name="load-verified-champion", cache_policy=NO_CACHE)(registry.load_verified)
+load_champion = task(name="load-verified-champion", cache_policy=NO_CACHE)(champion.load_champion)
 rank_scores = task(name="rank", cache_policy=NO_CACHE)(ranking_rules.rank_scores)
 publish_ranking = task(name="publish-ranking", cache_policy=NO_CACHE)(rankings.publish)
 build_training_frame = task(name="build-training-frame", cache_policy=NO_CACHE)(backtest.build_training_frame)

@@ -173,6 +173,7 @@ def train_flow(
         promoted=promoted,
         previous=champion.version if champion else None,
         reason=why,
+        digest=version.digest,
     )
     logger.info("version %s registered; promoted=%s (%s)", version.version, promoted, why)
     create_markdown_artifact(key="model-card", markdown=card)

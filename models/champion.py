@@ -7,6 +7,7 @@ recorded) as plain arguments, so that any caller can move the alias without the 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from data.errors import EwsError
 from models import registry
@@ -23,8 +24,15 @@ def promote_version(model_name: str, db_path: Path, version: str, reason: str) -
     current = registry.alias_version(model_name, registry.CHAMPION)
     if current is not None and current.version == version:
         return f"version {version} is already the champion"
+    # Verify first, through a temporary alias: the champion moves only to a version that loads.
+    registry.set_alias(model_name, registry.CANDIDATE, version)
+    try:
+        registry.load_verified(
+            model_name, registry.CANDIDATE, workspace_digest=workspace_digest(db_path, model_name, version)
+        )
+    finally:
+        registry.delete_alias(model_name, registry.CANDIDATE)
     registry.set_alias(model_name, registry.CHAMPION, version)
-    registry.load_verified(model_name, registry.CHAMPION)
     audit.record_alias_change(
         db_path,
         model_name=model_name,
@@ -49,11 +57,58 @@ def rollback(model_name: str, db_path: Path) -> str:
     return promote_version(model_name, db_path, str(previous), f"rollback from version {current.version}")
 
 
+def load_champion(model_name: str, db_path: Path) -> tuple[Any, registry.ModelVersion]:
+    """The verified champion: its files, MLflow's digest and the workspace's record agree."""
+    current = registry.alias_version(model_name, registry.CHAMPION)
+    if current is None:
+        raise registry.ModelIntegrityError(
+            f"no model {model_name!r}@champion is registered; run `ews train` first"
+        )
+    digest = workspace_digest(db_path, model_name, current.version)
+    return registry.load_verified(model_name, registry.CHAMPION, workspace_digest=digest)
+
+
+def workspace_digest(db_path: Path, model_name: str, version: str) -> str:
+    """The workspace's record of a version's digest; refused when there is none."""
+    digest = audit.model_digest(db_path, model_name, version)
+    if digest is None:
+        raise registry.ModelIntegrityError(
+            f"{model_name} version {version} has no digest recorded in this workspace (registered "
+            f"elsewhere or before digests were kept); check it and run `ews models trust {version}`"
+        )
+    return digest
+
+
+def trust_version(model_name: str, db_path: Path, version: str) -> str:
+    """An operator's decision to trust a version registered without a workspace digest:
+    its files must match MLflow's digest and load as an allowed skops model."""
+    known = audit.model_digest(db_path, model_name, version)
+    if known is not None:
+        return f"version {version} is already recorded ({known[:12]})"
+    registry.set_alias(model_name, registry.CANDIDATE, version)
+    try:
+        _, resolved = registry.load_verified(model_name, registry.CANDIDATE)
+    finally:
+        registry.delete_alias(model_name, registry.CANDIDATE)
+    audit.record_model_digest(db_path, model_name=model_name, version=version, digest=resolved.digest)
+    return f"version {version} trusted: digest {resolved.digest[:12]} recorded in the workspace"
+
+
 def record_training_aliases(
-    model_name: str, db_path: Path, version: str, *, promoted: bool, previous: str | None, reason: str
+    model_name: str,
+    db_path: Path,
+    version: str,
+    *,
+    promoted: bool,
+    previous: str | None,
+    reason: str,
+    digest: str | None = None,
 ) -> None:
-    """After a training run: `challenger` is the new version, and `champion` too when it was
-    promoted (that move recorded with its reason, as every champion move is)."""
+    """After a training run: the version's digest is kept in the workspace, `challenger` is
+    the new version, and `champion` too when it was promoted (that move recorded with its
+    reason, as every champion move is)."""
+    if digest:
+        audit.record_model_digest(db_path, model_name=model_name, version=version, digest=digest)
     registry.set_alias(model_name, registry.CHALLENGER, version)
     if promoted:
         registry.set_alias(model_name, registry.CHAMPION, version)

@@ -1,13 +1,17 @@
 """The one door to MLflow: log, register, alias, verify and load models.
 
 MLflow reads `MLFLOW_TRACKING_URI` itself (set by the CLI to the workspace's SQLite file
-unless the operator points it at a server). A model is loaded only after the SHA-256 of
-every file of its artifact, recorded at training time, has been checked again: a model
-artifact is executable code whatever its format.
+unless the operator points it at a server). A model artifact is executable code whatever
+its format, so it is loaded only when (1) the SHA-256 of every file of it matches the digest
+recorded at training time, both MLflow's copy and the workspace's own (kept where the
+model files' writer cannot rewrite it alone), and (2) it is in the project's skops format
+and holds only types of an explicit allow-list, checked before a byte is deserialised.
+MLflow's own loader is never used: it would load a pickle as readily.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import tempfile
@@ -22,6 +26,7 @@ import pandas as pd
 import sklearn
 import skops
 import skops.io as sio
+import yaml
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
@@ -31,8 +36,28 @@ from features.sets import DEFAULT_FEATURE_SET
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+#: A short-lived alias: a version is verified through it before the champion moves.
+CANDIDATE = "candidate"
 DIGEST_TAG = "artifact_sha256"
 REFERENCE_FILE = "reference_features.parquet"
+
+
+#: The only types a model file may hold (the project's learners: calibrated boosted trees,
+#: logistic regression with preprocessing, the blend of them). skops trusts scikit-learn's
+#: estimators by default; anything else must be named here, in code, never read from the
+#: model's own files. A test checks that every learner the project trains fits in it.
+TRUSTED_TYPES: frozenset[str] = frozenset(
+    {
+        "functools.partial",
+        "numpy.dtype",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.utils._bunch.Bunch",
+        "sklearn.utils.validation.check_array",
+    }
+)
+_SKOPS_MAGIC = b"PK\x03\x04"
 
 
 class ModelIntegrityError(EwsError):
@@ -100,7 +125,9 @@ def log_model_version(
     experiment_id = ensure_experiment(experiment, artifact_root)
     untrusted = sio.get_untrusted_types(data=sio.dumps(model))
     example = input_example.head(5)
-    signature = infer_signature(example, model.predict_proba(example)[:, 1])
+    # `mlflow.pyfunc` users (batch jobs, `mlflow models serve`) get the calibrated
+    # probabilities: column 1 is P(stoppage within the horizon), never 0/1 labels.
+    signature = infer_signature(example, model.predict_proba(example))
     with mlflow.start_run(experiment_id=experiment_id, run_name=tags.get("run_name")) as run:
         mlflow.log_params({k: str(v) for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
@@ -120,6 +147,7 @@ def log_model_version(
             input_example=example,
             serialization_format="skops",
             skops_trusted_types=untrusted,
+            pyfunc_predict_fn="predict_proba",
             pip_requirements=[f"scikit-learn=={sklearn.__version__}", f"skops=={skops.__version__}"],
             registered_model_name=model_name,
         )
@@ -161,13 +189,64 @@ def set_alias(name: str, alias: str, version: str) -> None:
     _client().set_registered_model_alias(name, alias, version)
 
 
-def load_verified(name: str, alias: str = CHAMPION) -> tuple[Any, ModelVersion]:
-    """Resolve the alias once, check the artifact digest, then load those exact bytes."""
+def delete_alias(name: str, alias: str) -> None:
+    """Remove an alias (no error when it is not set)."""
+    with contextlib.suppress(MlflowException):
+        _client().delete_registered_model_alias(name, alias)
+
+
+def load_skops(local: Path, label: str) -> Any:
+    """Load a downloaded model artifact only if it is a skops file of allowed types.
+
+    Refused before anything is deserialised: an MLmodel that names another format (a
+    pickle), a model file outside the artifact or not a skops archive, or a file whose
+    schema names a type outside :data:`TRUSTED_TYPES`.
+    """
+    try:
+        meta = yaml.safe_load((local / "MLmodel").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ModelIntegrityError(f"{label}: its MLmodel file cannot be read ({exc})") from None
+    flavor = (meta.get("flavors") or {}).get("sklearn") or {}
+    if flavor.get("serialization_format") != "skops":
+        raise ModelIntegrityError(
+            f"{label}: not in the skops format ({flavor.get('serialization_format')!r}); refusing to load"
+        )
+    file = (local / str(flavor.get("pickled_model", ""))).resolve()
+    if local.resolve() not in file.parents or not file.is_file() or file.suffix != ".skops":
+        raise ModelIntegrityError(f"{label}: its model file is not a .skops file of the artifact; refusing")
+    with file.open("rb") as fh:
+        if fh.read(len(_SKOPS_MAGIC)) != _SKOPS_MAGIC:
+            raise ModelIntegrityError(f"{label}: {file.name} is not a skops archive; refusing to load")
+    try:
+        found = set(sio.get_untrusted_types(file=file))
+    except Exception as exc:  # noqa: BLE001 - a damaged archive of any kind
+        raise ModelIntegrityError(f"{label}: {file.name} is not a readable skops archive ({exc})") from None
+    extra = sorted(found - TRUSTED_TYPES)
+    if extra:
+        raise ModelIntegrityError(
+            f"{label}: holds types outside the allow-list ({', '.join(extra)}); refusing"
+        )
+    return sio.load(file, trusted=sorted(found))
+
+
+def load_verified(
+    name: str, alias: str = CHAMPION, *, workspace_digest: str | None = None
+) -> tuple[Any, ModelVersion]:
+    """Resolve the alias once, check the artifact digest, then load those exact bytes.
+
+    ``workspace_digest`` is the workspace's own record of the version's digest (see
+    :func:`outputs.audit.model_digest`); when given it must equal MLflow's tag too.
+    """
     resolved = alias_version(name, alias)
     if resolved is None:
         raise ModelIntegrityError(f"no model {name!r}@{alias} is registered; run `ews train` first")
     if not resolved.digest:
         raise ModelIntegrityError(f"{name} version {resolved.version} has no recorded digest")
+    if workspace_digest is not None and workspace_digest != resolved.digest:
+        raise ModelIntegrityError(
+            f"{name} version {resolved.version}: MLflow's digest {resolved.digest[:12]} differs from the "
+            f"workspace's record {workspace_digest[:12]}; refusing to load"
+        )
     with tempfile.TemporaryDirectory() as tmp:
         try:
             uri = f"models:/{name}/{resolved.version}"
@@ -182,7 +261,7 @@ def load_verified(name: str, alias: str = CHAMPION) -> tuple[Any, ModelVersion]:
                 f"{name} version {resolved.version}: artifact digest {found[:12]} does not match "
                 f"the recorded {resolved.digest[:12]}; refusing to load"
             )
-        model = mlflow.sklearn.load_model(str(local))
+        model = load_skops(local, f"{name} version {resolved.version}")
     return model, resolved
 
 

@@ -18,6 +18,14 @@ CREATE TABLE IF NOT EXISTS alias_history (
     actor TEXT NOT NULL,
     reason TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS model_digests (
+    model_name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    PRIMARY KEY (model_name, version)
+);
 """
 
 
@@ -74,3 +82,42 @@ def alias_history(path: Path, model_name: str) -> pd.DataFrame:
         )
     finally:
         conn.close()
+
+
+def record_model_digest(path: Path, *, model_name: str, version: str, digest: str) -> None:
+    """Keep a registered version's artifact digest in the workspace DB, beside MLflow's copy.
+
+    The model files and MLflow's tag can be rewritten together by whoever writes to the
+    MLflow store; this copy is written only by training (or an operator's `ews models
+    trust`), so a model is loaded only when both copies and the files agree. A digest once
+    recorded for a version is never replaced.
+    """
+    conn = _connect(path)
+    try:
+        with conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO model_digests VALUES (?, ?, ?, ?, ?)",
+                (
+                    model_name,
+                    version,
+                    digest,
+                    pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+                    _actor(),
+                ),
+            )
+    finally:
+        conn.close()
+
+
+def model_digest(path: Path, model_name: str, version: str) -> str | None:
+    """The digest the workspace recorded for a version, or None."""
+    if not path.exists():
+        return None
+    conn = _connect(path)
+    try:
+        row = conn.execute(
+            "SELECT digest FROM model_digests WHERE model_name = ? AND version = ?", (model_name, version)
+        ).fetchone()
+    finally:
+        conn.close()
+    return str(row[0]) if row else None
