@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from data.errors import UsageError
 from data.settings import Settings, configure_environment
 
 app = typer.Typer(
@@ -42,8 +43,15 @@ app.add_typer(sources_app, name="sources")
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 T = TypeVar("T")
-EXIT_ERROR = 2
-EXIT_NOT_AVAILABLE = 3
+#: Exit statuses (README, "Exit status"): scripts tell wrong usage from a refused delivery,
+#: a model that does not verify, a busy workspace, and a crash.
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_ERROR = 2  # usage: a wrong option or value, or a command the workspace is not ready for
+EXIT_INPUT_REFUSED = 3
+EXIT_INTEGRITY = 4
+EXIT_BUSY = 5
+EXIT_NOT_AVAILABLE = EXIT_ERROR
 RANK_COLUMNS = (
     "rank",
     "enterprise_id",
@@ -97,29 +105,56 @@ def _settings() -> Settings:
     return settings
 
 
+def exit_status(exc: BaseException) -> int:
+    """The exit status of a failure: 3 input refused, 4 integrity refused, 5 workspace busy,
+    1 unexpected (a bug, a store that cannot be read or written), 2 any other refusal."""
+    import sqlite3
+
+    from data.agency import PullRefused
+    from data.errors import EwsError, IngestRefused, StoreError, WorkspaceBusy
+    from data.sources import SourcesError
+    from models.registry import ModelIntegrityError
+    from outputs.rankings import PublishError
+    from present.exports import ExportError
+
+    if isinstance(exc, WorkspaceBusy) or (isinstance(exc, sqlite3.OperationalError) and _busy(exc)):
+        return EXIT_BUSY
+    if isinstance(exc, (ModelIntegrityError, ExportError)):
+        return EXIT_INTEGRITY
+    if isinstance(exc, (IngestRefused, PullRefused, SourcesError)):
+        return EXIT_INPUT_REFUSED
+    if isinstance(exc, (StoreError, PublishError)) or not isinstance(exc, EwsError):
+        return EXIT_UNEXPECTED
+    return EXIT_ERROR
+
+
+def _busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text or "cannot rollback - no transaction is active" in text
+
+
 def _run(action: Callable[[], T]) -> T:
-    """Run a command body; turn failures into one line on stderr and a non-zero exit."""
+    """Run a command body; turn failures into one line on stderr and the exit status of
+    :func:`exit_status` (the traceback only with --debug)."""
     from data.errors import EwsError
 
     try:
         return action()
     except typer.Exit:
         raise
-    except EwsError as exc:
-        if _State.debug:
-            raise
-        err.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_ERROR) from None
     except Exception as exc:  # noqa: BLE001 - the CLI's promise: one line, no traceback
         if _State.debug:
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        err.print(
-            f"error: {type(exc).__name__}: {message} (rerun with --debug for details)",
-            markup=False,
-            highlight=False,
-        )
-        raise typer.Exit(EXIT_ERROR) from None
+        status = exit_status(exc)
+        if status == EXIT_BUSY:
+            message = f"the workspace is busy ({str(exc).strip().splitlines()[0] if str(exc).strip() else 'locked'}); try again when the other run ends"
+        elif isinstance(exc, EwsError):
+            message = str(exc)
+        else:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            message = f"{type(exc).__name__}: {first} (rerun with --debug for details)"
+        err.print(f"error: {message}", markup=False, highlight=False)
+        raise typer.Exit(status) from None
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -190,7 +225,7 @@ def simulate(
         import simulator as sim
 
         if preset not in sim.PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(sorted(sim.PRESETS))}")
+            raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(sorted(sim.PRESETS))}")
         world = sim.simulate(preset, seed=seed, start=start, end=end)
         if form is SourceForm.agencies:
             paths = [*sim.write_agencies(world, out_dir, seed=seed), *sim.write_truth(world, out_dir)]
@@ -279,7 +314,7 @@ def pull(
             for line in r["refused"]:
                 err.print(f"refused: {line}", markup=False, highlight=False)
     if any(r["refused"] for r in reports):
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(EXIT_INPUT_REFUSED)
 
 
 @sources_app.command("check")
@@ -317,7 +352,7 @@ def sources_check(
         return failures
 
     if _run(action):
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(EXIT_INPUT_REFUSED)
 
 
 def pd_isna(value: Any) -> bool:
@@ -376,7 +411,7 @@ def sources_confirm(
 
         known = set(Store(settings.store_dir).load_enterprises()["enterprise_id"])
         if enterprise_id not in known:
-            raise ValueError(f"enterprise {enterprise_id!r} is not in the store")
+            raise UsageError(f"enterprise {enterprise_id!r} is not in the store")
         confirm_match(
             confirmed_path(settings.root),
             source=source,
@@ -496,7 +531,7 @@ def backfill(
 
         ends = pd.date_range(pd.Period(first).start_time, pd.Period(last).end_time, freq="ME")
         if len(ends) == 0:
-            raise ValueError(f"--from {first} is after --to {last}")
+            raise UsageError(f"--from {first} is after --to {last}")
         return [score_flow(as_of=day.date()) for day in ends]
 
     for summary in _run(action):

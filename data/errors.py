@@ -17,3 +17,15 @@ class IngestRefused(EwsError):
 
 class StoreError(EwsError):
     """The validated store is unreadable, inconsistent or cannot be written."""
+
+
+class WorkspaceBusy(EwsError):
+    """Another run holds the workspace (a scoring run, a database lock held too long)."""
+
+
+class NotReady(EwsError):
+    """The command cannot run yet in this workspace (no model trained, nothing scored)."""
+
+
+class UsageError(EwsError):
+    """A command was given a value it cannot use (an unknown preset, an empty range)."""

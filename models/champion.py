@@ -61,9 +61,7 @@ def load_champion(model_name: str, db_path: Path) -> tuple[Any, registry.ModelVe
     """The verified champion: its files, MLflow's digest and the workspace's record agree."""
     current = registry.alias_version(model_name, registry.CHAMPION)
     if current is None:
-        raise registry.ModelIntegrityError(
-            f"no model {model_name!r}@champion is registered; run `ews train` first"
-        )
+        raise registry.NoModel(f"no model {model_name!r}@champion is registered; run `ews train` first")
     digest = workspace_digest(db_path, model_name, current.version)
     return registry.load_verified(model_name, registry.CHAMPION, workspace_digest=digest)
 

@@ -31,7 +31,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-from data.errors import EwsError
+from data.errors import EwsError, NotReady
 from features.sets import DEFAULT_FEATURE_SET
 
 CHAMPION = "champion"
@@ -61,7 +61,11 @@ _SKOPS_MAGIC = b"PK\x03\x04"
 
 
 class ModelIntegrityError(EwsError):
-    """The registered model is missing, or its files differ from what training recorded."""
+    """The registered model's files differ from what was recorded, or are not allowed."""
+
+
+class NoModel(NotReady):
+    """No model is registered under that name and alias yet."""
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,7 @@ def load_verified(
     """
     resolved = alias_version(name, alias)
     if resolved is None:
-        raise ModelIntegrityError(f"no model {name!r}@{alias} is registered; run `ews train` first")
+        raise NoModel(f"no model {name!r}@{alias} is registered; run `ews train` first")
     if not resolved.digest:
         raise ModelIntegrityError(f"{name} version {resolved.version} has no recorded digest")
     if workspace_digest is not None and workspace_digest != resolved.digest:

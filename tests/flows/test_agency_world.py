@@ -106,6 +106,6 @@ def test_a_broken_sources_file_is_one_line_naming_the_key(
     bad = tmp_path / "sources.toml"
     bad.write_text(text.replace("header_row = 7", "header_row = -1"), encoding="utf-8")
     result = runner.invoke(app, ["sources", "check", "--sources", str(bad)], catch_exceptions=False)
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # input refused
     line = result.stderr.strip()
     assert "\n" not in line and "[sources.bhxh] header_row" in line, line

@@ -104,7 +104,7 @@ def test_a_remote_source_that_cannot_be_fetched_is_retried_then_refused_alone(
     path = tmp_path / "sources.toml"
     path.write_text(_sources(url, "missing.csv"), encoding="utf-8")
     result = runner.invoke(app, ["pull", "--sources", str(path), "--json"], catch_exceptions=False)
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # input refused
     reports = {r["source"]: r for r in json.loads(result.stdout)["sources"]}
     assert reports["registry"]["status"] == "stored"
     (line,) = reports["labour"]["refused"]

@@ -192,4 +192,4 @@ def test_each_scheduled_source_is_pulled_on_its_own_cron(workspace) -> None:  # 
     # A broken sources file stops `ews serve` with one line, rather than pulling nothing.
     (workspace / "sources.toml").write_text("[sources.x]\ntable = 'nope'\n", encoding="utf-8")
     broken = CliRunner().invoke(app, ["serve", "--list"])
-    assert broken.exit_code == 2 and "sources.toml: [sources.x]" in broken.stderr
+    assert broken.exit_code == 3 and "sources.toml: [sources.x]" in broken.stderr
