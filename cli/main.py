@@ -167,6 +167,18 @@ def _date(value: str | None, option: str) -> dt.date | None:
         raise typer.Exit(EXIT_ERROR) from None
 
 
+def _not_future(day: dt.date | None, option: str) -> dt.date | None:
+    """Refuse a date after today (Asia/Ho_Chi_Minh): a night that has not happened has no
+    data yet, and its ranking would look current for months."""
+    if day is None:
+        return None
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    if day > today:
+        err.print(f"error: {option} {day} is in the future (today is {today})", markup=False)
+        raise typer.Exit(EXIT_ERROR)
+    return day
+
+
 def _month(value: str, option: str) -> str:
     try:
         dt.datetime.strptime(value, "%Y-%m")
@@ -500,7 +512,7 @@ def score(
     ] = None,
 ) -> None:
     """Score every operating enterprise with the champion and publish the ranking."""
-    as_of_date = _date(as_of, "--as-of")
+    as_of_date = _not_future(_date(as_of, "--as-of"), "--as-of")
     _settings()
 
     def action() -> dict[str, Any]:

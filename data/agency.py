@@ -130,8 +130,20 @@ def list_files(name: str, source: Source | CrosswalkSpec, base: Path) -> list[st
 
 def fetch(name: str, url: str, *, max_bytes: int = MAX_FILE_BYTES) -> Fetched:
     """Read one file's bytes through fsspec (refused above ``max_bytes``)."""
+    import stat
+
     import fsspec
 
+    if "://" not in url or url.startswith("file://"):
+        # A local path: only a regular file (a named pipe would hang, a device never ends).
+        try:
+            info = Path(url.removeprefix("file://")).stat()
+        except OSError:
+            raise _refuse(name, _shown(url), "no such file", FetchFailed) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise _refuse(
+                name, _shown(url), "not a regular file (a pipe, a device or a folder); refused, not read"
+            )
     try:
         with fsspec.open(url, mode="rb") as fh:
             data = fh.read(max_bytes + 1)

@@ -64,6 +64,13 @@ from data.store import Store
 DEFAULT_MAX_BAD_SHARE = 0.05
 
 _BOM = codecs.BOM_UTF8
+#: Defaults of `EWS_MAX_FILE_MB` and `EWS_MAX_CELL_KB` (see `data.settings`): a delivered
+#: file or cell beyond them is a broken or hostile export, refused before it fills memory.
+DEFAULT_MAX_FILE_BYTES = 4096 * 1024 * 1024
+DEFAULT_MAX_CELL_BYTES = 64 * 1024
+#: Months further ahead than this (from today, Asia/Ho_Chi_Minh) describe no real figures.
+FUTURE_MONTHS_ALLOWED = 1
+_ID_COLUMNS = ("enterprise_id", "incident_id")
 _WIDE_CHECKS = {
     "closed_not_before_founded": ("closed", "closed: must not be before founded"),
     "ended_not_before_started": ("ended", "ended: must not be before started"),
@@ -207,6 +214,39 @@ def _finish(table: str, label: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def check_regular_file(path: Path, folder: Path, max_bytes: int) -> None:
+    """Refuse what is not a regular file inside ``folder`` (a named pipe would hang the
+    read, a device such as /dev/zero would fill memory, a symbolic link may point anywhere),
+    or is larger than ``max_bytes``; nothing of it is read."""
+    import stat
+
+    label = path.name
+    try:
+        target = path.resolve(strict=True)
+        info = target.stat()
+    except OSError as exc:
+        raise _refuse(label, f"cannot read file: {exc.strerror or exc}") from None
+    if folder.resolve() not in target.parents:
+        raise _refuse(label, "a link to a file outside the delivery folder; refused, not read")
+    if not stat.S_ISREG(info.st_mode):
+        raise _refuse(label, "not a regular file (a pipe, a device or a folder); refused, not read")
+    if info.st_size > max_bytes:
+        raise _refuse(label, f"{info.st_size} bytes, above the limit of {max_bytes} (EWS_MAX_FILE_MB)")
+
+
+def _check_cells(frame: pd.DataFrame, label: str, max_cell_bytes: int) -> None:
+    """Refuse a table with a cell longer than ``max_cell_bytes`` (a broken or hostile export)."""
+    for column in frame.columns:
+        lengths = frame[column].str.len()
+        if len(lengths) and lengths.max() > max_cell_bytes:
+            row = int(lengths.to_numpy(dtype="float64", na_value=0).argmax())
+            raise _refuse(
+                label,
+                f"column {column!r} row {row + 1}: a cell of {int(lengths.max())} characters, above "
+                f"the limit of {max_cell_bytes} (EWS_MAX_CELL_KB)",
+            )
+
+
 def _read_csv(table: str, path: Path) -> pd.DataFrame:
     """CSV → text frame. Strict UTF-8 (BOM stripped), RFC 4180 quoting, '' → missing."""
     label = path.name
@@ -275,6 +315,8 @@ def _arrow_to_text(arr: pa_arrow.ChunkedArray, column: str, label: str) -> pd.Se
     elif pa_arrow.types.is_date(t) or pa_arrow.types.is_timestamp(t):
         if pa_arrow.types.is_date(t):
             arr = pc.cast(arr, pa_arrow.timestamp("s"))
+        elif t.tz is not None:  # an instant: its date is the date in Vietnam, not in UTC
+            arr = pc.cast(arr, pa_arrow.timestamp(t.unit, tz="Asia/Ho_Chi_Minh"))
         out = pc.strftime(arr, format="%Y-%m" if column == "month" else "%Y-%m-%d")
     else:
         raise _refuse(label, f"column {column!r} has unsupported type {t}")
@@ -292,6 +334,16 @@ def _read_parquet(table: str, path: Path) -> pd.DataFrame:
         raise _refuse(label, f"unreadable or corrupt Parquet file ({first})") from None
     names = [str(n) for n in tbl.column_names]
     _check_columns(table, label, names)
+    for i, name in enumerate(names):
+        kind = tbl.column(i).type
+        if name in _ID_COLUMNS and not (
+            pa_arrow.types.is_string(kind) or pa_arrow.types.is_large_string(kind)
+        ):
+            raise _refuse(
+                label,
+                f"column {name!r} is stored as {kind}, not text: ids are text (a tax code's leading zero "
+                "would be lost); write it as a string column",
+            )
     frame = pd.DataFrame({n: _arrow_to_text(tbl.column(i), n, label) for i, n in enumerate(names)})
     return _finish(table, label, frame)
 
@@ -362,7 +414,9 @@ def _scalar_text(v: Any) -> str:
     return str(v)
 
 
-def read_source(source: str) -> dict[str, pd.DataFrame]:
+def read_source(
+    source: str, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
+) -> dict[str, pd.DataFrame]:
     """Read the three contract tables of a source as text frames (missing = NA).
 
     ``source`` is a folder holding ``NAME.csv`` or ``NAME.parquet`` per table, or a
@@ -386,12 +440,15 @@ def read_source(source: str) -> dict[str, pd.DataFrame]:
         csv_path, pq_path = folder / f"{table}.csv", folder / f"{table}.parquet"
         if csv_path.exists() and pq_path.exists():
             raise _refuse(str(folder), f"both {csv_path.name} and {pq_path.name} present; deliver one")
-        if csv_path.exists():
+        if csv_path.exists() or csv_path.is_symlink():
+            check_regular_file(csv_path, folder, max_file_bytes)
             frames[table] = _read_csv(table, csv_path)
-        elif pq_path.exists():
+        elif pq_path.exists() or pq_path.is_symlink():
+            check_regular_file(pq_path, folder, max_file_bytes)
             frames[table] = _read_parquet(table, pq_path)
         else:
             raise _refuse(str(folder), f"missing table file {table}.csv or {table}.parquet")
+        _check_cells(frames[table], frames[table].attrs.get("label", table), max_cell_bytes)
     return frames
 
 
@@ -507,6 +564,7 @@ def _validate_rows(table: str, raw: pd.DataFrame, probs: _Problems) -> pd.DataFr
         else:
             typed[c] = ok[c].astype("str")
     if table == "indicators":
+        _indicator_time_rules(raw, typed, probs)
         default = default_indicator_reported_at(typed["month"])
     elif table == "incidents":
         default = default_incident_reported_at(typed["started"])
@@ -516,6 +574,33 @@ def _validate_rows(table: str, raw: pd.DataFrame, probs: _Problems) -> pd.DataFr
     typed["reported_at"] = typed["reported_at"].where(~imputed, default)
     typed["reported_at_imputed"] = imputed.astype(bool)
     return typed[list(STORED_COLUMNS[table])]
+
+
+def _indicator_time_rules(raw: pd.DataFrame, typed: pd.DataFrame, probs: _Problems) -> None:
+    """Quarantine indicator rows whose dates cannot be true: a month more than
+    :data:`FUTURE_MONTHS_ALLOWED` ahead of today, or a ``reported_at`` before the last day of
+    the month it describes (month-end figures are not known before the month ends). Both
+    would hide staleness: a row "known" early makes a firm look freshly reported."""
+    today = pd.Timestamp.now(tz="Asia/Ho_Chi_Minh").tz_localize(None).normalize()
+    limit = today + pd.offsets.MonthBegin(0) if today.day == 1 else today - pd.offsets.MonthBegin(1)
+    limit = limit + pd.DateOffset(months=FUTURE_MONTHS_ALLOWED)
+    month = typed["month"]
+    future = np.flatnonzero((month > limit).to_numpy())
+    probs.add(
+        typed.index[future],
+        "month",
+        [f"month: {m:%Y-%m} is in the future (today is {today:%Y-%m-%d})" for m in month.iloc[future]],
+    )
+    month_end = month + pd.offsets.MonthEnd(0)
+    early = np.flatnonzero((typed["reported_at"] < month_end).fillna(False).to_numpy())
+    probs.add(
+        typed.index[early],
+        "reported_at",
+        [
+            f"reported_at: {r:%Y-%m-%d} is before the month {m:%Y-%m} ended"
+            for r, m in zip(typed["reported_at"].iloc[early], month.iloc[early], strict=True)
+        ],
+    )
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -648,7 +733,14 @@ def _source_text(source: str) -> str:
     return _safe_url(source) if "://" in source else str(Path(source).resolve())
 
 
-def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_SHARE) -> IngestReport:
+def ingest(
+    source: str,
+    store: Store,
+    *,
+    max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES,
+) -> IngestReport:
     """Validate a delivery and add its new rows to ``store``; bad rows go to quarantine.
 
     ``max_bad_share`` (default 5%, see :data:`DEFAULT_MAX_BAD_SHARE`) is the largest
@@ -658,7 +750,7 @@ def ingest(source: str, store: Store, *, max_bad_share: float = DEFAULT_MAX_BAD_
     """
     if not 0.0 <= max_bad_share <= 1.0:
         raise ValueError("max_bad_share must be within [0, 1]")
-    raw = read_source(source)
+    raw = read_source(source, max_file_bytes=max_file_bytes, max_cell_bytes=max_cell_bytes)
     files = {t: pd.Series(raw[t].attrs.get("label", t), index=raw[t].index, dtype="str") for t in TABLES}
     delivery = Delivery(frames=raw, source=_source_text(source), files=files)
     return ingest_delivery(delivery, store, max_bad_share=max_bad_share)

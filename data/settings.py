@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     max_bad_share: float = Field(
         default=0.05, ge=0, le=1, description="Share of bad rows above which a delivery is refused."
     )
+    max_file_mb: float = Field(
+        default=4096,
+        gt=0,
+        description="Largest file a delivery or an agency may bring, in MB (EWS_MAX_FILE_MB).",
+    )
+    max_cell_kb: float = Field(
+        default=64, gt=0, description="Largest cell of a delivered table, in KB (EWS_MAX_CELL_KB)."
+    )
     capacity: float = Field(
         default=DEFAULT_CAPACITY, gt=0, description="Analysts' monthly capacity: a share (<1) or a count."
     )
@@ -95,7 +103,10 @@ def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
     so that a failure reaches the user as the CLI's one line, not as a logged traceback.
     """
     root = settings.root
-    root.mkdir(parents=True, exist_ok=True)
+    if not root.exists():
+        # The workspace holds enterprise records and models: private to its owner.
+        root.mkdir(parents=True, mode=0o700)
+        root.chmod(0o700)
     settings.mlflow_dir.mkdir(parents=True, exist_ok=True)
     settings.prefect_dir.mkdir(parents=True, exist_ok=True)
     defaults = {

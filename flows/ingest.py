@@ -16,7 +16,13 @@ from flows import tasks
 def ingest_flow(source: str) -> dict[str, Any]:
     """Ingest one source (folder of CSV/Parquet files or SQLAlchemy URL) into the store."""
     settings = Settings()
-    report = tasks.ingest_source(source, Store(settings.store_dir), max_bad_share=settings.max_bad_share)
+    report = tasks.ingest_source(
+        source,
+        Store(settings.store_dir),
+        max_bad_share=settings.max_bad_share,
+        max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
+        max_cell_bytes=int(settings.max_cell_kb * 1024),
+    )
     summary = report.to_json()
     lines = [
         f"| {name} | {c['rows_in']} | {c['accepted']} | {c['quarantined']} |"

@@ -44,8 +44,23 @@ FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\0")
 TEMP_PREFIX = ".tmp-"
 _AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LOCK_NAME = ".exports.lock"
-#: Published files are world-readable (mkstemp creates 0600).
-FILE_MODE = 0o644
+#: Published files get the mode the operator's umask gives a new file (mkstemp creates 0600).
+FILE_MODE = 0o666
+
+
+def _file_mode() -> int:
+    """0666 less the process umask (read from /proc where it can be, without changing it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return FILE_MODE & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return FILE_MODE & ~mask
+
+
 FORMATS: tuple[str, ...] = ("parquet", "csv", "json")
 
 
@@ -84,7 +99,7 @@ def _write_temp(directory: Path, final_name: str, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fchmod(fh.fileno(), FILE_MODE)
+            os.fchmod(fh.fileno(), _file_mode())
             os.fsync(fh.fileno())
     except BaseException:
         temp.unlink(missing_ok=True)

@@ -66,3 +66,9 @@ def test_a_busy_database_says_so_in_one_line(monkeypatch: pytest.MonkeyPatch, tm
     with pytest.raises(typer.Exit) as done:
         main._run(locked)
     assert done.value.exit_code == 5
+
+
+def test_scoring_a_night_in_the_future_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EWS_HOME", str(tmp_path / "home"))
+    result = runner.invoke(app, ["score", "--as-of", "2999-01-31"])
+    assert result.exit_code == 2 and "is in the future" in result.stderr

@@ -457,3 +457,71 @@ def test_incidents_header_only_is_a_month_without_incidents(write_source, tmp_pa
 
 
 INCIDENTS_HEADER_ONLY = "incident_id,enterprise_id,started,ended,kind,participants,cause,reported_at\n"
+
+
+def test_only_regular_files_inside_the_folder_are_read(write_source, store_root, tmp_path):
+    import os
+
+    folder = write_source()
+    (folder / "indicators.csv").unlink()
+    os.mkfifo(folder / "indicators.csv")  # reading a pipe would hang forever
+    with pytest.raises(IngestRefused, match="indicators.csv: not a regular file"):
+        ingest(str(folder), Store(store_root))
+    (folder / "indicators.csv").unlink()
+    (folder / "indicators.csv").symlink_to("/dev/zero")  # reading it would fill memory
+    with pytest.raises(IngestRefused, match="outside the delivery folder"):
+        ingest(str(folder), Store(store_root))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:password-hash\n", encoding="utf-8")
+    (folder / "indicators.csv").unlink()
+    (folder / "indicators.csv").symlink_to(secret)
+    with pytest.raises(IngestRefused) as err:
+        ingest(str(folder), Store(store_root))
+    assert "outside the delivery folder" in str(err.value) and "password" not in str(err.value)
+    assert not store_root.exists()
+
+
+def test_a_file_or_a_cell_above_the_limits_is_refused(write_source, store_root, good_tables):
+    folder = write_source()
+    with pytest.raises(IngestRefused, match="above the limit of 100 .EWS_MAX_FILE_MB"):
+        ingest(str(folder), Store(store_root), max_file_bytes=100)
+    long_name = good_tables["enterprises"].replace("Công ty", "Công ty " + "x" * 5000, 1)
+    with pytest.raises(IngestRefused, match="enterprises.csv: column 'name' row 1: a cell of 50"):
+        ingest(str(write_source(enterprises=long_name)), Store(store_root), max_cell_bytes=1000)
+
+
+def test_parquet_ids_must_be_text_and_instants_become_vietnamese_dates(tmp_path, store_root, good_tables):
+    import io as _io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    for name, text in good_tables.items():
+        pd.read_csv(_io.StringIO(text), dtype=str).to_parquet(folder / f"{name}.parquet", index=False)
+    inc = pd.read_csv(_io.StringIO(good_tables["incidents"]), dtype=str)
+    # 20:00 UTC on 31 March is 03:00 on 1 April in Vietnam.
+    started = pd.to_datetime(["2024-03-31T20:00:00Z"] * len(inc), utc=True)
+    inc = inc.drop(columns=["started", "ended"], errors="ignore")
+    table = pa.Table.from_pandas(inc.assign(started=started), preserve_index=False)
+    pq.write_table(table, folder / "incidents.parquet")
+    store = Store(store_root)
+    ingest(str(folder), store)
+    assert set(store.load_incidents()["started"]) == {pd.Timestamp("2024-04-01")}
+    ent = pd.read_csv(_io.StringIO(good_tables["enterprises"]), dtype=str)
+    ent["enterprise_id"] = ent["enterprise_id"].str.replace(r"\D", "", regex=True).astype("int64")
+    ent.to_parquet(folder / "enterprises.parquet", index=False)
+    with pytest.raises(IngestRefused, match="'enterprise_id' is stored as int64, not text"):
+        ingest(str(folder), Store(tmp_path / "other"))
+
+
+def test_future_months_and_reports_before_month_end_are_quarantined(write_source, store_root, good_tables):
+    body = good_tables["indicators"] + _ind("0800123456,2099-01,10,,,,,,,,").split("\n", 1)[1]
+    body += _ind("0800123456,2024-02,10,,,,,,,,2024-02-10").split("\n", 1)[1]
+    store = Store(store_root)
+    report = ingest(str(write_source(indicators=body)), store, max_bad_share=1.0)
+    reasons = " | ".join(store.quarantine()["reason"])
+    assert report.tables["indicators"].quarantined == 2
+    assert "month: 2099-01 is in the future" in reasons
+    assert "reported_at: 2024-02-10 is before the month 2024-02 ended" in reasons

@@ -365,18 +365,28 @@ def test_a_missing_folder_is_one_refusal(agencies, tmp_path):
     assert report["status"] == "refused" and "no file matches 'labour/*.csv'" in report["refused"][0]
 
 
-def test_fetch_time_and_file_name_dates(agencies, tmp_path):
+def test_dates_from_the_file_name_and_reports_dated_before_their_month_ended(agencies, tmp_path):
     text = (agencies / "sources.toml").read_text(encoding="utf-8")
     text = text.replace("reported_at = { title = 'Ngày lập: (\\d{2}/\\d{2}/\\d{4})', format = \"%d/%m/%Y\" }",
-                        "reported_at = { filename = 'no-(\\d{4}-\\d{2})', format = \"%Y-%m\" }")  # fmt: skip
+                        "reported_at = { filename = 'no-\\d{4}-\\d{2}-(\\d{8})', format = \"%Y%m%d\" }")  # fmt: skip
     sources = parse_sources(text, agencies / "sources.toml")
     assert sources.source("bhxh").reported_at is not None
+    (agencies / "bhxh" / "no-2024-03.xlsx").rename(agencies / "bhxh" / "no-2024-03-20240416.xlsx")
     store = Store(tmp_path / "store")
     pull_source(sources, "registry", store, tmp_path)
     pull_source(sources, "bhxh", store, tmp_path)
-    dates = set(store.load_indicators()["reported_at"])
-    assert dates == {pd.Timestamp("2024-03-01")}
-    assert dt.date(2024, 3, 1) == min(d.date() for d in dates)
+    assert set(store.load_indicators()["reported_at"]) == {pd.Timestamp("2024-04-16")}
+    # A list dated before its month ended cannot be true: its rows are quarantined, and the
+    # file, all of whose rows are bad, is refused.
+    _debtors(
+        agencies / "bhxh" / "no-2024-04-20240420.xlsx",
+        [[1, "U1", 800000001, "May HD", 1, 100]],
+        month="04/2024",
+    )
+    report = pull_source(sources, "bhxh", store, tmp_path).to_json()
+    (line,) = report["refused"]
+    assert "reported_at: 2024-04-20 is before the month 2024-04 ended" in line
+    assert dt.date(2024, 4, 16) == min(d.date() for d in store.load_indicators()["reported_at"])
 
 
 def test_every_figure_keeps_its_source_file_and_row(agencies, tmp_path):
@@ -468,3 +478,13 @@ def test_a_complete_list_of_several_months_in_one_file(agencies, tmp_path):
     assert on_list.loc[("0800000003", pd.Timestamp("2024-03-01")), "insurance_debt_months"] == 0
     assert on_list.loc[("0800000003", pd.Timestamp("2024-02-01")), "insurance_debt_months"] == 1
     assert on_list.loc[("0800000001", pd.Timestamp("2024-02-01")), "insurance_debt_months"] == 0
+
+
+def test_a_named_pipe_among_an_agencys_files_is_refused_not_read(agencies, tmp_path):
+    import os
+
+    os.mkfifo(agencies / "labour" / "2024-05.csv")
+    report = pull_source(
+        load_sources(agencies / "sources.toml"), "labour", Store(tmp_path / "s"), tmp_path
+    ).to_json()
+    assert any("2024-05.csv: not a regular file" in line for line in report["refused"])
