@@ -70,6 +70,7 @@ RANK_COLUMNS = (
 
 class _State:
     debug = False
+    verbose = False
 
 
 class Format(StrEnum):
@@ -101,7 +102,7 @@ class Promote(StrEnum):
 
 def _settings() -> Settings:
     settings = Settings(home=Path(os.environ["EWS_HOME"])) if os.environ.get("EWS_HOME") else Settings()
-    configure_environment(settings, verbose=_State.debug)
+    configure_environment(settings, verbose=_State.verbose or _State.debug)
     return settings
 
 
@@ -206,10 +207,14 @@ def _not_available(command: str, issue: str) -> None:
 
 @app.callback()
 def main_callback(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors (and the logs).")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Show the runs' INFO logs on the console.")
+    ] = False,
 ) -> None:
     """labor-ews: early warning of collective work stoppages, enterprise by enterprise."""
     _State.debug = debug
+    _State.verbose = verbose
 
 
 @app.command()
@@ -267,7 +272,7 @@ def ingest(
 
     report = _run(action)
     if as_json:
-        print(json.dumps(report, ensure_ascii=False))
+        _print_json(report)
         return
     table = Table(title=f"ingest {source} → {settings.store_dir} ({report['status']})")
     for column in ("table", "rows in", "accepted", "quarantined"):
@@ -299,7 +304,7 @@ def pull(
 
     reports = _run(action)
     if as_json:
-        print(json.dumps({"sources": reports}, ensure_ascii=False))
+        _print_json({"sources": reports})
     else:
         table = Table(title=f"pull → {settings.store_dir}")
         for column in (
@@ -396,7 +401,7 @@ def sources_unmatched(
     ]
     if as_json:
         records = frame[columns].astype(object).where(frame[columns].notna(), None).to_dict("records")
-        print(json.dumps({"unmatched": records}, ensure_ascii=False))
+        _print_json({"unmatched": records})
         return
     table = Table(title=f"{len(frame)} unmatched rows")
     for column in columns:
@@ -459,6 +464,9 @@ def train(
     truth: Annotated[
         Path | None, typer.Option(help="Simulated worlds only: truth/true_hazard.parquet, for the ceiling.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as one strict JSON object.")
+    ] = False,
 ) -> None:
     """Backtest, fit and register a challenger; promote it only if it beats the champion."""
     from models.train import ModelParams
@@ -485,6 +493,9 @@ def train(
         )
 
     summary = _run(action)
+    if as_json:
+        _print_json(summary)
+        return
     out.print(
         f"model {summary['model_name']} version {summary['version']} ({summary['learner']}, as of {summary['as_of']}); "
         f"champion: {'yes' if summary['promoted'] else 'no'} ({summary['decision']})"
@@ -510,6 +521,9 @@ def score(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Score as of this date (default: today, Asia/Ho_Chi_Minh).")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as one strict JSON object.")
+    ] = False,
 ) -> None:
     """Score every operating enterprise with the champion and publish the ranking."""
     as_of_date = _not_future(_date(as_of, "--as-of"), "--as-of")
@@ -521,6 +535,9 @@ def score(
         return score_flow(as_of=as_of_date)
 
     summary = _run(action)
+    if as_json:
+        _print_json(summary)
+        return
     out.print(
         f"scored {summary['rows']} enterprises as of {summary['as_of']} with model version "
         f"{summary['model_version']}: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["bands"].items()))
@@ -531,6 +548,9 @@ def score(
 def backfill(
     from_month: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
     to_month: Annotated[str, typer.Option("--to", help="Last month YYYY-MM.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as one strict JSON object.")
+    ] = False,
 ) -> None:
     """Score the last day of every month in the range with the champion."""
     first, last = _month(from_month, "--from"), _month(to_month, "--to")
@@ -546,7 +566,11 @@ def backfill(
             raise UsageError(f"--from {first} is after --to {last}")
         return [score_flow(as_of=day.date()) for day in ends]
 
-    for summary in _run(action):
+    nights = _run(action)
+    if as_json:
+        _print_json({"nights": nights})
+        return
+    for summary in nights:
         out.print(f"{summary['as_of']}: {summary['rows']} enterprises, model {summary['model_version']}")
 
 
@@ -602,7 +626,7 @@ def rank(
     view = frame.loc[:, list(RANK_COLUMNS)]
     if fmt is Format.json:
         records = view.astype(object).where(view.notna(), None).to_dict(orient="records")
-        text = json.dumps(records, ensure_ascii=False, default=str)
+        text = strict_json(records)
         _emit(text + "\n", output)
     elif fmt is Format.csv:
         from present.exports import escape_formula
@@ -651,6 +675,35 @@ def shown(value: Any) -> Text:
     return Text(plain_text(value))
 
 
+def strict_json(value: Any) -> str:
+    """One JSON document that strict parsers accept: NaN and infinities become null, and
+    dates, paths and numpy numbers become plain text or numbers."""
+    import math
+
+    import numpy as np
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {str(k): clean(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [clean(v) for v in item]
+        if isinstance(item, np.generic):
+            item = item.item()
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if item is None or isinstance(item, (str, int, float, bool)):
+            return item
+        if isinstance(item, (dt.date, dt.datetime)):
+            return item.isoformat()
+        return str(item)
+
+    return json.dumps(clean(value), ensure_ascii=False, allow_nan=False)
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(strict_json(value) + "\n")
+
+
 def _emit(text: str, output: Path | None) -> None:
     """Print `text`, or write it atomically to `output` when given."""
     if output is None:
@@ -682,13 +735,30 @@ def explain(
 
 
 @models_app.command("list")
-def models_list() -> None:
+def models_list(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as one strict JSON object.")
+    ] = False,
+) -> None:
     """Every registered version, its aliases, and who was champion when."""
     settings = _settings()
 
     def action() -> None:
         from models.registry import list_versions
         from outputs.audit import alias_history
+
+        if as_json:
+            history = alias_history(settings.db_path, settings.model_name)
+            _print_json(
+                {
+                    "model": settings.model_name,
+                    "versions": list_versions(settings.model_name),
+                    "champion_history": history.astype(object)
+                    .where(history.notna(), None)
+                    .to_dict("records"),
+                }
+            )
+            return
 
         table = Table(title=f"model {settings.model_name}")
         for column in ("version", "aliases", "as_of", "pr_auc", "recall_at_k", "created", "run_id"):
@@ -765,6 +835,8 @@ def serve(
     ] = False,
 ) -> None:
     """Run the schedules: nightly scoring (02:00) and monthly retraining (the 1st, 03:00), Asia/Ho_Chi_Minh."""
+    # A service's console is its log (journald keeps it): the runs' INFO logs go there.
+    _State.verbose = True
     settings = _settings()
     from flows import schedule
 
@@ -914,7 +986,7 @@ def evaluate(
 
     summary = _run(action)
     if as_json:
-        out.print_json(json.dumps(summary, default=str))
+        _print_json(summary)
         return
     out.print(
         f"model version {summary['model_version']} ({summary['learner']}, trained as of {summary['trained_as_of']}); "

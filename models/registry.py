@@ -293,10 +293,11 @@ def list_versions(name: str) -> list[dict[str, Any]]:
     client = _client()
     try:
         versions = client.search_model_versions(f"name = '{name}'")
-    except MlflowException:
+        registered = client.get_registered_model(name) if versions else None
+    except MlflowException:  # no model of that name yet
         return []
     aliases: dict[str, list[str]] = {}
-    for alias, version in client.get_registered_model(name).aliases.items():
+    for alias, version in (registered.aliases if registered is not None else {}).items():
         aliases.setdefault(str(version), []).append(alias)
     rows = []
     for mv in sorted(versions, key=lambda v: int(v.version)):

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,17 @@ from models.registry import ModelIntegrityError, NoModel
 from present.exports import ExportError
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """The CLI sets up the environment (PREFECT_HOME, MLflow's URI...): put it back."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +85,53 @@ def test_scoring_a_night_in_the_future_is_refused(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("EWS_HOME", str(tmp_path / "home"))
     result = runner.invoke(app, ["score", "--as-of", "2999-01-31"])
     assert result.exit_code == 2 and "is in the future" in result.stderr
+
+
+def test_strict_json_has_null_for_missing_and_no_nan() -> None:
+    import datetime as dt
+    import json
+
+    import numpy as np
+
+    from cli.main import strict_json
+
+    text = strict_json({"a": float("nan"), "b": [np.float64("inf"), np.int64(3)], "c": dt.date(2026, 1, 2)})
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict constant {c}")) == {
+        "a": None,
+        "b": [None, 3],
+        "c": "2026-01-02",
+    }
+
+
+def test_models_list_prints_strict_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setenv("EWS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    result = runner.invoke(app, ["models", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"model": "labor-ews", "versions": [], "champion_history": []}
+
+
+@pytest.mark.parametrize(
+    ("args", "level"),
+    [
+        (["models", "list"], "CRITICAL"),
+        (["--verbose", "models", "list"], "INFO"),
+        (["serve", "--list"], "INFO"),
+    ],
+)
+def test_verbose_and_serve_show_the_runs_info_logs(
+    args: list[str], level: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from cli import main
+
+    monkeypatch.setenv("EWS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.delenv("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", raising=False)
+    monkeypatch.setattr(main._State, "verbose", False)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == level
