@@ -327,6 +327,20 @@ class Store:
     # ------------------------------------------------------------------ writing
 
     @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read the store as one state: writers wait until the block ends (a shared lock),
+        so the enterprises, indicators and incidents read inside it belong together."""
+        if not self.root.exists():
+            yield
+            return
+        with open(self.root / ".lock", "a+b") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Exclusive writer lock (blocks until other ingests finish)."""
         self.root.mkdir(parents=True, exist_ok=True)

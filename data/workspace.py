@@ -20,3 +20,8 @@ def db_path(root: Path) -> Path:
 def store_dir(root: Path) -> Path:
     """The validated store of deliveries."""
     return root / "store"
+
+
+def score_lock_path(root: Path) -> Path:
+    """The lock that lets one scoring run at a time publish in the workspace."""
+    return root / ".score.lock"

@@ -13,7 +13,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from data.faults import pause_point
+from data.locks import exclusive
 from data.settings import Settings, code_version
+from data.workspace import score_lock_path
 from features.build import known_at
 from features.sets import feature_set
 from flows import tasks
@@ -156,8 +158,18 @@ def score_flow(
     `scheduled` (the nightly deployment and the catch-up set it) skips a night already
     published whole or superseded by a later due night (`outputs.nights.nightly_decision`,
     judged at `decided_at`, default now); `ews score` always scores, replacing the night's rows.
+    One scoring run per workspace at a time: a second one fails at once with
+    :class:`~data.errors.WorkspaceBusy` (exit status 5), so that no night mixes the rows of
+    one model with the exports of another.
     """
     settings = Settings()
+    with exclusive(score_lock_path(settings.root), "a scoring run"):
+        return _score(settings, as_of, scheduled, decided_at)
+
+
+def _score(
+    settings: Settings, as_of: dt.date | None, scheduled: bool, decided_at: dt.datetime | None
+) -> dict[str, Any]:
     logger = get_run_logger()
     as_of_ts = pd.Timestamp(resolve_as_of(as_of))
     if scheduled:
@@ -206,7 +218,7 @@ def score_flow(
         version=version,
     )
 
-    rankings.mark_complete(settings.db_path, str(as_of_ts.date()), str(ranking["run_id"].iloc[0]))
+    rankings.complete_or_fail(settings.db_path, str(as_of_ts.date()), str(ranking["run_id"].iloc[0]))
 
     create_table_artifact(
         key="top-k",

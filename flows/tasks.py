@@ -53,9 +53,10 @@ def load_store(store_dir: str, with_digest: bool = True) -> StoreFrames:
     asks for none (`digest` is then empty).
     """
     store = Store(Path(store_dir))
-    return StoreFrames(
-        enterprises=store.load_enterprises(),
-        indicators=store.load_indicators(),
-        incidents=store.load_incidents(),
-        digest=store.content_digest() if with_digest else "",
-    )
+    with store.snapshot():  # one state of the store: no delivery lands between the tables
+        return StoreFrames(
+            enterprises=store.load_enterprises(),
+            indicators=store.load_indicators(),
+            incidents=store.load_incidents(),
+            digest=store.content_digest() if with_digest else "",
+        )

@@ -123,6 +123,16 @@ def publish(path: Path, ranking: pd.DataFrame) -> int:
     return len(rows)
 
 
+def complete_or_fail(path: Path, as_of: str, run_id: str) -> None:
+    """:func:`mark_complete`, and a :class:`PublishError` when it could not be: another run
+    published the night since, so this run's exports and report are not the night's."""
+    if not mark_complete(path, as_of, run_id):
+        raise PublishError(
+            f"night {as_of}: another run published it while this one ran; this run's exports and "
+            "report are not the night's (score it again to make them agree)"
+        )
+
+
 def mark_complete(path: Path, as_of: str, run_id: str) -> bool:
     """Record that the run that published `as_of` also finished its exports, report and checks.
 

@@ -173,3 +173,14 @@ def test_workspace_with_today_and_workspace_with_only_d_give_identical_scores(
         text = ews("rank", "--as-of", str(day.date()), "--top", "0", "--format", "csv")
         rankings[name] = pd.read_csv(io.StringIO(text), dtype=str).drop(columns=["model_version"])
     pd.testing.assert_frame_equal(rankings["today"], rankings["at_d"])
+
+
+def test_a_second_scoring_run_of_the_workspace_is_refused_with_status_5(workspace: Path) -> None:
+    from data.locks import exclusive
+    from data.workspace import score_lock_path
+
+    with exclusive(score_lock_path(workspace), "a scoring run"):
+        result = runner.invoke(app, ["score", "--as-of", AS_OF])
+    assert result.exit_code == 5, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "a scoring run is already running in this workspace" in lines[0]

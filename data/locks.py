@@ -1,0 +1,38 @@
+"""Workspace locks: one scoring run at a time, never waiting silently.
+
+An advisory ``flock`` on a file of the workspace; the kernel releases it when the process
+ends, so a killed run never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from data.errors import WorkspaceBusy
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, what: str) -> Iterator[None]:
+    """Hold ``path``'s lock for the block, or raise :class:`WorkspaceBusy` at once when
+    another process holds it (saying since when and which process, as it wrote them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip()[:200] or "another process"
+            raise WorkspaceBusy(f"{what} is already running in this workspace ({holder})") from None
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} since {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}")
+            fh.flush()
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
