@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from data.pull import COUNT_KEYS, SourceReport, pull_source
 from data.settings import Settings
 from data.sources import load_sources
 from data.store import Store
+from flows.hooks import PULL_TIMEOUT_SECONDS, alert_on_failure
 
 
 def _pull_one(sources_file: str, name: str, store_dir: str, home: str) -> dict[str, Any]:
@@ -48,7 +50,26 @@ def _markdown(reports: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-@flow(name="pull", log_prints=False)
+def _alert_refusal(settings: Settings, line: str) -> None:
+    """A refused agency file is an alert of the day: recorded, and pushed to the webhook."""
+    from outputs import alerts
+
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date().isoformat()
+    alerts.record_alert(
+        settings.db_path, as_of=today, kind="pull-refused", severity="warn", message=line, details={}
+    )
+    if settings.alert_webhook_url:
+        alert = {"as_of": today, "kind": "pull-refused", "severity": "warn", "message": line}
+        alerts.notify(alert, webhook_url=settings.alert_webhook_url, smtp=None)
+
+
+@flow(
+    name="pull",
+    log_prints=False,
+    timeout_seconds=PULL_TIMEOUT_SECONDS,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def pull_flow(sources_file: str, names: list[str] | None = None) -> list[dict[str, Any]]:
     """Pull the named sources (all by default) in order: enterprises, indicators, incidents."""
     settings = Settings()
@@ -76,5 +97,6 @@ def pull_flow(sources_file: str, names: list[str] | None = None) -> list[dict[st
             logger.info("source %s → %s: %s %s", r["source"], table, r["status"], counts)
         for line in r["refused"]:
             logger.error("refused: %s", line)
+            _alert_refusal(settings, line)
     create_markdown_artifact(key="pull-summary", markdown=_markdown(reports))
     return reports

@@ -19,6 +19,7 @@ from data.workspace import score_lock_path
 from features.build import known_at
 from features.sets import feature_set
 from flows import tasks
+from flows.hooks import SCORE_TIMEOUT_SECONDS, alert_on_failure
 from flows.runtime import scheduled_as_of
 from judging import monitoring, night_checks
 from judging.night_checks import Alert
@@ -149,7 +150,13 @@ def resolve_as_of(as_of: dt.date | None) -> dt.date:
     return as_of or scheduled_as_of() or today_in_vietnam()
 
 
-@flow(name="score", log_prints=False)
+@flow(
+    name="score",
+    log_prints=False,
+    timeout_seconds=SCORE_TIMEOUT_SECONDS,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def score_flow(
     as_of: dt.date | None = None, scheduled: bool = False, decided_at: dt.datetime | None = None
 ) -> dict[str, Any]:

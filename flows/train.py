@@ -14,6 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from data.settings import Settings, code_version
 from features.sets import feature_set
 from flows import tasks
+from flows.hooks import TRAIN_TIMEOUT_SECONDS, alert_on_failure
 from flows.runtime import scheduled_as_of, scheduled_start
 from flows.tasks import build_training_frame, fit_final, run_backtest
 from judging import summary
@@ -37,7 +38,13 @@ from present import model_card as report
 CANDIDATES = ("hgb", "logistic", "reference_gbm", "blend")
 
 
-@flow(name="train", log_prints=False)
+@flow(
+    name="train",
+    log_prints=False,
+    timeout_seconds=TRAIN_TIMEOUT_SECONDS,
+    on_failure=[alert_on_failure],
+    on_crashed=[alert_on_failure],
+)
 def train_flow(
     as_of: dt.date | None = None,
     promote: Promote = "auto",

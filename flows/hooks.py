@@ -1,0 +1,65 @@
+"""What happens when a flow run fails, crashes or times out: an alert, recorded and pushed.
+
+Without it a night that failed at 02:00 left no trace but Prefect's own database, and the
+operator's webhook stayed silent. The hook records an ``alert`` in the workspace (the
+analysts' page and `ews` show it) and posts it to ``EWS_ALERT_WEBHOOK_URL`` when set. A run
+refused because another one holds the workspace is not an incident: the other run is alive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from data.errors import WorkspaceBusy
+from data.settings import Settings
+from outputs import alerts
+
+#: Wall-clock limits of the scheduled flows (a hung run must end, fail, and alert).
+SCORE_TIMEOUT_SECONDS = 2 * 3600
+TRAIN_TIMEOUT_SECONDS = 10 * 3600
+PULL_TIMEOUT_SECONDS = 4 * 3600
+
+
+def _night(parameters: dict[str, Any]) -> str:
+    as_of = parameters.get("as_of")
+    if as_of:
+        return str(as_of)[:10]
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date().isoformat()
+
+
+def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """Prefect hook (``on_failure``, ``on_crashed``): record the failed run and push it."""
+    try:
+        cause = state.result(raise_on_failure=False)
+    except Exception as exc:  # noqa: BLE001 - a crashed run may hold no result at all
+        cause = exc
+    if isinstance(cause, WorkspaceBusy):
+        return
+    settings = Settings()
+    night = _night(dict(getattr(flow_run, "parameters", {}) or {}))
+    what = (
+        "crashed"
+        if state.is_crashed()
+        else "timed out"
+        if "timed out" in str(state.message or "").lower()
+        else "failed"
+    )
+    detail = str(cause).strip().splitlines()[0][:300] if str(cause).strip() else type(cause).__name__
+    message = f"the {flow.name} run {getattr(flow_run, 'name', '')} {what}: {detail}"
+    alert = {
+        "as_of": night,
+        "kind": f"{flow.name}-{what.replace(' ', '-')}",
+        "severity": "alert",
+        "message": message,
+    }
+    alerts.record_alert(
+        settings.db_path,
+        as_of=night,
+        kind=alert["kind"],
+        severity="alert",
+        message=message,
+        details={"flow_run_id": str(getattr(flow_run, "id", "")), "state": str(state.type.value)},
+    )
+    if settings.alert_webhook_url:
+        alerts.notify(alert, webhook_url=settings.alert_webhook_url, smtp=None)
