@@ -123,6 +123,14 @@ def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
         "GIT_PYTHON_REFRESH": "quiet",
         "MLFLOW_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
     }
+    # One Prefect server per workspace: while `ews serve` runs, every command uses its server
+    # rather than a temporary one of its own on the same database (and its 15 s start).
+    if not os.environ.get("PREFECT_API_URL"):
+        from data.workspace import running_server
+
+        url = running_server(settings.prefect_dir)
+        if url:
+            defaults["PREFECT_API_URL"] = url
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
     # MLflow reads its level at import; an already imported MLflow is quietened here.

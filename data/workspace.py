@@ -25,3 +25,38 @@ def store_dir(root: Path) -> Path:
 def score_lock_path(root: Path) -> Path:
     """The lock that lets one scoring run at a time publish in the workspace."""
     return root / ".score.lock"
+
+
+def server_file(prefect_home: Path) -> Path:
+    """Where `ews serve` records the address of the workspace's Prefect server while it runs."""
+    return prefect_home / "server.json"
+
+
+def running_server(prefect_home: Path, timeout: float = 2.0) -> str | None:
+    """The API URL of the workspace's running Prefect server, or None.
+
+    None when no `ews serve` recorded one, when the process that recorded it is gone (a
+    killed service leaves its file behind), or when the server does not answer.
+    """
+    import json
+    import os
+    import urllib.request
+
+    try:
+        record = json.loads(server_file(prefect_home).read_text(encoding="utf-8"))
+        url, pid = str(record["api_url"]), int(record["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not url.startswith("http://127.0.0.1:"):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=timeout) as response:  # noqa: S310 - loopback only
+            return url if response.status == 200 else None
+    except OSError:
+        return None

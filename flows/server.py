@@ -1,12 +1,16 @@
 """A local Prefect server for `ews serve` when `PREFECT_API_URL` names none.
 
 It listens on 127.0.0.1 with its database under `EWS_HOME`, is waited for until healthy,
-and is stopped when the context ends.
+and is stopped when the context ends. While it runs, its address is written to
+`$EWS_HOME/prefect/server.json` (`data.workspace.server_file`): every other `ews` command of
+the workspace then uses this server instead of starting a temporary one of its own on the
+same database (`data.settings.configure_environment`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -15,6 +19,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from data.workspace import server_file
 
 
 def _free_port() -> int:
@@ -53,8 +59,14 @@ def local_prefect_server(prefect_home: Path, *, wait_seconds: float = 180) -> It
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the Prefect server did not answer within {wait_seconds:.0f} s")
             time.sleep(1)
+        record = server_file(prefect_home)
+        tmp = record.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"api_url": api_url, "pid": os.getpid(), "server_pid": server.pid}))
+        os.replace(tmp, record)
         yield api_url
     finally:
+        with contextlib.suppress(OSError):
+            server_file(prefect_home).unlink()
         server.terminate()
         try:
             server.wait(timeout=30)
