@@ -266,9 +266,9 @@ def ingest(
     settings = _settings()
 
     def action() -> dict[str, Any]:
-        from flows.ingest import ingest_flow
+        from flows.ingest import hide_password, ingest_flow
 
-        return ingest_flow(source)
+        return ingest_flow(hide_password(source))
 
     report = _run(action)
     if as_json:

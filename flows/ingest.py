@@ -12,12 +12,39 @@ from data.store import Store
 from flows import tasks
 
 
+#: Database URLs with their passwords, keyed by the same URL with the password hidden. Only
+#: the hidden form is a flow parameter (Prefect stores parameters in its database, in
+#: clear); the real one stays in this process's memory for the run.
+_REAL_URLS: dict[str, str] = {}
+
+
+def hide_password(source: str) -> str:
+    """A source as it may be stored: a database URL's password replaced by ``***``; the real
+    URL is kept in memory for :func:`ingest_flow` run in this process."""
+    if "://" not in source:
+        return source
+    import sqlalchemy as sa
+
+    try:
+        url = sa.engine.make_url(source)
+    except Exception:  # noqa: BLE001 - an unparsable URL is refused by the ingest itself
+        return source
+    if url.password is None:
+        return source
+    hidden = url.render_as_string(hide_password=True)
+    _REAL_URLS[hidden] = source
+    return hidden
+
+
 @flow(name="ingest", log_prints=False)
 def ingest_flow(source: str) -> dict[str, Any]:
-    """Ingest one source (folder of CSV/Parquet files or SQLAlchemy URL) into the store."""
+    """Ingest one source (folder of CSV/Parquet files or SQLAlchemy URL) into the store.
+
+    Pass a database URL through :func:`hide_password` first: `source` is stored by Prefect.
+    """
     settings = Settings()
     report = tasks.ingest_source(
-        source,
+        _REAL_URLS.get(source, source),
         Store(settings.store_dir),
         max_bad_share=settings.max_bad_share,
         max_file_bytes=int(settings.max_file_mb * 1024 * 1024),

@@ -58,3 +58,22 @@ def test_a_refused_agency_file_is_an_alert(workspace: Path, webhook: list[dict],
     assert report["refused"]
     recorded = read_alerts(workspace / "ews.db")
     assert "pull-refused" in set(recorded["kind"]) and any(a["kind"] == "pull-refused" for a in webhook)
+
+
+def test_a_database_password_never_reaches_prefects_database(workspace: Path) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    result = CliRunner().invoke(app, ["ingest", "postgresql+psycopg://ews:s3cret-pw@127.0.0.1:1/agency"])
+    assert result.exit_code == 3 and "s3cret-pw" not in result.output
+
+    async def parameters() -> list[dict]:
+        async with get_client() as client:
+            return [run.parameters for run in await client.read_flow_runs()]
+
+    stored = json.dumps(asyncio.run(parameters()))
+    assert "127.0.0.1:1/agency" in stored and "s3cret-pw" not in stored
