@@ -134,13 +134,40 @@ def _busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text or "cannot rollback - no transaction is active" in text
 
 
+@contextlib.contextmanager
+def _progress_bars() -> Any:
+    """Rich progress bars on stderr for the steps the work reports, when stderr is a terminal
+    (a log file or a pipe gets none)."""
+    if not err.is_terminal:
+        yield
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vocab.progress import listening
+
+    bars = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    )  # fmt: skip
+    tasks: dict[str, Any] = {}
+
+    def update(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bars.add_task(step, total=max(total, 1))
+        bars.update(tasks[step], completed=done, total=max(total, 1))
+
+    with bars, listening(update):
+        yield
+
+
 def _run(action: Callable[[], T]) -> T:
     """Run a command body; turn failures into one line on stderr and the exit status of
     :func:`exit_status` (the traceback only with --debug)."""
     from data.errors import EwsError
 
     try:
-        return action()
+        with _progress_bars():
+            return action()
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - the CLI's promise: one line, no traceback
@@ -564,7 +591,14 @@ def backfill(
         ends = pd.date_range(pd.Period(first).start_time, pd.Period(last).end_time, freq="ME")
         if len(ends) == 0:
             raise UsageError(f"--from {first} is after --to {last}")
-        return [score_flow(as_of=day.date()) for day in ends]
+        from vocab.progress import advance
+
+        nights = []
+        for done, day in enumerate(ends):
+            advance("backfill nights", done, len(ends))
+            nights.append(score_flow(as_of=day.date()))
+        advance("backfill nights", len(ends), len(ends))
+        return nights
 
     nights = _run(action)
     if as_json:

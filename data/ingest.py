@@ -56,6 +56,7 @@ from data.schemas import (
     parse_months,
 )
 from data.store import Store
+from vocab import progress
 
 #: Default ceiling on the share of bad rows per table. Above it the delivery is refused
 #: rather than quarantined row by row: 5% bad rows means the export itself is broken
@@ -797,7 +798,11 @@ def ingest_delivery(
     with store.lock():
         store.clean_temp()
         probs = {t: _Problems() for t in tables}
-        typed = {t: _validate_rows(t, raw[t], probs[t]) for t in tables}
+        typed = {}
+        for done, t in enumerate(tables):
+            progress.advance("validate tables", done, len(tables))
+            typed[t] = _validate_rows(t, raw[t], probs[t])
+        progress.advance("validate tables", len(tables), len(tables))
         reuse = stored_enterprises is not None and "enterprises" not in tables
         stored_ent = (
             stored_enterprises if reuse and stored_enterprises is not None else store.load_enterprises()

@@ -24,6 +24,7 @@ from data.ingest import IngestReport, ingest_delivery
 from data.matching import Crosswalk, load_confirmed
 from data.sources import Sources
 from data.store import Store
+from vocab import progress
 
 COUNT_KEYS = ("rows_in", "accepted", "quarantined", "unmatched")
 
@@ -147,7 +148,8 @@ def pull_source(
     known = agency.known_ids(enterprises)
     previous_header = _previous_header(store, name)
     stored = StoredByMonth(store.stored_indicator_rows()) if spec.table == "indicators" else None
-    for url in urls:
+    for position, url in enumerate(urls):
+        progress.advance(f"pull {name}", position, len(urls))
         try:
             grid: agency.Grid | None = None
             if spec.format == "sql":
@@ -192,6 +194,7 @@ def pull_source(
                 known = agency.known_ids(enterprises)
             if stored is not None and result.new_rows.get("indicators"):
                 stored.add(store.stored_indicator_rows(delivery_id=result.delivery_id))
+    progress.advance(f"pull {name}", len(urls), len(urls))
     return report
 
 

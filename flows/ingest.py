@@ -11,7 +11,6 @@ from data.settings import Settings
 from data.store import Store
 from flows import tasks
 
-
 #: Database URLs with their passwords, keyed by the same URL with the password hidden. Only
 #: the hidden form is a flow parameter (Prefect stores parameters in its database, in
 #: clear); the real one stays in this process's memory for the run.

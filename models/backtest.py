@@ -28,6 +28,7 @@ from models.baselines import fit_monotone_logistic
 from models.blend import make_blend
 from models.tables import check_training_rows
 from models.train import LEARNERS, ModelParams, fit_boosted, model_input, training_grid
+from vocab import progress
 from vocab.months import months_before
 
 # The later calibration slice: rows, targets, sample weights (None: all rows weigh 1).
@@ -315,7 +316,11 @@ def run_backtest(
     """
     y_final = frame.labels(frame.as_of)
     parts = []
-    for origin in frame.origins(frame.params.backtest_origins):
+    origins = list(frame.origins(frame.params.backtest_origins))
+    fits = [n for n in candidates if not (n == BLEND and set(BLEND_MEMBERS) <= set(candidates))]
+    total, done = len(origins) * (len(fits) + len(recipes or {})), 0
+    progress.advance("backtest fits", 0, total)
+    for origin in origins:
         rows = frame.table["as_of"] == origin
         part = frame.table.loc[rows].copy()
         part["y"] = y_final[rows.to_numpy()]
@@ -324,6 +329,8 @@ def run_backtest(
                 continue  # the mean of the members' columns, once they are all in (below)
             fitted = fit_at(frame, origin, name)
             part[name] = predict_rows(fitted.model, part, candidate_params(frame.params, name))
+            done += 1
+            progress.advance("backtest fits", done, total)
         if BLEND in candidates and BLEND not in part:
             # Exactly what the fitted blend predicts: soft voting averages the members.
             part[BLEND] = np.mean([part[m].to_numpy() for m in BLEND_MEMBERS], axis=0)
@@ -343,6 +350,8 @@ def run_backtest(
             # The columns the recipe's learner reads (a blend reads the union of its members' sets).
             model = fit_at(other, origin, params.learner).model
             part[name] = predict_rows(model, part, candidate_params(same_rows, params.learner))
+            done += 1
+            progress.advance("backtest fits", done, total)
         parts.append(part)
     if not parts:
         raise ValueError("no backtest origin: set backtest_origins ≥ 1")

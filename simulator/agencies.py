@@ -43,6 +43,7 @@ from data.admin_units import communes_of_district
 from simulator.frames import ENTERPRISE_COLUMNS, FIRST_NAMES, INDICATOR_COLUMNS, SECTOR_WORDS
 from simulator.world import World
 from simulator.write import _integers_as_int, _write_atomic
+from vocab import progress
 from vocab.months import label_month_number, month_labels, month_starts
 
 SOURCES_FILE = "agency_sources.toml"
@@ -505,6 +506,7 @@ def write_agencies(world: World, out: Path, *, seed: int = 0) -> list[Path]:
     bounds = np.searchsorted(d_t[order], np.arange(months.size + 1))
     provinces = sorted(set(ent["province"]))
     for t in range(months.size):
+        progress.advance("debtor lists written", t, months.size)
         rows = order[bounds[t] : bounds[t + 1]]
         body: list[list[Any]] = [
             [units[e], None if only else int(ids[e]), names[e], int(debt_months[r]), int(debt_vnd[r]) // 1000]
@@ -734,7 +736,8 @@ def _write_labour(
     arranged = table.take(pa.array(np.concatenate(parts).astype(np.int64)))  # one take, sliced per file
     paths: list[Path] = []
     offset = 0
-    for fm, rows in zip(files, parts, strict=True):
+    for n, (fm, rows) in enumerate(zip(files, parts, strict=True)):
+        progress.advance("labour reports written", n, len(files))
         path = agencies / LABOUR_FILE.format(month=month_labels(np.array([fm]))[0])
         unmatched.extend(
             {

@@ -488,3 +488,22 @@ def test_a_named_pipe_among_an_agencys_files_is_refused_not_read(agencies, tmp_p
         load_sources(agencies / "sources.toml"), "labour", Store(tmp_path / "s"), tmp_path
     ).to_json()
     assert any("2024-05.csv: not a regular file" in line for line in report["refused"])
+
+
+def test_a_pull_reports_its_progress_file_by_file(agencies, tmp_path):
+    from vocab.progress import listening
+
+    (agencies / "labour" / "2024-05.csv").write_text(
+        LABOUR.replace("03/2024", "04/2024").replace("/04/2024", "/05/2024"), encoding="utf-8"
+    )
+    heard: list[tuple[str, int, int]] = []
+    sources = load_sources(agencies / "sources.toml")
+    store = Store(tmp_path / "store")
+    pull_source(sources, "registry", store, tmp_path)
+    with listening(lambda *event: heard.append(event)):
+        pull_source(sources, "labour", store, tmp_path)
+    assert [e for e in heard if e[0] == "pull labour"] == [
+        ("pull labour", 0, 2),
+        ("pull labour", 1, 2),
+        ("pull labour", 2, 2),
+    ]
