@@ -50,6 +50,19 @@ class Alert(NamedTuple):
         }
 
 
+#: Features that are the same for every firm on a night, or for every firm of a province:
+#: the calendar (Tết, minimum-wage rises) and province-wide counts. A night's distribution of
+#: them is one point (or a few), never comparable with a reference pooled over months, so
+#: they would "drift" every night; they are left out of the drift check.
+DRIFT_EXCLUDED: tuple[str, ...] = (
+    "months_to_tet",
+    "months_since_minimum_wage_rise",
+    "months_to_minimum_wage_rise",
+    "minimum_wage_region_change_12m",
+    "province_stoppages_1m",
+)
+
+
 def night_drift(
     reference: pd.DataFrame | None,
     features: pd.DataFrame,
@@ -60,7 +73,7 @@ def night_drift(
     (None when the version has no reference sample)."""
     if reference is None:
         return None
-    columns = [c for c in feature_set(feature_set_name) if c in reference.columns]
+    columns = [c for c in feature_set(feature_set_name) if c in reference.columns and c not in DRIFT_EXCLUDED]
     return pd.concat(
         [
             monitoring.feature_drift(reference, features, columns),

@@ -202,6 +202,10 @@ def model_card(
     return "\n".join(lines)
 
 
+#: Rows of the pooled drift reference kept with a model (a sample when the backtest has more).
+REFERENCE_ROWS = 200_000
+
+
 def write_model_files(
     out: Path,
     bt: pd.DataFrame,
@@ -219,9 +223,12 @@ def write_model_files(
     plot_calibration(y, scores, out / "calibration.png")
     plot_backtest(judged.per_origin, out / "backtest_recall_at_k.png")
     judged.comparison.to_csv(out / "backtest_summary.csv", index=False)
-    # The latest origin's rows and scores: the reference nightly drift checks compare against.
-    latest = bt.loc[bt["as_of"] == bt["as_of"].max()].drop(columns=["as_of", "y"])
-    latest.rename(columns={learner: "score"}).to_parquet(out / reference_file, index=False)
+    # The reference nightly drift checks compare against: the rows and scores of every backtest
+    # origin pooled (a year of nights, not one month's), sampled to a bounded size.
+    pooled = bt.drop(columns=["as_of", "y"])
+    if len(pooled) > REFERENCE_ROWS:
+        pooled = pooled.sample(n=REFERENCE_ROWS, random_state=0).sort_index()
+    pooled.rename(columns={learner: "score"}).to_parquet(out / reference_file, index=False)
     judged.per_origin.to_csv(out / "backtest_by_origin.csv", index=False)
     judged.slices.to_csv(out / "backtest_slices.csv", index=False)
     calibration_table(y, scores[learner]).to_csv(out / "calibration_table.csv", index=False)
