@@ -736,8 +736,8 @@ def _write_labour(
     arranged = table.take(pa.array(np.concatenate(parts).astype(np.int64)))  # one take, sliced per file
     paths: list[Path] = []
     offset = 0
-    for n, (fm, rows) in enumerate(zip(files, parts, strict=True)):
-        progress.advance("labour reports written", n, len(files))
+    for position, (fm, rows) in enumerate(zip(files, parts, strict=True)):
+        progress.advance("labour reports written", position, len(files))
         path = agencies / LABOUR_FILE.format(month=month_labels(np.array([fm]))[0])
         unmatched.extend(
             {
