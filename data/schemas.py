@@ -144,6 +144,27 @@ def amount_value(series: pd.Series, *, min_value: float) -> pd.Series:
     return pd.Series(np.isfinite(x) & (x >= min_value), index=series.index)
 
 
+#: Most months of arrears or debt a report can state: 50 years. More is a typing error (a
+#: sum in đồng in the months column), not a firm's history.
+MAX_MONTHS_OWED = 600.0
+
+
+def _months_strategy(pandera_dtype: Any, strategy: Any = None, *, max_value: float) -> Any:
+    from hypothesis import strategies as st  # test-only dependency, import lazily
+
+    base = st.floats(min_value=0.0, max_value=max_value, allow_nan=False, allow_infinity=False)
+    if strategy is None:
+        return base
+    return strategy.filter(lambda v: 0.0 <= v <= max_value)
+
+
+@register_check_method(statistics=["max_value"], strategy=_months_strategy)
+def months_value(series: pd.Series, *, max_value: float) -> pd.Series:
+    """A finite number of months between 0 and ``max_value``."""
+    x = series.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.Series(np.isfinite(x) & (x >= 0) & (x <= max_value), index=series.index)
+
+
 def _calendar_strategy(pandera_dtype: Any, strategy: Any = None, *, unit: str) -> Any:
     from hypothesis import strategies as st  # test-only dependency, import lazily
 
@@ -240,6 +261,15 @@ def _count(description: str, *, nullable: bool, min_value: int = 0) -> Any:
     )
 
 
+def _months(description: str) -> Any:
+    return pa.Field(
+        nullable=True,
+        months_value={"max_value": MAX_MONTHS_OWED},
+        description=description,
+        metadata=_rule("amount", f"must be a number of months between 0 and {MAX_MONTHS_OWED:.0f}"),
+    )
+
+
 def _amount(description: str) -> Any:
     return pa.Field(
         nullable=True,
@@ -301,9 +331,9 @@ class Indicators(pa.DataFrameModel):
     headcount: Series[float] = _count("workers on the payroll at month end", nullable=True)
     avg_wage_vnd: Series[float] = _amount("average monthly wage paid per worker, VND")
     wage_arrears_vnd: Series[float] = _amount("wages owed and unpaid at month end, VND")
-    wage_arrears_months: Series[float] = _amount("months of wages overdue")
+    wage_arrears_months: Series[float] = _months("months of wages overdue")
     insurance_debt_vnd: Series[float] = _amount("social insurance contributions owed at month end, VND")
-    insurance_debt_months: Series[float] = _amount("months of contributions overdue")
+    insurance_debt_months: Series[float] = _months("months of contributions overdue")
     layoffs: Series[float] = _count(
         "workers whose contracts the employer ended during the month", nullable=True
     )
