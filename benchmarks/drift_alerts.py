@@ -1,6 +1,6 @@
 """Benchmark: how often the nightly drift check cries wolf, and how soon it sees a real shift.
 
-Run: `.venv/bin/python benchmarks/drift_alerts.py [--preset hai-duong] [--seeds 0 1]`. For
+Run: `.venv/bin/python benchmarks/drift_alerts.py [--preset demo] [--seeds 0 1]`. For
 each world: the blend is fitted as of D (`models.backtest.fit_at`), the drift reference is
 built from the month ends of the year before D (as training's backtest rows are), and each
 month end of the two years after D is checked with `judging.night_checks.night_drift`, the
@@ -71,7 +71,7 @@ def run(frames, as_of: str, months_after: int) -> list[dict[str, object]]:  # ty
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", default="hai-duong")
+    parser.add_argument("--preset", default="demo")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     args = parser.parse_args()
     print(
