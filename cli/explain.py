@@ -99,9 +99,11 @@ def explain_enterprise(
         console.print(table)
     history = indicators.loc[indicators["enterprise_id"] == enterprise_id]
     history = history.sort_values(["month", "reported_at"]).groupby("month").tail(1).tail(12)
+    sources = _month_sources(store, enterprise_id, as_of_ts)
     table = Table(title=t("indicators", lang, night=night))
     for column in HISTORY_COLUMNS:
         table.add_column(t(column, lang), justify="right")
+    table.add_column(t("source", lang))
     for record in history.to_dict("records"):
         table.add_row(
             *(
@@ -111,7 +113,8 @@ def explain_enterprise(
                 if c == "reported_at"
                 else format_number(record[c], lang)
                 for c in HISTORY_COLUMNS
-            )
+            ),
+            Text(plain_text(sources.get(pd.Timestamp(record["month"]), ""))),
         )
     console.print(table)
     _print_provenance(console, store, enterprise_id, as_of_ts, lang)
@@ -169,3 +172,15 @@ def _print_provenance(
             Text(str(rec["row"]) if int(rec["row"]) > 0 else "-"),
         )
     console.print(table)
+
+
+def _month_sources(store: Store, enterprise_id: str, as_of: pd.Timestamp) -> dict[pd.Timestamp, str]:
+    """Per month, the sources its figures known at ``as_of`` came from (e.g. "bhxh, labour")."""
+    from data.store import field_provenance
+
+    rows = store.indicator_rows([enterprise_id])
+    found = field_provenance(rows.loc[rows["enterprise_id"] == enterprise_id], as_of)
+    return {
+        pd.Timestamp(str(month)): ", ".join(sorted(set(group["source"].astype(str))))
+        for month, group in found.groupby("month")
+    }

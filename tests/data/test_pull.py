@@ -507,3 +507,16 @@ def test_a_pull_reports_its_progress_file_by_file(agencies, tmp_path):
         ("pull labour", 1, 2),
         ("pull labour", 2, 2),
     ]
+
+
+def test_explain_names_the_sources_of_each_months_figures(agencies, tmp_path):
+    from cli.explain import _month_sources
+
+    store = Store(tmp_path / "store")
+    _pull_all(agencies, store, tmp_path)
+    assert _month_sources(store, "0800000001", pd.Timestamp("2024-05-01")) == {
+        pd.Timestamp("2024-03-01"): "bhxh, labour"
+    }
+    assert _month_sources(store, "0800000001", pd.Timestamp("2024-04-16")) == {
+        pd.Timestamp("2024-03-01"): "bhxh"
+    }
