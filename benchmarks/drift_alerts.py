@@ -6,7 +6,7 @@ built from the month ends of the year before D (as training's backtest rows are)
 month end of the two years after D is checked with `judging.night_checks.night_drift`, the
 nightly check itself. Two references are compared: one month (the latest origin, every
 feature: what the check used before) and the year pooled with the calendar and
-province-wide features left out (what it uses now). Two periods: D = 2024-01-25, a calm
+province-wide features left out (what it uses now). Two periods: D = 2025-01-25, a calm
 world (false alerts per month), and D = 2021-09-25, before the 2022Q4-2023Q3 order slump
 the simulator builds in (months from its start, October 2022, to the first alert).
 """
@@ -85,9 +85,9 @@ def main() -> None:
             store = Store(Path(tmp) / "store")
             ingest(str(Path(tmp) / "src"), store)
             frames = (store.load_enterprises(), store.load_indicators(), store.load_incidents())
-        calm = run(frames, "2024-01-25", 22)
+        calm = run(frames, "2025-01-25", 21)
         shift = run(frames, "2021-09-25", 21)
-        for label, rows in (("calm 2024-02..2025-11", calm), ("slump 2021-10..2023-06", shift)):
+        for label, rows in (("calm 2025-02..2026-10", calm), ("slump 2021-10..2023-06", shift)):
             old = sum(r["old_alerts"] > 0 for r in rows)  # type: ignore[operator]
             new = sum(r["new_alerts"] > 0 for r in rows)  # type: ignore[operator]
             first = next((r["month"] for r in rows if r["new_alerts"] and str(r["month"]) >= "2022-10"), None)  # type: ignore[operator]
@@ -95,7 +95,7 @@ def main() -> None:
                 "none" if first is None else f"{(pd.Period(str(first)) - pd.Period('2022-10')).n} months ({first})"
             )  # fmt: skip
             print(f"| {args.preset} seed {seed} | {label} | {len(rows)} | {old} | {new} | {lag} |")
-        for r in shift:
+        for r in [*calm, *shift]:
             print(
                 f"<!-- seed {seed} {r['month']}: old {r['old_alerts']} new {r['new_alerts']} {r['new_alerting']} -->"
             )
