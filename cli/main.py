@@ -51,7 +51,6 @@ EXIT_ERROR = 2  # usage: a wrong option or value, or a command the workspace is 
 EXIT_INPUT_REFUSED = 3
 EXIT_INTEGRITY = 4
 EXIT_BUSY = 5
-EXIT_NOT_AVAILABLE = EXIT_ERROR
 RANK_COLUMNS = (
     "rank",
     "enterprise_id",
@@ -200,7 +199,9 @@ def _not_future(day: dt.date | None, option: str) -> dt.date | None:
     data yet, and its ranking would look current for months."""
     if day is None:
         return None
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    from vocab.months import today_in_vietnam
+
+    today = today_in_vietnam()
     if day > today:
         err.print(f"error: {option} {day} is in the future (today is {today})", markup=False)
         raise typer.Exit(EXIT_ERROR)
@@ -225,11 +226,6 @@ def _language(value: str, option: str = "--lang") -> str:
     except UnknownLanguage:
         err.print(f"error: {option} must be one of {', '.join(LANGS)} (got {value!r})", markup=False)
         raise typer.Exit(EXIT_ERROR) from None
-
-
-def _not_available(command: str, issue: str) -> None:
-    err.print(f"error: `ews {command}` is not available yet ({issue})", markup=False)
-    raise typer.Exit(EXIT_NOT_AVAILABLE)
 
 
 @app.callback()

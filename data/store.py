@@ -176,13 +176,7 @@ class Store:
         return self._resolve(enterprise_ids)
 
     def _resolve(self, enterprise_ids: list[str] | None) -> pd.DataFrame:
-        rows = self._read_table("indicators", enterprise_ids, provenance="light")
-        coverage = self.coverage()
-        if len(coverage):
-            zeros = complete_list_zeros(coverage, self.load_enterprises(), rows, enterprise_ids, light=True)
-            if len(zeros):
-                rows = pd.concat([rows, zeros[rows.columns].astype(rows.dtypes.to_dict())], ignore_index=True)
-        return resolve_vintages(rows)
+        return resolve_vintages(self._rows_with_zeros(enterprise_ids, light=True))
 
     def _resolved_cached(self) -> pd.DataFrame:
         """Every vintage, resolved once per state of the store and kept as a file.
@@ -220,10 +214,15 @@ class Store:
 
     def indicator_rows(self, enterprise_ids: list[str] | None = None) -> pd.DataFrame:
         """Indicator rows as delivered, with provenance, plus complete lists' zeros."""
-        rows = self._read_table("indicators", enterprise_ids, provenance=True)
+        return self._rows_with_zeros(enterprise_ids, light=False)
+
+    def _rows_with_zeros(self, enterprise_ids: list[str] | None, *, light: bool) -> pd.DataFrame:
+        """Stored indicator rows and the zeros complete lists imply (``light``: only what
+        resolving needs, without the provenance text columns)."""
+        rows = self._read_table("indicators", enterprise_ids, provenance="light" if light else True)
         coverage = self.coverage()
         if len(coverage):
-            zeros = complete_list_zeros(coverage, self.load_enterprises(), rows, enterprise_ids)
+            zeros = complete_list_zeros(coverage, self.load_enterprises(), rows, enterprise_ids, light=light)
             if len(zeros):
                 rows = pd.concat([rows, zeros[rows.columns].astype(rows.dtypes.to_dict())], ignore_index=True)
         return rows

@@ -8,12 +8,12 @@ refused because another one holds the workspace is not an incident: the other ru
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from data.errors import WorkspaceBusy
 from data.settings import Settings
 from outputs import alerts
+from vocab.months import today_in_vietnam
 
 #: Wall-clock limits of the scheduled flows (a hung run must end, fail, and alert).
 SCORE_TIMEOUT_SECONDS = 2 * 3600
@@ -25,7 +25,7 @@ def _night(parameters: dict[str, Any]) -> str:
     as_of = parameters.get("as_of")
     if as_of:
         return str(as_of)[:10]
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date().isoformat()
+    return today_in_vietnam().isoformat()
 
 
 def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
@@ -47,19 +47,12 @@ def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
     )
     detail = str(cause).strip().splitlines()[0][:300] if str(cause).strip() else type(cause).__name__
     message = f"the {flow.name} run {getattr(flow_run, 'name', '')} {what}: {detail}"
-    alert = {
-        "as_of": night,
-        "kind": f"{flow.name}-{what.replace(' ', '-')}",
-        "severity": "alert",
-        "message": message,
-    }
-    alerts.record_alert(
+    alerts.record_and_push(
         settings.db_path,
+        settings.alert_webhook_url,
         as_of=night,
-        kind=alert["kind"],
+        kind=f"{flow.name}-{what.replace(' ', '-')}",
         severity="alert",
         message=message,
         details={"flow_run_id": str(getattr(flow_run, "id", "")), "state": str(state.type.value)},
     )
-    if settings.alert_webhook_url:
-        alerts.notify(alert, webhook_url=settings.alert_webhook_url, smtp=None)

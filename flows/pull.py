@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from data.settings import Settings
 from data.sources import load_sources
 from data.store import Store
 from flows.hooks import PULL_TIMEOUT_SECONDS, alert_on_failure
+from vocab.months import today_in_vietnam
 
 
 def _pull_one(sources_file: str, name: str, store_dir: str, home: str) -> dict[str, Any]:
@@ -54,13 +54,14 @@ def _alert_refusal(settings: Settings, line: str) -> None:
     """A refused agency file is an alert of the day: recorded, and pushed to the webhook."""
     from outputs import alerts
 
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date().isoformat()
-    alerts.record_alert(
-        settings.db_path, as_of=today, kind="pull-refused", severity="warn", message=line, details={}
+    alerts.record_and_push(
+        settings.db_path,
+        settings.alert_webhook_url,
+        as_of=today_in_vietnam().isoformat(),
+        kind="pull-refused",
+        severity="warn",
+        message=line,
     )
-    if settings.alert_webhook_url:
-        alert = {"as_of": today, "kind": "pull-refused", "severity": "warn", "message": line}
-        alerts.notify(alert, webhook_url=settings.alert_webhook_url, smtp=None)
 
 
 @flow(

@@ -42,6 +42,7 @@ from present.night import (
 )
 from present.nightly_report import render_report, write_report
 from present.reasons import explain_scores
+from vocab.months import today_in_vietnam
 from vocab.terms import capacity_count
 
 explain = task(name="explain-scores", cache_policy=NO_CACHE)(explain_scores)
@@ -55,20 +56,17 @@ def _record_and_deliver(
 ) -> None:
     """Keep the alert in the workspace, log it, and push it to the operator's webhook if set."""
     kind, severity, message, _ = alert
-    alerts.record_alert(
+    logger.warning("alert %s: %s", kind, message)
+    delivered = alerts.record_and_push(
         settings.db_path,
+        settings.alert_webhook_url,
         as_of=as_of,
         kind=kind,
         severity=severity,
         message=message,
         details=alert.recorded_details(),
     )
-    logger.warning("alert %s: %s", kind, message)
-    if settings.alert_webhook_url and not alerts.notify(
-        {"as_of": as_of, "kind": kind, "severity": severity, "message": message},
-        webhook_url=settings.alert_webhook_url,
-        smtp=None,
-    ):
+    if settings.alert_webhook_url and not delivered:
         logger.warning("could not deliver the %s alert to the webhook", kind)
 
 
@@ -138,11 +136,6 @@ def watch_night(
         "alerts": [alert.message for alert in raised],
         "calibration": calibration,
     }
-
-
-def today_in_vietnam() -> dt.date:
-    """Today's date in Asia/Ho_Chi_Minh, the default as-of date of interactive runs."""
-    return pd.Timestamp.now(tz="Asia/Ho_Chi_Minh").date()
 
 
 def resolve_as_of(as_of: dt.date | None) -> dt.date:

@@ -163,4 +163,33 @@ def notify(
     return ok
 
 
-__all__ = ["ALERT_COLUMNS", "SEVERITIES", "AlertError", "notify", "read_alerts", "record_alert"]
+def record_and_push(
+    path: Path,
+    webhook_url: str | None,
+    *,
+    as_of: str,
+    kind: str,
+    severity: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> bool:
+    """Record an alert in the workspace and push it to the operator's webhook when one is set.
+
+    Returns whether the webhook took it (False with no webhook): recording never depends on it.
+    """
+    record_alert(path, as_of=as_of, kind=kind, severity=severity, message=message, details=details or {})
+    if not webhook_url:
+        return False
+    alert = {"as_of": as_of, "kind": kind, "severity": severity, "message": message}
+    return notify(alert, webhook_url=webhook_url, smtp=None)
+
+
+__all__ = [
+    "ALERT_COLUMNS",
+    "SEVERITIES",
+    "AlertError",
+    "notify",
+    "read_alerts",
+    "record_alert",
+    "record_and_push",
+]

@@ -6,6 +6,8 @@ modulo 12 is its month of the year minus one (January is 0).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -53,3 +55,8 @@ def month_starts(numbers: np.ndarray) -> np.ndarray:
 def months_before(day: pd.Timestamp, months: int) -> pd.Timestamp:
     """Midnight of the same day `months` calendar months earlier (clipped to the month's last day)."""
     return (pd.Timestamp(day) - pd.DateOffset(months=months)).normalize()
+
+
+def today_in_vietnam() -> dt.date:
+    """Today's date in Asia/Ho_Chi_Minh: the default night, and the "today" of every date rule."""
+    return pd.Timestamp.now(tz="Asia/Ho_Chi_Minh").date()
