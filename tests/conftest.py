@@ -1,8 +1,11 @@
-"""Shared by the rooms' tests: a small world in the store's typed form (built once)."""
+"""Shared by the rooms' tests: a small world in the store's typed form (built once), one
+Prefect test server for the whole session (starting one costs ~15 s), a fresh workspace."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +16,27 @@ from data.ingest import ingest
 from data.store import Store
 from models.backtest import Fitted, TrainingFrame, build_training_frame, fit_at
 from models.train import LEARNERS, ModelParams
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_server: None) -> Path:
+    """A fresh EWS_HOME with its own MLflow store."""
+    home = tmp_path / "ews-home"
+    monkeypatch.setenv("EWS_HOME", str(home))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{home / 'mlflow' / 'mlflow.db'}")
+    return home
 
 
 @pytest.fixture(scope="session")
