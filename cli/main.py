@@ -92,6 +92,14 @@ class SourceForm(StrEnum):
 SourcesOption = Annotated[
     Path | None, typer.Option("--sources", help="The sources file (default: $EWS_HOME/sources.toml).")
 ]
+AcceptVolumeOption = Annotated[
+    bool,
+    typer.Option(
+        "--accept-volume",
+        help="Store a delivery whose newest months name under 50% or over 3x the enterprises of "
+        "the month before (refused otherwise): the operator knows the change is real.",
+    ),
+]
 
 
 class Promote(StrEnum):
@@ -107,15 +115,21 @@ def _settings() -> Settings:
 
 def exit_status(exc: BaseException) -> int:
     """The exit status of a failure: 3 input refused, 4 integrity refused, 5 workspace busy,
-    1 unexpected (a bug, a store that cannot be read or written), 2 any other refusal."""
-    import sqlite3
+    1 unexpected (a bug, a store that cannot be read or written, memory exhausted), 2 any
+    other refusal."""
+    if isinstance(exc, MemoryError):
+        return EXIT_UNEXPECTED
+    try:
+        import sqlite3
 
-    from data.agency import PullRefused
-    from data.errors import EwsError, IngestRefused, StoreError, WorkspaceBusy
-    from data.sources import SourcesError
-    from models.registry import ModelIntegrityError
-    from outputs.rankings import PublishError
-    from present.exports import ExportError
+        from data.agency import PullRefused
+        from data.errors import EwsError, IngestRefused, StoreError, WorkspaceBusy
+        from data.sources import SourcesError
+        from models.registry import ModelIntegrityError
+        from outputs.rankings import PublishError
+        from present.exports import ExportError
+    except MemoryError:  # memory is exhausted (the failure was a symptom of it): no traceback
+        return EXIT_UNEXPECTED
 
     if isinstance(exc, WorkspaceBusy) or (isinstance(exc, sqlite3.OperationalError) and _busy(exc)):
         return EXIT_BUSY
@@ -284,6 +298,7 @@ def simulate(
 def ingest(
     source: Annotated[str, typer.Argument(help="A folder of CSV/Parquet files or a SQLAlchemy URL.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+    accept_volume: AcceptVolumeOption = False,
 ) -> None:
     """Validate a delivery and add it to the store; bad rows go to quarantine with reasons."""
     settings = _settings()
@@ -291,7 +306,7 @@ def ingest(
     def action() -> dict[str, Any]:
         from flows.ingest import hide_password, ingest_flow
 
-        return ingest_flow(hide_password(source))
+        return ingest_flow(hide_password(source), accept_volume=accept_volume)
 
     report = _run(action)
     if as_json:
@@ -312,6 +327,7 @@ def pull(
     ] = None,
     sources_file: SourcesOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    accept_volume: AcceptVolumeOption = False,
 ) -> None:
     """Fetch each declared agency source in its own form, map it to the contract and ingest it."""
     settings = _settings()
@@ -323,7 +339,7 @@ def pull(
 
         sources = load_sources(path)
         chosen = sources.select(names)
-        return pull_flow(str(path.resolve()), chosen)
+        return pull_flow(str(path.resolve()), chosen, accept_volume=accept_volume)
 
     reports = _run(action)
     if as_json:
@@ -1077,9 +1093,45 @@ def demo(
     out.print(f"demo finished in {time.monotonic() - started:.0f} s")
 
 
+#: Exit status of a command stopped by SIGTERM after its cleanup ran: 128 + 15, what a shell
+#: also reports for a process the signal killed outright.
+EXIT_TERMINATED = 143
+
+
+class Terminated(BaseException):
+    """SIGTERM raised in the main thread, so that `finally` blocks, rollbacks and temp-file
+    removal run on the way out (the signal's default action ends the process without them).
+    A BaseException like KeyboardInterrupt: no `except Exception` swallows it."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point. SIGTERM ends a command like a failure: its cleanup runs, one line
+    on stderr, exit status 143. Inside a flow run Prefect turns the signal into a crash of the
+    run first, then hands it back here; `ews serve` and `ews dashboard` install their own."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    except Terminated:
+        if _State.debug:
+            raise
+        err.print(
+            "error: stopped by SIGTERM before the command finished; run it again to complete it",
+            markup=False,
+            highlight=False,
+        )
+        raise SystemExit(EXIT_TERMINATED) from None
+    except MemoryError:
+        # Out of memory even to print the failure (Rich imports as it renders): a plain write.
+        if _State.debug:
+            raise
+        sys.stderr.write("error: out of memory; free memory or lower the load, then run the command again\n")
+        raise SystemExit(EXIT_UNEXPECTED) from None
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from data.errors import EwsError
-from data.ingest import Delivery
+from data.ingest import CHANGED_WHILE_READ, Delivery, file_state
 from data.matching import (
     Crosswalk,
     candidates,
@@ -128,22 +128,58 @@ def list_files(name: str, source: Source | CrosswalkSpec, base: Path) -> list[st
     return out
 
 
+#: The keys of an fsspec ``info`` that change when a remote file does: its size, and
+#: whichever of an ETag, a checksum, a version or a modification time the backend gives
+#: (http: ETag, Content-MD5, Digest, Last-Modified; S3: ETag, LastModified, VersionId;
+#: GCS: md5Hash, generation, updated).
+_REMOTE_STATE_KEYS = (
+    "size", "ETag", "etag", "Content-MD5", "Digest", "Last-Modified", "LastModified",
+    "last_modified", "VersionId", "md5Hash", "generation", "updated", "mtime",
+)  # fmt: skip
+
+
+def _remote_state(url: str) -> tuple[tuple[str, str], ...] | None:
+    """What the server or object store says of a file now (None when it says nothing)."""
+    import fsspec
+
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+        fs.invalidate_cache(path)  # an object store's listing cache would answer the same twice
+        info = fs.info(path)
+    except Exception:  # noqa: BLE001 - a backend without info (or a HEAD refused) states nothing
+        return None
+    state = tuple((k, str(info[k])) for k in _REMOTE_STATE_KEYS if info.get(k) is not None)
+    return state or None
+
+
 def fetch(name: str, url: str, *, max_bytes: int = MAX_FILE_BYTES) -> Fetched:
-    """Read one file's bytes through fsspec (refused above ``max_bytes``)."""
+    """Read one file's bytes through fsspec (refused above ``max_bytes``).
+
+    A file that changes while it is read is still being written upstream and is refused,
+    never half-read (B24): a local file's size, modification time and inode are compared
+    before and after the read (and its size with the bytes read); a remote one's size and
+    ETag, checksum or modification time, when its server or object store states them.
+    """
     import stat
 
     import fsspec
 
-    if "://" not in url or url.startswith("file://"):
+    local = "://" not in url or url.startswith("file://")
+    before: Any = None
+    if local:
         # A local path: only a regular file (a named pipe would hang, a device never ends).
+        path = Path(url.removeprefix("file://"))
         try:
-            info = Path(url.removeprefix("file://")).stat()
+            info = path.stat()
         except OSError:
             raise _refuse(name, _shown(url), "no such file", FetchFailed) from None
         if not stat.S_ISREG(info.st_mode):
             raise _refuse(
                 name, _shown(url), "not a regular file (a pipe, a device or a folder); refused, not read"
             )
+        before = file_state(path)
+    else:
+        before = _remote_state(url)
     try:
         with fsspec.open(url, mode="rb") as fh:
             data = fh.read(max_bytes + 1)
@@ -153,6 +189,14 @@ def fetch(name: str, url: str, *, max_bytes: int = MAX_FILE_BYTES) -> Fetched:
         raise _refuse(name, _shown(url), f"cannot fetch ({type(exc).__name__}: {exc})", FetchFailed) from None
     if len(data) > max_bytes:
         raise _refuse(name, _shown(url), f"larger than {max_bytes} bytes; refused")
+    if local:
+        now = file_state(path)
+        changed = now != before or (now is not None and now[0] != len(data))
+    else:
+        remote_now = _remote_state(url) if before is not None else None
+        changed = remote_now is not None and remote_now != before
+    if changed:
+        raise _refuse(name, _shown(url), CHANGED_WHILE_READ, FetchFailed)
     return Fetched(_shown(url), data, dt.datetime.now(dt.UTC))
 
 

@@ -10,6 +10,12 @@ Two kinds of problems, two answers:
   conflicting duplicate, conflict with a stored row) goes to quarantine with a reason,
   and the rest proceeds. For every table ``rows_in == accepted + quarantined``.
 
+Two whole-delivery checks look beyond the rows: a file that changes while it is read is
+still being written upstream and is refused, never half-read (:func:`file_state`); and an
+indicators table whose newest months name far fewer or far more enterprises than the
+month before is a broken export until the operator says otherwise (:func:`volume_anomalies`,
+``accept_volume``).
+
 All sources are first turned into frames of text (pandas ``str``, missing = NA), so one
 validation path serves CSV, Parquet and SQL alike.
 """
@@ -23,7 +29,8 @@ import difflib
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +78,28 @@ DEFAULT_MAX_FILE_BYTES = 4096 * 1024 * 1024
 DEFAULT_MAX_CELL_BYTES = 64 * 1024
 #: Months further ahead than this (from today, Asia/Ho_Chi_Minh) describe no real figures.
 FUTURE_MONTHS_ALLOWED = 1
+#: The refusal of a file whose size, modification time or inode changed between the start
+#: and the end of reading it (shared by `ews ingest` and `ews pull`).
+CHANGED_WHILE_READ = (
+    "changed while being read (still being written?); nothing stored — deliver it again when complete"
+)
+#: Volume check (B27) of the indicators, month against the previous month known for the
+#: same table (contract form) or source (agency pull). The bounds are those of the test
+#: matrix (docs/reliability.md, B27: < 50 %, > 3x): a month naming under half the
+#: enterprises of the month before is a cut or filtered export (one district, one sheet),
+#: over three times a duplicated or merged one (a file appended twice, another province's
+#: rows). The simulated worlds stay well inside them: in the contract form a month names
+#: 0.99-1.01 times the enterprises of the month before; a pulled labour report's newest
+#: month 0.90-0.94 times (its late reports come in later files); the social-insurance
+#: office's debtor lists 0.70-1.8 times ('tiny', seeds 0-7) and 0.95-1.42 times ('demo').
+VOLUME_COLLAPSE = 0.5
+VOLUME_EXPLOSION = 3.0
+#: Below this many enterprises on both sides a ratio says nothing (a debtor list of 6 firms
+#: becoming 19 is news, not a broken file; the simulated debtor lists start at 5 to 15).
+VOLUME_MIN_ENTERPRISES = 20
+_VOLUME_FIELDS = tuple(
+    c for c in ALL_COLUMNS["indicators"] if c not in ("enterprise_id", "month", "reported_at")
+)
 _ID_COLUMNS = ("enterprise_id", "incident_id")
 _WIDE_CHECKS = {
     "closed_not_before_founded": ("closed", "closed: must not be before founded"),
@@ -233,6 +262,28 @@ def check_regular_file(path: Path, folder: Path, max_bytes: int) -> None:
         raise _refuse(label, "not a regular file (a pipe, a device or a folder); refused, not read")
     if info.st_size > max_bytes:
         raise _refuse(label, f"{info.st_size} bytes, above the limit of {max_bytes} (EWS_MAX_FILE_MB)")
+
+
+#: A file's (size, modification time in ns, inode): an appending or rewriting writer changes
+#: the first two, one that writes a new file and renames it over the old the third.
+FileState = tuple[int, int, int]
+
+
+def file_state(path: Path) -> FileState | None:
+    """What a file looks like now (None when it cannot be stat'ed), compared before and
+    after reading it: a file still being written upstream must never be half-read (B24)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino)
+
+
+def _refuse_if_changed(read: list[tuple[Path, FileState | None]]) -> None:
+    """Refuse the delivery when a file read so far is no longer as it was before its read."""
+    for path, before in read:
+        if file_state(path) != before:
+            raise _refuse(path.name, CHANGED_WHILE_READ)
 
 
 def _check_cells(frame: pd.DataFrame, label: str, max_cell_bytes: int) -> None:
@@ -437,19 +488,28 @@ def read_source(
             "and incidents as .csv or .parquet, or a SQLAlchemy URL)",
         )
     frames = {}
+    # Each file's state before its read, checked again once every table is read: a file
+    # that grew, shrank or was replaced meanwhile is still being written (B24).
+    read: list[tuple[Path, FileState | None]] = []
     for table in TABLES:
         csv_path, pq_path = folder / f"{table}.csv", folder / f"{table}.parquet"
         if csv_path.exists() and pq_path.exists():
             raise _refuse(str(folder), f"both {csv_path.name} and {pq_path.name} present; deliver one")
         if csv_path.exists() or csv_path.is_symlink():
-            check_regular_file(csv_path, folder, max_file_bytes)
-            frames[table] = _read_csv(table, csv_path)
+            path, reader = csv_path, _read_csv
         elif pq_path.exists() or pq_path.is_symlink():
-            check_regular_file(pq_path, folder, max_file_bytes)
-            frames[table] = _read_parquet(table, pq_path)
+            path, reader = pq_path, _read_parquet
         else:
             raise _refuse(str(folder), f"missing table file {table}.csv or {table}.parquet")
-        _check_cells(frames[table], frames[table].attrs.get("label", table), max_cell_bytes)
+        check_regular_file(path, folder, max_file_bytes)
+        read.append((path, file_state(path)))
+        try:
+            frames[table] = reader(table, path)
+            _check_cells(frames[table], frames[table].attrs.get("label", table), max_cell_bytes)
+        except IngestRefused:
+            _refuse_if_changed(read)  # a half-written file reads as broken: name the real cause
+            raise
+    _refuse_if_changed(read)
     return frames
 
 
@@ -730,6 +790,136 @@ def _quarantine_frame(
     return q.astype("str")
 
 
+# ================================================================================ volume
+
+
+@dataclass(frozen=True)
+class VolumeAnomaly:
+    """A month naming far fewer or far more enterprises than the previous month known."""
+
+    month: str
+    count: int
+    previous_month: str
+    previous_count: int
+
+    @property
+    def kind(self) -> str:
+        """``"collapse"`` or ``"explosion"``."""
+        return "collapse" if self.count < self.previous_count else "explosion"
+
+    def describe(self) -> str:
+        """One clause naming the counts and the months."""
+        return (
+            f"volume {self.kind}: {self.month} names {self.count} enterprises, "
+            f"{self.count / self.previous_count:.0%} of the {self.previous_count} of {self.previous_month}"
+        )
+
+
+def volume_anomalies(
+    before: Mapping[str, int],
+    after: Mapping[str, int],
+    *,
+    collapse: float = VOLUME_COLLAPSE,
+    explosion: float = VOLUME_EXPLOSION,
+    min_enterprises: int = VOLUME_MIN_ENTERPRISES,
+) -> list[VolumeAnomaly]:
+    """The months a delivery would add whose enterprise count leaves ``[collapse, explosion]``
+    times the count of the month before (pure: counts in, anomalies out).
+
+    ``before`` and ``after`` map ``YYYY-MM`` to the number of enterprises known for that
+    month before and after the delivery (the union of stored and delivered rows, so a late
+    or partial delivery of a month only adds to it). Only *new* months are judged: those
+    after the newest month known before. A correction or late rows for a known month
+    cannot collapse it and are never blocked; nothing known before (a first delivery) makes
+    every month after the delivery's first one new, so a history delivered at once is
+    judged month by month. Each new month is compared with the previous month that has
+    any enterprise (a gap of a month or two is skipped over). Pairs where both counts are
+    below ``min_enterprises`` are not judged: there the ratio is noise.
+    """
+    known = [m for m, n in before.items() if n > 0]
+    newest_known = max(known) if known else None
+    months = sorted(m for m, n in after.items() if n > 0)
+    out = []
+    for previous, month in zip(months, months[1:], strict=False):
+        if newest_known is not None and month <= newest_known:
+            continue
+        count, base = after[month], after[previous]
+        if max(count, base) < min_enterprises:
+            continue
+        if count < collapse * base or count > explosion * base:
+            out.append(VolumeAnomaly(month, count, previous, base))
+    return out
+
+
+class MonthlyEnterprises:
+    """The enterprises one source's indicator rows name, month by month: what the volume
+    check compares a delivery with.
+
+    Only rows stating at least one of ``fields`` count, so a delivery carrying a few of
+    the indicator columns (one agency's, in the contract form) is compared with the rows
+    that carried them too, and a row stating nothing counts for no month.
+    """
+
+    def __init__(self, fields: Iterable[str]) -> None:
+        self.fields = tuple(fields)
+        self._ids: dict[str, set[str]] = {}  # sets: a union or a membership test is one hash lookup per id
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame, source: str, fields: Iterable[str]) -> MonthlyEnterprises:
+        """From stored rows with provenance: those of ``source``."""
+        out = cls(fields)
+        out.add(rows.loc[(rows["_source"] == source).to_numpy()])
+        return out
+
+    def _by_month(self, rows: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+        """The enterprise ids of ``rows`` per month (rows stating one of the fields), in numpy:
+        a pull calls this for every file, and building frames of text per call costs more
+        than the check itself."""
+        fields = [f for f in self.fields if f in rows.columns]
+        if fields:
+            stating = np.zeros(len(rows), dtype=bool)
+            for f in fields:
+                stating |= rows[f].notna().to_numpy()
+            rows = rows.loc[stating]
+        if rows.empty:
+            return []
+        month = rows["month"].to_numpy("datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+        codes, uniques = pd.factorize(month, sort=True)
+        order = np.argsort(codes, kind="stable")
+        ids = rows["enterprise_id"].to_numpy(dtype=object)[order]
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        labels = np.datetime_as_string(np.asarray(uniques).astype("datetime64[M]"), unit="M")
+        return [(str(m), ids[bounds[i] : bounds[i + 1]]) for i, m in enumerate(labels)]
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Rows just stored for this source."""
+        for month, ids in self._by_month(rows):
+            self._ids.setdefault(month, set()).update(ids)
+
+    def counts(self) -> dict[str, int]:
+        """Enterprises per month known so far."""
+        return {m: len(ids) for m, ids in self._ids.items()}
+
+    def counts_with(self, rows: pd.DataFrame) -> dict[str, int]:
+        """Enterprises per month once ``rows`` are added (nothing is changed)."""
+        out = self.counts()
+        for month, ids in self._by_month(rows):
+            known = self._ids.get(month, set())
+            out[month] = len(known) + len(set(ids).difference(known))
+        return out
+
+
+def _volume_refusal(anomalies: list[VolumeAnomaly], source_name: str) -> str:
+    first = anomalies[0]
+    bound = f"below {VOLUME_COLLAPSE:.0%}" if first.kind == "collapse" else f"above {VOLUME_EXPLOSION:.0%}"
+    more = f"; {len(anomalies) - 1} more month(s) alike" if len(anomalies) > 1 else ""
+    return (
+        f"{first.describe()} (the previous month known from source {source_name!r}; {bound} is "
+        f"refused){more}; nothing stored — check the export, or rerun with --accept-volume if the "
+        "change is real"
+    )
+
+
 def _source_text(source: str) -> str:
     return _safe_url(source) if "://" in source else str(Path(source).resolve())
 
@@ -741,20 +931,23 @@ def ingest(
     max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES,
+    accept_volume: bool = False,
 ) -> IngestReport:
     """Validate a delivery and add its new rows to ``store``; bad rows go to quarantine.
 
     ``max_bad_share`` (default 5%, see :data:`DEFAULT_MAX_BAD_SHARE`) is the largest
     share of quarantined rows tolerated in any table; above it the whole delivery is
     refused, because that many bad rows means a broken export, not a few typos.
-    Ingesting the same delivery again changes nothing (status ``"unchanged"``).
+    ``accept_volume`` stores a delivery the volume check would refuse (the operator
+    knows the change is real). Ingesting the same delivery again changes nothing (status
+    ``"unchanged"``).
     """
     if not 0.0 <= max_bad_share <= 1.0:
         raise ValueError("max_bad_share must be within [0, 1]")
     raw = read_source(source, max_file_bytes=max_file_bytes, max_cell_bytes=max_cell_bytes)
     files = {t: pd.Series(raw[t].attrs.get("label", t), index=raw[t].index, dtype="str") for t in TABLES}
     delivery = Delivery(frames=raw, source=_source_text(source), files=files)
-    return ingest_delivery(delivery, store, max_bad_share=max_bad_share)
+    return ingest_delivery(delivery, store, max_bad_share=max_bad_share, accept_volume=accept_volume)
 
 
 def _with_provenance(table: str, frame: pd.DataFrame, delivery: Delivery) -> pd.DataFrame:
@@ -779,6 +972,8 @@ def ingest_delivery(
     max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
     stored_indicators: Callable[[list[Any]], pd.DataFrame] | None = None,
     stored_enterprises: pd.DataFrame | None = None,
+    accept_volume: bool = False,
+    volume: MonthlyEnterprises | None = None,
 ) -> IngestReport:
     """Validate one :class:`Delivery` and add its new rows to ``store`` (see :func:`ingest`).
 
@@ -787,7 +982,12 @@ def ingest_delivery(
     ``stored_indicators`` (months → the store's indicator rows of those months as
     delivered, kept by a caller that ingests many files in a row) spares reading them
     from the store for every file; ``stored_enterprises`` likewise, for a delivery that
-    carries no enterprises.
+    carries no enterprises; ``volume`` likewise, the enterprises per month known for the
+    delivery's source (else read from the store, over the fields the delivery states).
+
+    New indicator rows whose months fail the volume check (:func:`volume_anomalies`) refuse
+    the delivery, unless ``accept_volume``: then it is stored and its manifest keeps what
+    was accepted (``volume_accepted``).
     """
     if not 0.0 <= max_bad_share <= 1.0:
         raise ValueError("max_bad_share must be within [0, 1]")
@@ -866,6 +1066,18 @@ def ingest_delivery(
             unchanged = True
         else:
             unchanged = not (states_something or has_coverage or delivery.record_always)
+        accepted_volume: list[str] = []
+        new_indicators = accepted_new.get("indicators")
+        if not unchanged and new_indicators is not None and len(new_indicators):
+            history = volume
+            if history is None:
+                stating = [f for f in _VOLUME_FIELDS if typed["indicators"][f].notna().any()]
+                history = MonthlyEnterprises.of(store.stored_indicator_rows(), delivery.source_name, stating)
+            anomalies = volume_anomalies(history.counts(), history.counts_with(new_indicators))
+            if anomalies and not accept_volume:
+                label = raw["indicators"].attrs.get("label", "indicators")
+                raise _refuse(label, _volume_refusal(anomalies, delivery.source_name))
+            accepted_volume = [a.describe() for a in anomalies]
         report = IngestReport(
             delivery_id=delivery_id,
             source=delivery.source,
@@ -879,6 +1091,7 @@ def ingest_delivery(
                 **report.to_json(),
                 "source_name": delivery.source_name,
                 **(delivery.extra_manifest or {}),
+                **({"volume_accepted": accepted_volume} if accepted_volume else {}),
                 "ingested_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             }
             rows = {t: _with_provenance(t, f, delivery) for t, f in accepted_new.items()}

@@ -5,7 +5,9 @@ Pure orchestration over :mod:`data.agency` and :mod:`data.ingest`; the Prefect f
 A file already pulled under the same mapping (same bytes, same sources entry, same
 crosswalks and confirmed matches) is recognised by its delivery id and skipped: pulling
 an unchanged file again changes nothing. A file refused as a whole stores nothing; the
-source's other files, and the other sources, are still pulled.
+source's other files, and the other sources, are still pulled. That includes a file that
+changed while it was read and one whose newest months fail the volume check against the
+source's earlier files (unless ``accept_volume``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 from data import agency
 from data.agency import Fetched, FetchFailed, PullRefused
 from data.errors import EwsError, IngestRefused
-from data.ingest import IngestReport, ingest_delivery
+from data.ingest import IngestReport, MonthlyEnterprises, ingest_delivery
 from data.matching import Crosswalk, load_confirmed
 from data.sources import Sources
 from data.store import Store
@@ -126,9 +128,19 @@ def _file_entry(fetched: Fetched, report: IngestReport | None, status: str, tabl
 
 
 def pull_source(
-    sources: Sources, name: str, store: Store, home: Path, *, files: list[str] | None = None
+    sources: Sources,
+    name: str,
+    store: Store,
+    home: Path,
+    *,
+    files: list[str] | None = None,
+    accept_volume: bool = False,
 ) -> SourceReport:
-    """Pull every new file of one source into ``store`` (see the module docstring)."""
+    """Pull every new file of one source into ``store`` (see the module docstring).
+
+    ``accept_volume`` stores files the volume check would refuse (the operator knows the
+    change in the number of enterprises is real).
+    """
     spec = sources.source(name)
     report = SourceReport(source=name, table=spec.table)
     try:
@@ -147,7 +159,14 @@ def pull_source(
     enterprises = store.load_enterprises()
     known = agency.known_ids(enterprises)
     previous_header = _previous_header(store, name)
-    stored = StoredByMonth(store.stored_indicator_rows()) if spec.table == "indicators" else None
+    stored, volume = None, None
+    if spec.table == "indicators":
+        rows = store.stored_indicator_rows()
+        stored = StoredByMonth(rows)
+        # The enterprises this source named month by month: what the volume check compares
+        # each new file with (kept up to date file by file, like `stored`).
+        volume = MonthlyEnterprises.of(rows, name, spec.indicator_fields())
+        del rows
     for position, url in enumerate(urls):
         progress.advance(f"pull {name}", position, len(urls))
         try:
@@ -180,6 +199,8 @@ def pull_source(
                 max_bad_share=spec.max_bad_share,
                 stored_indicators=stored,
                 stored_enterprises=enterprises,
+                accept_volume=accept_volume,
+                volume=volume,
             )
         except (PullRefused, IngestRefused) as exc:
             report.fetch_failed |= isinstance(exc, FetchFailed)
@@ -192,8 +213,10 @@ def pull_source(
             if spec.table == "enterprises":
                 enterprises = store.load_enterprises()
                 known = agency.known_ids(enterprises)
-            if stored is not None and result.new_rows.get("indicators"):
-                stored.add(store.stored_indicator_rows(delivery_id=result.delivery_id))
+            if stored is not None and volume is not None and result.new_rows.get("indicators"):
+                added = store.stored_indicator_rows(delivery_id=result.delivery_id)
+                stored.add(added)
+                volume.add(added)
     progress.advance(f"pull {name}", len(urls), len(urls))
     return report
 

@@ -102,6 +102,12 @@ class Store:
         """Whether a delivery with this content digest was already committed."""
         return any(d == delivery_id for _, d, _ in self._committed())
 
+    def state(self) -> str:
+        """Which deliveries are committed, as one short token: it changes with every
+        delivery and costs a directory listing (no table is read)."""
+        committed = "|".join(f"{seq}:{d}" for seq, d, _ in self._committed())
+        return hashlib.sha256(committed.encode()).hexdigest()[:24]
+
     def _read_table(
         self,
         table: str,

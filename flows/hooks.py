@@ -13,6 +13,7 @@ from typing import Any
 from data.errors import WorkspaceBusy
 from data.settings import Settings
 from outputs import alerts
+from outputs.nights import as_of_for
 from vocab.months import today_in_vietnam
 
 #: Wall-clock limits of the scheduled flows (a hung run must end, fail, and alert).
@@ -21,10 +22,17 @@ TRAIN_TIMEOUT_SECONDS = 10 * 3600
 PULL_TIMEOUT_SECONDS = 4 * 3600
 
 
-def _night(parameters: dict[str, Any]) -> str:
+def _night(flow_run: Any) -> str:
+    """The night a failed run was about: its `as_of`, else the night its schedule gave it
+    (a scheduled run carries no `as_of`; it failing at 02:00 is about the day before), else
+    today in Vietnam."""
+    parameters = dict(getattr(flow_run, "parameters", {}) or {})
     as_of = parameters.get("as_of")
     if as_of:
         return str(as_of)[:10]
+    scheduled = getattr(flow_run, "expected_start_time", None)
+    if parameters.get("scheduled") and scheduled is not None:
+        return as_of_for(scheduled).isoformat()
     return today_in_vietnam().isoformat()
 
 
@@ -37,7 +45,7 @@ def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
     if isinstance(cause, WorkspaceBusy):
         return
     settings = Settings()
-    night = _night(dict(getattr(flow_run, "parameters", {}) or {}))
+    night = _night(flow_run)
     what = (
         "crashed"
         if state.is_crashed()

@@ -36,10 +36,11 @@ def hide_password(source: str) -> str:
 
 
 @flow(name="ingest", log_prints=False)
-def ingest_flow(source: str) -> dict[str, Any]:
+def ingest_flow(source: str, accept_volume: bool = False) -> dict[str, Any]:
     """Ingest one source (folder of CSV/Parquet files or SQLAlchemy URL) into the store.
 
     Pass a database URL through :func:`hide_password` first: `source` is stored by Prefect.
+    ``accept_volume`` stores a delivery the volume check would refuse (``--accept-volume``).
     """
     settings = Settings()
     report = tasks.ingest_source(
@@ -48,6 +49,7 @@ def ingest_flow(source: str) -> dict[str, Any]:
         max_bad_share=settings.max_bad_share,
         max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
         max_cell_bytes=int(settings.max_cell_kb * 1024),
+        accept_volume=accept_volume,
     )
     summary = report.to_json()
     lines = [

@@ -17,10 +17,14 @@ from flows.hooks import PULL_TIMEOUT_SECONDS, alert_on_failure
 from vocab.months import today_in_vietnam
 
 
-def _pull_one(sources_file: str, name: str, store_dir: str, home: str) -> dict[str, Any]:
+def _pull_one(
+    sources_file: str, name: str, store_dir: str, home: str, accept_volume: bool = False
+) -> dict[str, Any]:
     """Pull one source; a refusal is reported, never raised, so the other sources go on."""
     sources = load_sources(Path(sources_file))
-    report: SourceReport = pull_source(sources, name, Store(Path(store_dir)), Path(home))
+    report: SourceReport = pull_source(
+        sources, name, Store(Path(store_dir)), Path(home), accept_volume=accept_volume
+    )
     return report.to_json()
 
 
@@ -71,13 +75,18 @@ def _alert_refusal(settings: Settings, line: str) -> None:
     on_failure=[alert_on_failure],
     on_crashed=[alert_on_failure],
 )
-def pull_flow(sources_file: str, names: list[str] | None = None) -> list[dict[str, Any]]:
-    """Pull the named sources (all by default) in order: enterprises, indicators, incidents."""
+def pull_flow(
+    sources_file: str, names: list[str] | None = None, accept_volume: bool = False
+) -> list[dict[str, Any]]:
+    """Pull the named sources (all by default) in order: enterprises, indicators, incidents.
+
+    ``accept_volume`` stores files the volume check would refuse (``--accept-volume``).
+    """
     settings = Settings()
     sources = load_sources(Path(sources_file))
     reports = []
     for name in sources.select(names):
-        args = (sources_file, name, str(settings.store_dir), str(settings.root))
+        args = (sources_file, name, str(settings.store_dir), str(settings.root), accept_volume)
         if not sources.source(name).remote:
             reports.append(_local(*args))
             continue

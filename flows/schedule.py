@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from outputs.nights import MONTHLY_CRON, NIGHTLY_CRON, TIMEZONE, latest_due_night, missed_nights
+from outputs.nights import MONTHLY_CRON, NIGHTLY_CRON, TIMEZONE, as_of_for, latest_due_night, missed_nights
 
 
 def catch_up(now: dt.datetime | None = None) -> dict[str, Any]:
@@ -144,8 +144,72 @@ def upcoming(n: int = 3, start: dt.datetime | None = None) -> dict[str, list[dt.
     return {name: asyncio.run(dates(cron)) for name, cron in all_schedules().items()}
 
 
+def deployment_names() -> list[str]:
+    """The names of the workspace's deployments: scoring, retraining and each source's pull."""
+    return list(all_schedules())
+
+
+def reap_interrupted_runs() -> list[str]:
+    """Mark Crashed the runs of this workspace's deployments left Running or Pending by a
+    service that was killed (power cut, OOM, SIGKILL), and record an alert for each.
+
+    Called when `ews serve` starts, the only runner of the workspace's deployments: any run
+    still Running then has no process behind it. Left alone, such a run keeps its
+    deployment's one concurrency slot until Prefect's lease expires (minutes), so the first
+    nights after a restart would wait; and nobody would hear of it, since a killed process
+    runs no failure hook. Returns the names of the runs marked.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    from data.settings import Settings
+    from outputs import alerts
+    from vocab.months import today_in_vietnam
+
+    settings = Settings()
+    marked = []
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(
+                        any_=[StateType.RUNNING, StateType.PENDING, StateType.CANCELLING]
+                    )
+                )
+            ),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=deployment_names())),
+        )
+        for run in runs:
+            message = "interrupted: the service stopped while it ran (found when it started again)"
+            client.set_flow_run_state(run.id, Crashed(message=message))
+            night = as_of_for(run.expected_start_time) if run.expected_start_time else today_in_vietnam()
+            alerts.record_and_push(
+                settings.db_path,
+                settings.alert_webhook_url,
+                as_of=str(night),
+                kind="run-interrupted",
+                severity="alert",
+                message=f"the run {run.name} (scheduled for {run.expected_start_time}) was {message}",
+                details={"flow_run_id": str(run.id)},
+            )
+            marked.append(run.name)
+    return marked
+
+
 def serve_deployments() -> None:
-    """Serve both deployments until interrupted, one run at a time; stopping keeps future runs."""
+    """Serve the deployments until interrupted, one run at a time; stopping keeps future runs.
+
+    Runs a killed service left Running are marked Crashed first (`reap_interrupted_runs`).
+    """
     from prefect import serve
 
+    reap_interrupted_runs()
     serve(*deployments(), pause_on_shutdown=False, limit=1)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from prefect.runtime import flow_run
 from data.faults import pause_point
 from data.locks import exclusive
 from data.settings import Settings, code_version
+from data.store import Store
 from data.workspace import score_lock_path
 from features.build import known_at
 from features.sets import feature_set
@@ -163,15 +164,24 @@ def score_flow(
     one model with the exports of another.
     """
     settings = Settings()
-    with exclusive(score_lock_path(settings.root), "a scoring run"):
-        return _score(settings, as_of, scheduled, decided_at)
+    with exclusive(score_lock_path(settings.root), "a scoring run") as interrupted:
+        return _score(settings, as_of, scheduled, decided_at, interrupted)
 
 
 def _score(
-    settings: Settings, as_of: dt.date | None, scheduled: bool, decided_at: dt.datetime | None
+    settings: Settings,
+    as_of: dt.date | None,
+    scheduled: bool,
+    decided_at: dt.datetime | None,
+    interrupted: str | None = None,
 ) -> dict[str, Any]:
     logger = get_run_logger()
     as_of_ts = pd.Timestamp(resolve_as_of(as_of))
+    if interrupted:
+        night_checked = str(as_of_ts.date())
+        _record_and_deliver(
+            settings, night_checked, night_checks.interrupted_run_alert(interrupted, night_checked), logger
+        )
     if scheduled:
         now = decided_at or pd.Timestamp.now(tz="UTC").to_pydatetime()
         night = str(as_of_ts.date())
@@ -218,6 +228,10 @@ def _score(
         version=version,
     )
 
+    if Store(settings.store_dir).state() != frames.state:
+        _record_and_deliver(
+            settings, str(as_of_ts.date()), night_checks.data_arrived_alert(str(as_of_ts.date())), logger
+        )
     rankings.complete_or_fail(settings.db_path, str(as_of_ts.date()), str(ranking["run_id"].iloc[0]))
 
     create_table_artifact(

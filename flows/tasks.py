@@ -25,12 +25,14 @@ from outputs import rankings
 
 @dataclass(frozen=True)
 class StoreFrames:
-    """The store's typed tables, read once per run, and the digest of its content."""
+    """The store's typed tables, read once per run, the digest of its content and the
+    token of the deliveries they came from (`Store.state`)."""
 
     enterprises: pd.DataFrame
     indicators: pd.DataFrame
     incidents: pd.DataFrame
     digest: str
+    state: str = ""
 
 
 ingest_source = task(name="validate-and-store", cache_policy=NO_CACHE)(ingest_module.ingest)
@@ -59,4 +61,5 @@ def load_store(store_dir: str, with_digest: bool = True) -> StoreFrames:
             indicators=store.load_indicators(),
             incidents=store.load_incidents(),
             digest=store.content_digest() if with_digest else "",
+            state=store.state(),
         )

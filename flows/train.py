@@ -11,6 +11,7 @@ import pandas as pd
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
+from data.faults import pause_point
 from data.settings import Settings, code_version
 from features.sets import feature_set
 from flows import tasks
@@ -53,19 +54,21 @@ def train_flow(
     candidates: tuple[str, ...] = CANDIDATES,
     scheduled: bool = False,
     fit_origins: bool = True,
+    decided_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Backtest the candidates, fit the challenger on what was known at `as_of`, register it.
 
     `truth` (simulated worlds only) is the simulator's true-hazard file: the backtest then
     also reports the best possible ranking. Training never reads it. A `scheduled` run
-    (the monthly deployment) that a later month's run has overtaken ends at once. With
+    (the monthly deployment) that a later month's run has overtaken (judged at `decided_at`,
+    default now) ends at once. With
     `fit_origins`, a history too short for the backtest's origins backtests fewer (warned);
     without, it is an error.
     """
     settings = Settings()
     logger = get_run_logger()
     start = scheduled_start() if scheduled else None
-    if start is not None and retraining_superseded(start, dt.datetime.now(dt.UTC)):
+    if start is not None and retraining_superseded(start, decided_at or dt.datetime.now(dt.UTC)):
         logger.info("retraining scheduled for %s skipped: a later month's retraining is due", start)
         return {"status": "superseded", "scheduled_for": str(start)}
     params = params or ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
@@ -172,6 +175,7 @@ def train_flow(
             artifact_dir=out,
         )
 
+    pause_point("train.before_aliases")  # registered, digest tagged; no workspace record, no alias
     promoted, why = decide(gain, champion is not None, promote)
     record_training_aliases(
         settings.model_name,

@@ -176,6 +176,33 @@ def calibration_alerts(calibration: pd.DataFrame) -> list[Alert]:
     return raised
 
 
+def interrupted_run_alert(holder: str, night: str) -> Alert:
+    """The scoring run before this one died without ending (killed, out of memory, power cut).
+
+    Its publication is atomic, so nothing it half-wrote is visible; but an operator should
+    know, and a night it left unfinished is scored again by this run or the catch-up.
+    """
+    return Alert(
+        "score-interrupted",
+        "warn",
+        f"the previous scoring run ({holder}) was interrupted before it ended; "
+        f"nothing it left half-written is visible, and night {night} is being scored now",
+        {"holder": holder},
+    )
+
+
+def data_arrived_alert(night: str) -> Alert:
+    """A delivery landed while the night was being scored: the ranking uses the store as it
+    was when the run read it, so the new figures count only from the next night."""
+    return Alert(
+        "data-during-scoring",
+        "info",
+        f"new data arrived while night {night} was being scored; this ranking uses the data "
+        "known when the run started (score the night again to include it)",
+        {},
+    )
+
+
 def freshness_alerts(share: float) -> list[Alert]:
     """An alert when more than `STALE_SHARE_ALERT` of the ranked enterprises are stale."""
     if share > STALE_SHARE_ALERT:

@@ -97,6 +97,7 @@ def _write_temp(directory: Path, final_name: str, data: bytes) -> Path:
     temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as fh:
+            pause_point("exports.write")  # where a full disk fails (the soak injects ENOSPC here)
             fh.write(data)
             fh.flush()
             os.fchmod(fh.fileno(), _file_mode())

@@ -77,3 +77,22 @@ def test_a_database_password_never_reaches_prefects_database(workspace: Path) ->
 
     stored = json.dumps(asyncio.run(parameters()))
     assert "127.0.0.1:1/agency" in stored and "s3cret-pw" not in stored
+
+
+def test_a_failed_scheduled_run_is_recorded_under_the_night_its_schedule_gave_it() -> None:
+    """A scheduled run has no `as_of`: its failure at 02:00 on 3 March (Vietnam) is about 2 March."""
+    from types import SimpleNamespace
+
+    from flows.hooks import _night
+
+    scheduled = dt.datetime(2024, 3, 2, 19, 0, tzinfo=dt.UTC)  # 02:00 on 3 March in Vietnam
+    run = SimpleNamespace(parameters={"scheduled": True}, expected_start_time=scheduled)
+    assert _night(run) == "2024-03-02"
+    assert (
+        _night(SimpleNamespace(parameters={"as_of": "2024-01-31"}, expected_start_time=scheduled))
+        == "2024-01-31"
+    )
+    manual = SimpleNamespace(parameters={}, expected_start_time=scheduled)
+    from vocab.months import today_in_vietnam
+
+    assert _night(manual) == today_in_vietnam().isoformat()

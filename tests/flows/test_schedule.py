@@ -193,3 +193,36 @@ def test_each_scheduled_source_is_pulled_on_its_own_cron(workspace) -> None:  # 
     (workspace / "sources.toml").write_text("[sources.x]\ntable = 'nope'\n", encoding="utf-8")
     broken = CliRunner().invoke(app, ["serve", "--list"])
     assert broken.exit_code == 3 and "sources.toml: [sources.x]" in broken.stderr
+
+
+def test_runs_a_killed_service_left_running_are_marked_crashed_with_an_alert(workspace) -> None:  # type: ignore[no-untyped-def]
+    """At `ews serve` start, a nightly run still Running (its process killed) is marked
+    Crashed, freeing the deployment's slot, and an alert names its night; a second start
+    finds nothing more. A finished run is left alone."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Completed, Pending, Running, Scheduled
+
+    from flows.schedule import reap_interrupted_runs
+    from flows.score import score_flow
+    from outputs.alerts import read_alerts
+
+    deployment_id = score_flow.to_deployment(name="nightly-scoring", concurrency_limit=1).apply()
+    fired = dt.datetime(2024, 3, 2, 19, 0, tzinfo=dt.UTC)  # 02:00 on 3 March in Vietnam: night 2 March
+    with get_client(sync_client=True) as client:
+        orphan, finished = (
+            client.create_flow_run_from_deployment(
+                deployment_id, parameters={"scheduled": True}, state=Scheduled(scheduled_time=fired)
+            )
+            for _ in range(2)
+        )
+        for run in (orphan, finished):
+            client.set_flow_run_state(run.id, Pending())
+            client.set_flow_run_state(run.id, Running())
+        client.set_flow_run_state(finished.id, Completed())
+
+        assert reap_interrupted_runs() == [orphan.name]
+        assert client.read_flow_run(orphan.id).state.is_crashed()
+        assert client.read_flow_run(finished.id).state.is_completed()
+    recorded = read_alerts(workspace / "ews.db", "2024-03-02")
+    assert list(recorded["kind"]) == ["run-interrupted"] and orphan.name in recorded["message"][0]
+    assert reap_interrupted_runs() == []
