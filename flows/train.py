@@ -13,13 +13,13 @@ from prefect.artifacts import create_markdown_artifact
 
 from data.faults import pause_point
 from data.settings import Settings, code_version
-from features.sets import feature_set
+from features.sets import feature_set, union_name
 from flows import tasks
 from flows.hooks import TRAIN_TIMEOUT_SECONDS, alert_on_failure
 from flows.runtime import scheduled_as_of, scheduled_start
 from flows.tasks import build_training_frame, fit_final, run_backtest
 from judging import summary
-from models import backtest, registry
+from models import backtest, leakage, registry
 from models.champion import record_training_aliases
 from models.selection import (
     Promote,
@@ -92,6 +92,10 @@ def train_flow(
             params.backtest_origins,
         )
     params = frame.params
+    # PIT3: no column may predict the label alone (a leak); refused before any fit.
+    read = union_name(*(backtest.candidate_params(params, c).feature_set for c in candidates))
+    aucs = leakage.check_training_frame(frame, feature_set(read))
+    logger.info("target-leak sentinel: highest single-column AUC %.3f (%s)", aucs.max(), aucs.idxmax())
 
     # The champion's recipe is backtested beside the candidates (refitted unless replayed).
     champion = registry.alias_version(settings.model_name, registry.CHAMPION)
