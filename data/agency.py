@@ -41,6 +41,7 @@ from data.matching import (
 )
 from data.schemas import ALL_COLUMNS, COLUMN_KINDS, NUMERIC_KINDS
 from data.sources import UNITS, CrosswalkSpec, Source, Sources, Where
+from data.urls import shown_url
 
 #: Largest file a pull reads (bytes); a bigger one is refused, not read into memory.
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -84,15 +85,6 @@ class Fetched:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def _shown(url: str) -> str:
-    """A location without any password, for messages and the store."""
-    if "://" in url and "@" in url.split("://", 1)[1].split("/", 1)[0]:
-        scheme, rest = url.split("://", 1)
-        host = rest.split("@", 1)[1]
-        return f"{scheme}://***@{host}"
-    return url
-
-
 def _is_sql(location: str) -> bool:
     scheme = location.split("://", 1)[0].lower() if "://" in location else ""
     return scheme.split("+", 1)[0] in {
@@ -122,7 +114,7 @@ def list_files(name: str, source: Source | CrosswalkSpec, base: Path) -> list[st
         files = fsspec.open_files(location, mode="rb")
     except Exception as exc:  # noqa: BLE001 - any fsspec backend error or missing driver
         raise _refuse(
-            name, _shown(location), f"cannot list files ({type(exc).__name__}: {exc})", FetchFailed
+            name, shown_url(location), f"cannot list files ({type(exc).__name__}: {exc})", FetchFailed
         ) from None
     out = sorted(f.full_name if "://" in source.location else f.path for f in files)
     return out
@@ -172,10 +164,10 @@ def fetch(name: str, url: str, *, max_bytes: int = MAX_FILE_BYTES) -> Fetched:
         try:
             info = path.stat()
         except OSError:
-            raise _refuse(name, _shown(url), "no such file", FetchFailed) from None
+            raise _refuse(name, shown_url(url), "no such file", FetchFailed) from None
         if not stat.S_ISREG(info.st_mode):
             raise _refuse(
-                name, _shown(url), "not a regular file (a pipe, a device or a folder); refused, not read"
+                name, shown_url(url), "not a regular file (a pipe, a device or a folder); refused, not read"
             )
         before = file_state(path)
     else:
@@ -184,11 +176,13 @@ def fetch(name: str, url: str, *, max_bytes: int = MAX_FILE_BYTES) -> Fetched:
         with fsspec.open(url, mode="rb") as fh:
             data = fh.read(max_bytes + 1)
     except FileNotFoundError:
-        raise _refuse(name, _shown(url), "no such file", FetchFailed) from None
+        raise _refuse(name, shown_url(url), "no such file", FetchFailed) from None
     except Exception as exc:  # noqa: BLE001 - network, permission, backend errors
-        raise _refuse(name, _shown(url), f"cannot fetch ({type(exc).__name__}: {exc})", FetchFailed) from None
+        raise _refuse(
+            name, shown_url(url), f"cannot fetch ({type(exc).__name__}: {exc})", FetchFailed
+        ) from None
     if len(data) > max_bytes:
-        raise _refuse(name, _shown(url), f"larger than {max_bytes} bytes; refused")
+        raise _refuse(name, shown_url(url), f"larger than {max_bytes} bytes; refused")
     if local:
         now = file_state(path)
         changed = now != before or (now is not None and now[0] != len(data))
@@ -196,8 +190,8 @@ def fetch(name: str, url: str, *, max_bytes: int = MAX_FILE_BYTES) -> Fetched:
         remote_now = _remote_state(url) if before is not None else None
         changed = remote_now is not None and remote_now != before
     if changed:
-        raise _refuse(name, _shown(url), CHANGED_WHILE_READ, FetchFailed)
-    return Fetched(_shown(url), data, dt.datetime.now(dt.UTC))
+        raise _refuse(name, shown_url(url), CHANGED_WHILE_READ, FetchFailed)
+    return Fetched(shown_url(url), data, dt.datetime.now(dt.UTC))
 
 
 # ================================================================================= reading
@@ -378,7 +372,7 @@ def read_sql(source: str, spec: Source) -> tuple[Fetched, Grid]:
     """Run a SQL source's query; its result, as JSON, stands for the file's bytes."""
     import sqlalchemy as sa
 
-    shown = _shown(spec.location)
+    shown = shown_url(spec.location)
     try:
         engine = sa.create_engine(spec.location)
         with engine.connect() as con:

@@ -29,3 +29,12 @@ class NotReady(EwsError):
 
 class UsageError(EwsError):
     """A command was given a value it cannot use (an unknown preset, an empty range)."""
+
+
+class ServiceUnavailable(StoreError):
+    """An external service (an MLflow server, the Prefect API) refused, failed or did not
+    answer within its timeout and retries.
+
+    A :class:`StoreError`: like a store that cannot be read or written, the command ends with
+    exit status 1 and one line that names the service and its address (passwords hidden).
+    """

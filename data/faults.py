@@ -65,11 +65,11 @@ def pause_point(name: str) -> None:
     action, plan = planned
     if action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
-    marker = plan_marker(plan)
-    marker.write_text(name, encoding="utf-8")
+    held = plan_marker(plan)
+    held.write_text(name, encoding="utf-8")
     if action == "pause":
         time.sleep(PAUSE_SECONDS)
         return
     deadline = time.monotonic() + PAUSE_SECONDS
-    while marker.exists() and time.monotonic() < deadline:
+    while held.exists() and time.monotonic() < deadline:
         time.sleep(0.1)

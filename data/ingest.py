@@ -63,6 +63,7 @@ from data.schemas import (
     parse_months,
 )
 from data.store import Store
+from data.urls import shown_url
 from vocab import progress
 
 #: Default ceiling on the share of bad rows per table. Above it the delivery is refused
@@ -400,19 +401,10 @@ def _read_parquet(table: str, path: Path) -> pd.DataFrame:
     return _finish(table, label, frame)
 
 
-def _safe_url(url: str) -> str:
-    try:
-        import sqlalchemy as sa
-
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - any unparsable URL is shown only by its scheme
-        return url.split("://", 1)[0] + "://…"
-
-
 def _read_sql(url: str) -> dict[str, pd.DataFrame]:
     import sqlalchemy as sa
 
-    shown = _safe_url(url)
+    shown = shown_url(url)
     try:
         engine = sa.create_engine(url)
     except Exception as exc:  # noqa: BLE001 - bad URL, unknown dialect, missing driver
@@ -921,7 +913,7 @@ def _volume_refusal(anomalies: list[VolumeAnomaly], source_name: str) -> str:
 
 
 def _source_text(source: str) -> str:
-    return _safe_url(source) if "://" in source else str(Path(source).resolve())
+    return shown_url(source) if "://" in source else str(Path(source).resolve())
 
 
 def ingest(

@@ -18,6 +18,34 @@ from data import workspace as layout
 from data.workspace import DEFAULT_HOME
 from vocab.terms import DEFAULT_CAPACITY
 
+#: Bounded waits on the external services (I6), applied where the operator set none. A
+#: request is tried 1 + retries times, each try bounded by the timeout, with backoff between
+#: tries (MLflow 0, 4, 8 s; Prefect 2, 4, 8 s; plus jitter): a server that accepts and never
+#: answers fails a request within about 100 s (MLflow) or 80 s (Prefect), a closed port
+#: within about 15 s (Prefect at once before its first connection). MLflow's own defaults (7
+#: retries of 120 s) would wait 20 minutes, Prefect's (5 of 60 s) 7. More Prefect retries
+#: would ride out a longer server restart, but a run that loses its server makes several
+#: calls, each waiting its retries (measured: ~70 s from the loss to the exit with these).
+#: SQLite waits for a lock `data.sqlite.BUSY_TIMEOUT_SECONDS` (MLflow's store: 20 s itself).
+SERVICE_TIMEOUT_DEFAULTS: dict[str, str] = {
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "2",
+    "PREFECT_API_REQUEST_TIMEOUT": "15",
+    "PREFECT_CLIENT_MAX_RETRIES": "3",
+}
+
+
+def apply_timeout_defaults() -> None:
+    """Set :data:`SERVICE_TIMEOUT_DEFAULTS` in the environment where the operator set nothing.
+
+    MLflow reads its variables at each request, so the registry calls this before each use;
+    Prefect reads its own at import, so :func:`configure_environment` sets them first.
+    """
+    for key, value in SERVICE_TIMEOUT_DEFAULTS.items():
+        if not os.environ.get(key):
+            os.environ[key] = value
+
 
 class Settings(BaseSettings):
     """Workspace location and run defaults (`EWS_*` environment variables)."""
@@ -115,13 +143,15 @@ def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
         "PREFECT_LOGGING_LEVEL": "INFO",
         "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO" if verbose else "CRITICAL",
+        # Prefect's machinery (its events worker, when the API has gone) logs to stderr itself.
+        "PREFECT_INTERNAL_LOGGING_LEVEL": "ERROR" if verbose else "CRITICAL",
         "MLFLOW_TRACKING_URI": settings.mlflow_tracking_uri,
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
-        "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
         "GIT_PYTHON_REFRESH": "quiet",
         "MLFLOW_LOGGING_LEVEL": "INFO" if verbose else "WARNING",
+        # MLflow draws a progress bar on stderr for every model it downloads.
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "true" if verbose else "false",
     }
     # One Prefect server per workspace: while `ews serve` runs, every command uses its server
     # rather than a temporary one of its own on the same database (and its 15 s start).
@@ -133,8 +163,13 @@ def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
             defaults["PREFECT_API_URL"] = url
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    apply_timeout_defaults()
     # MLflow reads its level at import; an already imported MLflow is quietened here.
     logging.getLogger("mlflow").setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        # A log handler that fails (Prefect's, sending run logs to an API that has gone)
+        # says nothing rather than printing its own error on stderr.
+        logging.raiseExceptions = False
 
 
 def code_version() -> str:

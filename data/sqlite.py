@@ -7,6 +7,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+#: How long a connection waits for another writer's lock before "database is locked" (the
+#: CLI's exit status 5): longer than any publication holds it, short enough to be an answer.
+BUSY_TIMEOUT_SECONDS = 30
+
 
 @contextmanager
 def open_db(
@@ -19,10 +23,10 @@ def open_db(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         conn.executescript(schema)
         if migrate is not None:
             migrate(conn)

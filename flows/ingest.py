@@ -9,6 +9,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from data.settings import Settings
 from data.store import Store
+from data.urls import shown_url
 from flows import tasks
 
 #: Database URLs with their passwords, keyed by the same URL with the password hidden. Only
@@ -20,18 +21,9 @@ _REAL_URLS: dict[str, str] = {}
 def hide_password(source: str) -> str:
     """A source as it may be stored: a database URL's password replaced by ``***``; the real
     URL is kept in memory for :func:`ingest_flow` run in this process."""
-    if "://" not in source:
-        return source
-    import sqlalchemy as sa
-
-    try:
-        url = sa.engine.make_url(source)
-    except Exception:  # noqa: BLE001 - an unparsable URL is refused by the ingest itself
-        return source
-    if url.password is None:
-        return source
-    hidden = url.render_as_string(hide_password=True)
-    _REAL_URLS[hidden] = source
+    hidden = shown_url(source)
+    if hidden != source:
+        _REAL_URLS[hidden] = source
     return hidden
 
 

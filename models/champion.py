@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from data.errors import EwsError
+from data.faults import pause_point
 from models import registry
 from outputs import audit
 
@@ -108,6 +109,7 @@ def record_training_aliases(
     if digest:
         audit.record_model_digest(db_path, model_name=model_name, version=version, digest=digest)
     registry.set_alias(model_name, registry.CHALLENGER, version)
+    pause_point("train.before_champion_alias")  # digest recorded, challenger moved; champion not yet
     if promoted:
         registry.set_alias(model_name, registry.CHAMPION, version)
         audit.record_alias_change(
