@@ -114,7 +114,8 @@ def _settings() -> Settings:
 
 
 def exit_status(exc: BaseException) -> int:
-    """The exit status of a failure: 3 input refused, 4 integrity refused, 5 workspace busy,
+    """The exit status of a failure: 3 input refused (a delivery, a source, training data with
+    a target leak), 4 integrity refused, 5 workspace busy,
     1 unexpected (a bug, a store that cannot be read or written, memory exhausted), 2 any
     other refusal."""
     if isinstance(exc, MemoryError):
@@ -125,6 +126,7 @@ def exit_status(exc: BaseException) -> int:
         from data.agency import PullRefused
         from data.errors import EwsError, IngestRefused, StoreError, WorkspaceBusy
         from data.sources import SourcesError
+        from models.leakage import TargetLeak
         from models.registry import ModelIntegrityError
         from outputs.rankings import PublishError
         from present.exports import ExportError
@@ -135,11 +137,22 @@ def exit_status(exc: BaseException) -> int:
         return EXIT_BUSY
     if isinstance(exc, (ModelIntegrityError, ExportError)):
         return EXIT_INTEGRITY
-    if isinstance(exc, (IngestRefused, PullRefused, SourcesError)):
+    if isinstance(exc, (IngestRefused, PullRefused, SourcesError, TargetLeak)):
         return EXIT_INPUT_REFUSED
     if isinstance(exc, (StoreError, PublishError)) or not isinstance(exc, EwsError):
         return EXIT_UNEXPECTED
     return EXIT_ERROR
+
+
+def _service_named(exc: Exception) -> Exception:
+    """Prefect's transport failures as one line naming the Prefect API (exit 1); any other
+    failure as it is."""
+    from_prefect = type(exc).__module__.startswith(("httpx", "httpcore", "prefect"))
+    if from_prefect or (isinstance(exc, RuntimeError) and "Failed to reach API" in str(exc)):
+        from flows.runtime import prefect_unavailable
+
+        return prefect_unavailable(exc) or exc
+    return exc
 
 
 def _busy(exc: BaseException) -> bool:
@@ -184,8 +197,9 @@ def _run(action: Callable[[], T]) -> T:
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - the CLI's promise: one line, no traceback
-        if _State.debug:
-            raise
+        if _State.debug or isinstance(exc, MemoryError):
+            raise  # memory: main() writes its line without importing anything more
+        exc = _service_named(exc)
         status = exit_status(exc)
         if status == EXIT_BUSY:
             message = f"the workspace is busy ({str(exc).strip().splitlines()[0] if str(exc).strip() else 'locked'}); try again when the other run ends"

@@ -29,7 +29,7 @@ from models.train import model_input, predict
 from outputs import alerts, rankings
 from outputs.nights import nightly_decision
 from outputs.ranking import assemble_ranking
-from present.exports import write_exports
+from present.exports import check_writable, write_exports
 from present.night import (
     TOP_ROWS,
     band_counts,
@@ -189,6 +189,7 @@ def _score(
         if decision != "score":
             logger.info("night %s not scored: %s", night, decision)
             return {"as_of": night, "skipped": decision, "rows": 0, "alerts": []}
+    check_writable(settings.exports_dir, report_path(settings, str(as_of_ts.date())).parent)
     model, version = tasks.load_champion(settings.model_name, settings.db_path)
     frames = tasks.load_store(str(settings.store_dir), with_digest=False)
     indicators, incidents = known_at(frames.indicators, frames.incidents, as_of_ts)

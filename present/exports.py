@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data.errors import EwsError
+from data.errors import EwsError, StoreError
 from data.faults import pause_point
 
 try:  # POSIX advisory lock; other platforms rely on the deployment's concurrency limit.
@@ -89,6 +89,29 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class FolderNotWritable(StoreError):
+    """An output folder cannot be written (permissions, read-only mount, no space): found
+    before anything is scored, so that no night is published without its exports."""
+
+
+def check_writable(*folders: Path) -> None:
+    """Create and remove a temp file in each folder (creating it if missing); raise
+    :class:`FolderNotWritable` naming the first that refuses. A scoring run calls it first:
+    otherwise a read-only exports folder is found only after the night's rows are published,
+    leaving a night that readers see without its files."""
+    for folder in folders:
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}probe.", dir=folder)
+            os.close(fd)
+            os.unlink(name)
+        except OSError as exc:
+            raise FolderNotWritable(
+                f"{folder}: cannot be written ({exc.strerror or type(exc).__name__}); nothing was "
+                "scored. Make it writable (or free space), then score the night again"
+            ) from None
 
 
 def _write_temp(directory: Path, final_name: str, data: bytes) -> Path:
