@@ -116,6 +116,7 @@ def watch_night(
         calibration=calibration,
         stale_share=stale_share,
     )
+    raised = night_checks.without_repeated_drift(raised, alerts.read_alerts(settings.db_path), as_of)
     for alert in raised:
         _record_and_deliver(settings, as_of, alert, logger)
     create_markdown_artifact(

@@ -176,6 +176,26 @@ def calibration_alerts(calibration: pd.DataFrame) -> list[Alert]:
     return raised
 
 
+#: A column that keeps drifting is alerted again only after this many days: the operator
+#: hears of a drift when it starts, not every night it lasts (the nightly report still lists
+#: it every night). Without it, a lasting shift (data arriving later than in training, a
+#: sector in a slump) alerts nightly and the webhook is muted within a week.
+DRIFT_REMINDER_DAYS = 30
+
+
+def without_repeated_drift(raised: list[Alert], recent: pd.DataFrame, night: str) -> list[Alert]:
+    """`raised` less the drift alerts of columns already alerted within `DRIFT_REMINDER_DAYS`
+    before `night` (`recent`: the alerts table, with `as_of`, `kind` and `details`)."""
+    if recent.empty:
+        return raised
+    day = pd.Timestamp(night)
+    since = day - pd.Timedelta(days=DRIFT_REMINDER_DAYS)
+    dates = pd.to_datetime(recent["as_of"])
+    window = recent.loc[(recent["kind"] == "drift") & (dates > since) & (dates < day)]
+    alerted = {str(d.get("column")) for d in window["details"] if isinstance(d, dict)}
+    return [a for a in raised if a.kind != "drift" or str(a.details.get("column")) not in alerted]
+
+
 def interrupted_run_alert(holder: str, night: str) -> Alert:
     """The scoring run before this one died without ending (killed, out of memory, power cut).
 

@@ -134,3 +134,29 @@ def test_night_drift_checks_the_model_columns_and_the_score() -> None:
     drift = night_drift(reference, current, current, "ews-v1")
     assert drift is not None and drift["column"].tolist() == ["score"]  # no model column in the reference
     assert drift_alerts(drift)[0].message.startswith("score: PSI ")
+
+
+def test_a_lasting_drift_is_alerted_when_it_starts_and_again_after_the_reminder_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Night after night of the same drifting column: one alert, then one more once
+    `DRIFT_REMINDER_DAYS` have passed; another column, or another kind, is not held back."""
+    from judging.night_checks import DRIFT_REMINDER_DAYS, without_repeated_drift
+    from outputs import alerts
+
+    db = tmp_path / "ews.db"
+    kept_nights = []
+    start = pd.Timestamp("2024-10-01")
+    for day in range(45):
+        night = str((start + pd.Timedelta(days=day)).date())
+        raised = drift_alerts(_drift("alert", *(("alert",) if day == 10 else ())))
+        raised += churn_alerts({"churn": 0.9, "turnover": 9}, 10, has_previous=True)
+        kept = without_repeated_drift(raised, alerts.read_alerts(db), night)
+        for alert in kept:
+            alerts.record_alert(
+                db, as_of=night, kind=alert.kind, severity=alert.severity, message=alert.message,
+                details=alert.recorded_details(),
+            )  # fmt: skip
+        drifting = [a.details["column"] for a in kept if a.kind == "drift"]
+        if drifting:
+            kept_nights.append((day, drifting))
+        assert any(a.kind == "churn" for a in kept)  # other kinds every night, as raised
+    assert kept_nights == [(0, ["c0"]), (10, ["c1"]), (DRIFT_REMINDER_DAYS, ["c0"])]
