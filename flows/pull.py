@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from data.agency import FetchFailed
 from data.pull import COUNT_KEYS, SourceReport, pull_source
 from data.settings import Settings
 from data.sources import load_sources
@@ -18,13 +19,25 @@ from vocab.months import today_in_vietnam
 
 
 def _pull_one(
-    sources_file: str, name: str, store_dir: str, home: str, accept_volume: bool = False
+    sources_file: str,
+    name: str,
+    store_dir: str,
+    home: str,
+    accept_volume: bool = False,
+    retry_fetch: bool = False,
 ) -> dict[str, Any]:
-    """Pull one source; a refusal is reported, never raised, so the other sources go on."""
+    """Pull one source; a refusal is reported, never raised, so the other sources go on.
+
+    With `retry_fetch` (remote sources) a file that could not be fetched is raised instead,
+    so that Prefect tries the source again; the files already stored are recognised by
+    their digest on the next try and change nothing.
+    """
     sources = load_sources(Path(sources_file))
     report: SourceReport = pull_source(
         sources, name, Store(Path(store_dir)), Path(home), accept_volume=accept_volume
     )
+    if retry_fetch and report.fetch_failed:
+        raise FetchFailed("; ".join(report.refused))
     return report.to_json()
 
 
@@ -92,7 +105,7 @@ def pull_flow(
             continue
         spec = sources.source(name)
         runner = _remote.with_options(retries=spec.retries, retry_delay_seconds=spec.retry_delay)
-        state = runner(*args, return_state=True)
+        state = runner(*args, retry_fetch=True, return_state=True)
         if state.is_completed():
             reports.append(state.result())
         else:  # retries exhausted: the source is reported refused, the others go on

@@ -110,3 +110,39 @@ def test_a_remote_source_that_cannot_be_fetched_is_retried_then_refused_alone(
     (line,) = reports["labour"]["refused"]
     assert "source labour" in line and "missing.csv" in line and "\n" not in line
     assert sum(1 for p in asked if p == "/missing.csv") >= 2  # the first try and one retry
+
+
+def test_a_remote_source_that_fails_once_is_retried_and_stored(workspace: Path, tmp_path: Path) -> None:
+    """The first fetches of the labour file get HTTP 503; Prefect tries the source again and
+    the second try stores its rows (before, a failed fetch was reported, never retried)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "registry.csv").write_text(REGISTRY, encoding="utf-8")
+    (root / "labour.csv").write_text(LABOUR, encoding="utf-8")
+    failing = {"left": 1}
+
+    class Flaky(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            if self.path == "/labour.csv" and failing["left"] > 0:
+                failing["left"] -= 1
+                self.send_error(503, "busy")
+                return
+            super().do_GET()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Flaky, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        path = tmp_path / "sources.toml"
+        path.write_text(_sources(url, "labour.csv"), encoding="utf-8")
+        result = runner.invoke(app, ["pull", "--sources", str(path), "--json"], catch_exceptions=False)
+    finally:
+        httpd.shutdown()
+    assert failing["left"] == 0  # the failure was served
+    assert result.exit_code == 0, result.output
+    reports = {r["source"]: r for r in json.loads(result.stdout)["sources"]}
+    assert reports["labour"]["refused"] == []
+    assert reports["labour"]["tables"]["indicators"]["accepted"] == 2
