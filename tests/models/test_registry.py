@@ -31,8 +31,9 @@ NAME = "labor-ews-test"
 
 @pytest.fixture
 def tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The environment only: `mlflow.set_tracking_uri` would outlive the test (a process-wide
+    # setting) and send every later test's MLflow calls to this temporary store.
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path
 
 
