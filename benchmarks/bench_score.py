@@ -76,6 +76,16 @@ def prepare_world(seed: int) -> dict[str, str]:
     source = Settings().root / "sources" / PRESET
     sim.write_source(world, source, "parquet")
     ingest_flow(str(source))
+    # The champion was registered from the training workspace: this workspace records its
+    # digest as an operator would (`ews models trust N`), or scoring refuses to load it.
+    from models import registry
+    from models.champion import trust_version
+
+    settings = Settings()
+    champion = registry.alias_version(settings.model_name, registry.CHAMPION)
+    if champion is None:
+        sys.exit("no champion in the shared registry")
+    trust_version(settings.model_name, settings.db_path, champion.version)
     as_of = demo_as_of(str(world.params["end"])).date()
     return {"as_of": str(as_of), "seconds": f"{time.monotonic() - started:.0f}"}
 
