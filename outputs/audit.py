@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from data.sqlite import BUSY_TIMEOUT_SECONDS
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alias_history (
     at TEXT NOT NULL,
@@ -31,8 +33,8 @@ CREATE TABLE IF NOT EXISTS model_digests (
 
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30)
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     conn.executescript(_SCHEMA)
     return conn
 
