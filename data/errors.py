@@ -38,3 +38,14 @@ class ServiceUnavailable(StoreError):
     A :class:`StoreError`: like a store that cannot be read or written, the command ends with
     exit status 1 and one line that names the service and its address (passwords hidden).
     """
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from or while handling, outermost first (at
+    most 20): libraries wrap a transport error several layers deep (MLflow, Prefect)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 20:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data.errors import ServiceUnavailable
+from data.errors import ServiceUnavailable, causes
 from data.urls import shown_url
 from outputs.nights import as_of_for
 
@@ -26,16 +26,6 @@ def scheduled_as_of() -> dt.date | None:
     return as_of_for(scheduled) if scheduled is not None else None
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """`exc` and what it was raised from or while handling, outermost first."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
 def prefect_unavailable(exc: BaseException) -> ServiceUnavailable | None:
     """A one-line :class:`ServiceUnavailable` naming the Prefect API and its address when
     `exc` comes from losing it (refused, reset, timed out), else None.
@@ -46,7 +36,7 @@ def prefect_unavailable(exc: BaseException) -> ServiceUnavailable | None:
     import httpx
     from prefect.settings import PREFECT_API_URL
 
-    for cause in _chain(exc):
+    for cause in causes(exc):
         reach = isinstance(cause, RuntimeError) and str(cause).startswith("Failed to reach API at")
         if isinstance(cause, httpx.TransportError) or reach:
             url = str(PREFECT_API_URL.value() or "")

@@ -48,7 +48,7 @@ from mlflow.models import infer_signature
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from sklearn.exceptions import InconsistentVersionWarning
 
-from data.errors import EwsError, NotReady, ServiceUnavailable
+from data.errors import EwsError, NotReady, ServiceUnavailable, causes
 from data.settings import apply_timeout_defaults
 from data.urls import shown_url
 from features.sets import DEFAULT_FEATURE_SET
@@ -95,23 +95,13 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """`exc` and the exceptions it was raised from or while handling (MLflow wraps transport errors)."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen and len(seen) < 20:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
 def _outage(exc: BaseException) -> str | None:
     """Why MLflow could not be reached (None when the error is MLflow's own answer).
 
     Told apart by type: MLflow's HTTP transport is requests over urllib3, whose errors it
     wraps in an MlflowException (reached through `__cause__`/`__context__`).
     """
-    chain = _chain(exc)
+    chain = causes(exc)
     if not any(isinstance(e, (requests.RequestException, urllib3.exceptions.HTTPError)) for e in chain):
         return None
     tries = MLFLOW_HTTP_REQUEST_MAX_RETRIES.get()

@@ -3,9 +3,11 @@ Prefect test server for the whole session (starting one costs ~15 s), a fresh wo
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -97,4 +99,44 @@ def tiny_recent(tiny_frame: TrainingFrame) -> pd.DataFrame:
     y = tiny_frame.labels(tiny_frame.as_of)[rows]
     return (
         tiny_frame.table.loc[rows].assign(target=y).loc[lambda t: t["target"].notna()].reset_index(drop=True)
+    )
+
+
+@pytest.fixture
+def restored_environment() -> Iterator[None]:
+    """The CLI and `configure_environment` set variables (PREFECT_HOME, MLflow's URI,
+    timeouts...) and `logging.raiseExceptions` in-process: put them back."""
+    saved, raise_exceptions = dict(os.environ), logging.raiseExceptions
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        logging.raiseExceptions = raise_exceptions
+
+
+def snapshot(home: Path) -> dict[str, Any]:
+    """What readers of a workspace see: every night's rows, the run ledger, export and report bytes."""
+    from outputs import rankings
+
+    db = home / "ews.db"
+    nights = rankings.scored_dates(db)
+    files = {
+        p.relative_to(home).as_posix(): p.read_bytes()
+        for folder in ("exports", "reports")
+        for p in sorted((home / folder).glob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+    return {
+        "rows": {n: rankings.read_ranking(db, n) for n in nights},
+        "runs": rankings.score_runs(db).set_index("as_of"),
+        "files": files,
+    }
+
+
+def same_rows(left: pd.DataFrame, right: pd.DataFrame, *, ignore: list[str] | None = None) -> None:
+    """Two rankings equal row for row, the `ignore` columns (a run's id) aside."""
+    drop = ignore or []
+    pd.testing.assert_frame_equal(
+        left.drop(columns=drop).reset_index(drop=True), right.drop(columns=drop).reset_index(drop=True)
     )

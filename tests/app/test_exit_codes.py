@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,8 @@ from models.registry import ModelIntegrityError, NoModel
 from present.exports import ExportError
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _environment_restored() -> Iterator[None]:
-    """The CLI sets up the environment (PREFECT_HOME, MLflow's URI...): put it back."""
-    saved = dict(os.environ)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+# The CLI sets up the environment in-process: each test gets it back as it was.
+pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 @pytest.mark.parametrize(
@@ -124,7 +114,6 @@ def test_models_list_prints_strict_json(tmp_path: Path, monkeypatch: pytest.Monk
 def test_verbose_and_serve_show_the_runs_info_logs(
     args: list[str], level: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import os
 
     from cli import main
 

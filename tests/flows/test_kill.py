@@ -27,6 +27,8 @@ from data.faults import MARKER_ENV, PAUSE_ENV
 from outputs import rankings
 from present.exports import TEMP_PREFIX, export_paths, verify_exports
 
+from ..conftest import same_rows, snapshot
+
 pytestmark = pytest.mark.slow
 
 TRAIN_AS_OF = dt.date(2025, 1, 25)
@@ -78,23 +80,6 @@ def trained(tmp_path_factory: pytest.TempPathFactory, prefect_server: None) -> I
     yield {"template": home, "reference": reference, "base": base}
 
 
-def _snapshot(home: Path) -> dict[str, Any]:
-    """What readers see: every night's rows, the run ledger, export and report bytes."""
-    db = home / "ews.db"
-    nights = rankings.scored_dates(db)
-    files = {
-        p.relative_to(home).as_posix(): p.read_bytes()
-        for folder in ("exports", "reports")
-        for p in sorted((home / folder).glob("*"))
-        if p.is_file() and not p.name.startswith(".")
-    }
-    return {
-        "rows": {n: rankings.read_ranking(db, n) for n in nights},
-        "runs": rankings.score_runs(db).set_index("as_of"),
-        "files": files,
-    }
-
-
 def _score_until(home: Path, night: str, point: str, api_url: str) -> subprocess.Popen[bytes]:
     """Start `ews score --as-of night` and return once it is paused at `point`."""
     marker = home / "fault-marker"
@@ -123,13 +108,6 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
     assert process.returncode == -signal.SIGKILL
 
 
-def _same_rows(left: pd.DataFrame, right: pd.DataFrame, *, ignore: list[str] | None = None) -> None:
-    drop = ignore or []
-    pd.testing.assert_frame_equal(
-        left.drop(columns=drop).reset_index(drop=True), right.drop(columns=drop).reset_index(drop=True)
-    )
-
-
 def _one_whole_version(seen: pd.DataFrame | None, previous: pd.DataFrame | None, new: pd.DataFrame) -> None:
     """A reader sees no rows of a night, its previous rows, or the new ones: never a mix."""
     if seen is None:
@@ -137,9 +115,9 @@ def _one_whole_version(seen: pd.DataFrame | None, previous: pd.DataFrame | None,
         return
     assert seen["run_id"].nunique() == 1
     if previous is not None and seen["run_id"].iloc[0] == previous["run_id"].iloc[0]:
-        _same_rows(seen, previous)
+        same_rows(seen, previous)
     else:
-        _same_rows(seen, new, ignore=RUN_COLUMNS)
+        same_rows(seen, new, ignore=RUN_COLUMNS)
 
 
 # (point, night scored, the state of that night a reader must find after the kill)
@@ -170,22 +148,22 @@ def test_sigkill_leaves_every_ranking_whole_and_the_rerun_completes(
 
     home = tmp_path / "home"
     shutil.copytree(trained["template"], home)
-    before = _snapshot(home)
+    before = snapshot(home)
     process = _score_until(home, night, point, str(PREFECT_API_URL.value()))
     try:
         # While the writer is paused (possibly holding the write lock), readers see whole nights.
-        during = _snapshot(home)
+        during = snapshot(home)
         for other in before["rows"]:
             if other != night:
-                _same_rows(during["rows"][other], before["rows"][other])
+                same_rows(during["rows"][other], before["rows"][other])
         _one_whole_version(during["rows"].get(night), before["rows"].get(night), trained["reference"][night])
     finally:
         _kill(process)
 
-    after = _snapshot(home)
+    after = snapshot(home)
     others = [n for n in before["rows"] if n != night]
     for other in others:  # the other nights: rows, ledger and files unchanged, exports verify
-        _same_rows(after["rows"][other], before["rows"][other])
+        same_rows(after["rows"][other], before["rows"][other])
         assert after["runs"].loc[other].equals(before["runs"].loc[other])
         assert verify_exports(home / "exports", other)
         for name, data in before["files"].items():
@@ -195,10 +173,10 @@ def test_sigkill_leaves_every_ranking_whole_and_the_rerun_completes(
     if expected == "absent":
         assert night not in after["rows"]
     elif expected == "previous":
-        _same_rows(after["rows"][night], before["rows"][night])  # same run id too: nothing of the new run
+        same_rows(after["rows"][night], before["rows"][night])  # same run id too: nothing of the new run
         assert after["runs"].loc[night].equals(before["runs"].loc[night])
     else:
-        _same_rows(after["rows"][night], reference, ignore=RUN_COLUMNS)
+        same_rows(after["rows"][night], reference, ignore=RUN_COLUMNS)
         assert after["rows"][night]["run_id"].nunique() == 1
         assert after["runs"].loc[night, "run_id"] != (
             before["runs"].loc[night, "run_id"] if night in before["rows"] else None
@@ -217,10 +195,10 @@ def test_sigkill_leaves_every_ranking_whole_and_the_rerun_completes(
     # Whole only where the previous publication survived; otherwise the catch-up scores it again.
     assert night_complete(settings, night) == (expected == "previous")
     score_flow(as_of=dt.date.fromisoformat(night))
-    rerun = _snapshot(home)
-    _same_rows(rerun["rows"][night], reference, ignore=RUN_COLUMNS)
+    rerun = snapshot(home)
+    same_rows(rerun["rows"][night], reference, ignore=RUN_COLUMNS)
     for other in others:
-        _same_rows(rerun["rows"][other], before["rows"][other])
+        same_rows(rerun["rows"][other], before["rows"][other])
     assert verify_exports(home / "exports", night) and night_complete(settings, night)
     assert not list((home / "exports").glob(f"{TEMP_PREFIX}*")) and not list(
         (home / "reports").glob(f"{TEMP_PREFIX}*")

@@ -440,19 +440,8 @@ def test_b27_the_volume_of_one_source_is_not_judged_against_another(agency: Path
 # ========================================================= B27: the commands' flag
 
 
-@pytest.fixture
-def environment_restored() -> Iterator[None]:
-    """The CLI sets up the environment (PREFECT_HOME, MLflow's URI...): put it back."""
-    saved = dict(os.environ)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def test_b27_ews_ingest_exits_3_in_one_line_and_stores_with_accept_volume(
-    workspace: Path, tmp_path: Path, environment_restored: None
+    workspace: Path, tmp_path: Path, restored_environment: None
 ) -> None:
     assert (
         runner.invoke(app, ["ingest", str(_contract(tmp_path / "d1", _months({"2024-01": 100})))]).exit_code
@@ -470,7 +459,7 @@ def test_b27_ews_ingest_exits_3_in_one_line_and_stores_with_accept_volume(
 
 
 def test_b27_ews_pull_exits_3_and_stores_with_accept_volume(
-    agency: Path, workspace: Path, environment_restored: None
+    agency: Path, workspace: Path, restored_environment: None
 ) -> None:
     _labour_file(agency / "labour" / "2024-01.csv", "2024-01", range(100))
     _labour_file(agency / "labour" / "2024-02.csv", "2024-02", range(350))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import os
 import shutil
 import signal
@@ -72,18 +71,6 @@ OLD_NIGHT = "2024-12-31"
 NEW_NIGHT = "2025-01-25"
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def restored_environment() -> Iterator[None]:
-    """`configure_environment` (also run by the CLI in-process) sets variables: put them back."""
-    saved, raise_exceptions = dict(os.environ), logging.raiseExceptions
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        logging.raiseExceptions = raise_exceptions
 
 
 def _use_tracking(mp: pytest.MonkeyPatch, uri: str) -> None:

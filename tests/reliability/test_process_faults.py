@@ -38,6 +38,8 @@ from data.faults import MARKER_ENV, PAUSE_ENV
 from outputs import rankings
 from present.exports import TEMP_PREFIX, export_paths, verify_exports
 
+from ..conftest import same_rows, snapshot
+
 TRAIN_AS_OF = dt.date(2025, 1, 25)
 OTHER_NIGHTS = ("2024-09-30", "2024-12-31")
 NEW_NIGHT = "2025-01-25"
@@ -235,34 +237,10 @@ def _one_error_line(stderr: bytes) -> str:
 # --- what readers, Prefect and MLflow hold ---------------------------------------------------
 
 
-def _snapshot(home: Path) -> dict[str, Any]:
-    """What readers see: every night's rows, the run ledger, export and report bytes."""
-    db = home / "ews.db"
-    nights = rankings.scored_dates(db)
-    files = {
-        p.relative_to(home).as_posix(): p.read_bytes()
-        for folder in ("exports", "reports")
-        for p in sorted((home / folder).glob("*"))
-        if p.is_file() and not p.name.startswith(".")
-    }
-    return {
-        "rows": {n: rankings.read_ranking(db, n) for n in nights},
-        "runs": rankings.score_runs(db).set_index("as_of"),
-        "files": files,
-    }
-
-
-def _same_rows(left: pd.DataFrame, right: pd.DataFrame, *, ignore: list[str] | None = None) -> None:
-    drop = ignore or []
-    pd.testing.assert_frame_equal(
-        left.drop(columns=drop).reset_index(drop=True), right.drop(columns=drop).reset_index(drop=True)
-    )
-
-
 def _others_untouched(home: Path, before: dict[str, Any], after: dict[str, Any], night: str) -> None:
     """Every other night: rows, ledger and files as before, exports verifying."""
     for other in (n for n in before["rows"] if n != night):
-        _same_rows(after["rows"][other], before["rows"][other])
+        same_rows(after["rows"][other], before["rows"][other])
         assert after["runs"].loc[other].equals(before["runs"].loc[other])
         assert verify_exports(home / "exports", other)
         for name, data in before["files"].items():
@@ -310,7 +288,7 @@ def _rerun_gives_the_reference(home: Path, night: str, reference: pd.DataFrame) 
     from present.night import night_complete
 
     score_flow(as_of=dt.date.fromisoformat(night))
-    _same_rows(rankings.read_ranking(home / "ews.db", night), reference, ignore=RUN_COLUMNS)
+    same_rows(rankings.read_ranking(home / "ews.db", night), reference, ignore=RUN_COLUMNS)
     assert night_complete(Settings(), night) and verify_exports(home / "exports", night)
     assert not _temp_files(home)
 
@@ -395,7 +373,7 @@ def test_f03_sigkill_mid_training_moves_no_alias_to_a_half_logged_model(
     # Scoring uses the previous champion and ranks exactly as before the kill.
     result = score_flow(as_of=dt.date.fromisoformat(NEW_NIGHT))
     assert result["model_version"] == champion.version
-    _same_rows(rankings.read_ranking(db, NEW_NIGHT), trained["reference"][NEW_NIGHT], ignore=RUN_COLUMNS)
+    same_rows(rankings.read_ranking(db, NEW_NIGHT), trained["reference"][NEW_NIGHT], ignore=RUN_COLUMNS)
 
     # Training again completes and registers a whole version beside whatever the kill left.
     rerun = _train_tiny()
@@ -428,7 +406,7 @@ def test_f04_memory_exhausted_in_the_feature_build_fails_in_one_line_and_publish
     client = MlflowClient()
     experiment = client.get_experiment_by_name(Settings().experiment)
     assert experiment is not None
-    before = _snapshot(home)
+    before = snapshot(home)
     versions_before = registry.list_versions(MODEL)
     aliases_before = dict(client.get_registered_model(MODEL).aliases)
     mlflow_runs_before = {run.info.run_id for run in client.search_runs([experiment.experiment_id])}
@@ -446,7 +424,7 @@ def test_f04_memory_exhausted_in_the_feature_build_fails_in_one_line_and_publish
     assert registry.list_versions(MODEL) == versions_before
     assert dict(client.get_registered_model(MODEL).aliases) == aliases_before
     assert {r.info.run_id for r in client.search_runs([experiment.experiment_id])} == mlflow_runs_before
-    after = _snapshot(home)
+    after = snapshot(home)
     _others_untouched(home, before, after, night="")
     assert after["files"] == before["files"] and not _temp_files(home)
 
@@ -495,7 +473,7 @@ def readonly_exports_run(trained: dict[str, Any], tmp_path_factory: pytest.TempP
         )
         if probe.returncode == 0:
             pytest.skip("this process can write into a mode-0500 folder (root keeping its capabilities)")
-        before = _snapshot(home)
+        before = snapshot(home)
         with pytest.MonkeyPatch.context() as mp:
             for key, value in _env(home).items():
                 mp.setenv(key, value)
@@ -503,7 +481,7 @@ def readonly_exports_run(trained: dict[str, Any], tmp_path_factory: pytest.TempP
             process = _start(home, ["score", "--as-of", NEW_NIGHT], preexec_fn=preexec)
             _, stderr = process.communicate(timeout=300)
             run = _new_run("score", prefect_before)
-        after = _snapshot(home)
+        after = snapshot(home)
     finally:
         exports.chmod(mode)
     return {
@@ -570,7 +548,7 @@ def test_f19_sigterm_during_scoring_cleans_up_and_publishes_no_half_night(
     from outputs import alerts
     from present.night import night_complete
 
-    before = _snapshot(home)
+    before = snapshot(home)
     prefect_before = _flow_runs("score")
     process = _start(home, ["score", "--as-of", night], point=point)
     _wait_for(process, home, point)
@@ -581,19 +559,19 @@ def test_f19_sigterm_during_scoring_cleans_up_and_publishes_no_half_night(
     assert _new_run("score", prefect_before).state_type.value == "CRASHED"
     assert "score-crashed" in set(alerts.read_alerts(home / "ews.db")["kind"])
 
-    after = _snapshot(home)
+    after = snapshot(home)
     _others_untouched(home, before, after, night)
     assert not _temp_files(home)  # SIGKILL leaves them to the next run; SIGTERM removes them
     if expected == "absent":
         assert night not in after["rows"] and night not in after["runs"].index
     elif expected == "previous":  # rolled back: the previous rows, ledger and files
-        _same_rows(after["rows"][night], before["rows"][night])
+        same_rows(after["rows"][night], before["rows"][night])
         assert after["runs"].loc[night].equals(before["runs"].loc[night])
         assert {k: v for k, v in after["files"].items() if night in k} == {
             k: v for k, v in before["files"].items() if night in k
         }
     else:  # committed whole, but the night is not complete: its exports lack their manifest
-        _same_rows(after["rows"][night], trained["reference"][night], ignore=RUN_COLUMNS)
+        same_rows(after["rows"][night], trained["reference"][night], ignore=RUN_COLUMNS)
         assert after["rows"][night]["run_id"].nunique() == 1
         assert pd.isna(after["runs"].loc[night, "completed_at"])
         assert not export_paths(home / "exports", night)["manifest"].exists()
