@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
 
-.PHONY: demo test test-fast lint typecheck bench clean lock browser
+.PHONY: demo test test-fast lint typecheck bench clean lock browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,15 @@ browser:
 	  $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends chromium >/dev/null; }; }
 
-test: $(TEST_STAMP) browser
+# Debian's PostgreSQL server programs for the tests that run on a real server (each test
+# starts its own throwaway cluster: deploy/postgres.py); no service is enabled.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends postgresql >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends postgresql >/dev/null; }; }
+
+test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -42,7 +50,7 @@ test: $(TEST_STAMP) browser
 	$(BIN)/pytest
 
 # The tests not marked slow (no end-to-end runs): what CI runs on 3.12 and 3.13.
-test-fast: $(TEST_STAMP) browser
+test-fast: $(TEST_STAMP) browser postgres
 	$(BIN)/pytest -m "not slow"
 
 lint: $(TEST_STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,26 @@ from models.train import LEARNERS, ModelParams
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # `deploy` (the rehearsal's servers) is a folder, not a package installed
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One real PostgreSQL server for the session (`deploy.postgres`); each test makes its own
+    database with `postgres_server.create_database(name)`. Skipped only outside CI when the
+    server programs are missing; in CI (`CI=true`) a missing server fails the test."""
+    from deploy.postgres import PostgresUnavailable, local_postgres
+
+    try:
+        with local_postgres() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            raise
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")
