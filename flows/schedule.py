@@ -79,8 +79,13 @@ def source_schedules() -> dict[str, str]:
     }
 
 
-def deployments() -> list[object]:
-    """Nightly scoring, monthly retraining and each source's pull, one run at a time each."""
+def deployments(*, by_module: bool = False) -> list[object]:
+    """Nightly scoring, monthly retraining and each source's pull, one run at a time each.
+
+    `by_module` names each flow by its module path (``flows.score.score_flow``) instead of
+    its file: what a worker on another machine, with the project installed, can import.
+    """
+    from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
     from data.settings import Settings
@@ -89,6 +94,7 @@ def deployments() -> list[object]:
     from flows.train import train_flow
 
     sources_file = str(Settings().sources_file)
+    kind = EntrypointType.MODULE_PATH if by_module else EntrypointType.FILE_PATH
     pulls = [
         pull_flow.to_deployment(
             name=name,
@@ -96,6 +102,7 @@ def deployments() -> list[object]:
             concurrency_limit=1,
             parameters={"sources_file": sources_file, "names": [name.removeprefix("pull-")]},
             description=f"Pull the source {name.removeprefix('pull-')} of the sources file on its own schedule.",
+            entrypoint_type=kind,
         )
         for name, cron in source_schedules().items()
     ]
@@ -110,6 +117,7 @@ def deployments() -> list[object]:
                 "Score every enterprise as of the day that just ended (from the scheduled time); "
                 "a night already published, or superseded by a later due night, is skipped."
             ),
+            entrypoint_type=kind,
         ),
         train_flow.to_deployment(
             name="monthly-retraining",
@@ -120,6 +128,7 @@ def deployments() -> list[object]:
                 "Backtest and retrain on the 1st; promote only if it beats the champion. "
                 "A late run overtaken by a later month's is skipped."
             ),
+            entrypoint_type=kind,
         ),
     ]
 
@@ -202,6 +211,35 @@ def reap_interrupted_runs() -> list[str]:
             )
             marked.append(run.name)
     return marked
+
+
+def deploy_to_pool(pool: str) -> list[str]:
+    """Register the deployments with the process work pool `pool` (created if missing), for
+    `prefect worker start --pool POOL` on each machine: the multi-machine recipe.
+
+    The flows are named by module path, so a worker runs them from the project installed
+    on its own machine (no image, no remote storage). Returns the deployments' names.
+    """
+    from prefect import deploy
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+    chosen = deployments(by_module=True)
+    deploy(
+        *chosen,  # type: ignore[arg-type]
+        work_pool_name=pool,
+        build=False,
+        push=False,
+        print_next_steps_message=False,
+        ignore_warnings=True,
+    )
+    return [str(getattr(d, "name", "")) for d in chosen]
 
 
 def serve_deployments() -> None:
