@@ -75,8 +75,8 @@ def movement(model: Any, now: pd.DataFrame, before: pd.DataFrame) -> Movement:
 
     f_now, f_before = f(now), f(before)
     changed = changed_cells(now, before)
-    effects = pd.DataFrame(0.0, index=now.index, columns=now.columns)
-    for column in now.columns:
+    effects = np.zeros(now.shape, dtype=np.float64)
+    for j, column in enumerate(now.columns):
         rows = changed[column].to_numpy()
         if not rows.any():
             continue
@@ -87,14 +87,15 @@ def movement(model: Any, now: pd.DataFrame, before: pd.DataFrame) -> Movement:
         backward = n_sub.copy()
         backward[column] = b_sub[column].to_numpy()
         gain = 0.5 * ((f(forward) - f_before[pick]) + (f_now[pick] - f(backward)))
-        effects.iloc[pick, effects.columns.get_loc(column)] = gain
+        effects[pick, j] = gain
     delta = f_now - f_before
+    split = pd.DataFrame(effects, index=now.index, columns=now.columns)
     return Movement(
         p_before=pd.Series(1 / (1 + np.exp(-f_before)), index=now.index),
         p_now=pd.Series(1 / (1 + np.exp(-f_now)), index=now.index),
         delta=pd.Series(delta, index=now.index),
-        effects=effects,
-        residual=pd.Series(delta - effects.sum(axis=1).to_numpy(), index=now.index),
+        effects=split,
+        residual=pd.Series(delta - effects.sum(axis=1), index=now.index),
     )
 
 
