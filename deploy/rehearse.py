@@ -267,6 +267,24 @@ def _score_through_worker(found: Cluster) -> dict[str, Any]:
     return result
 
 
+def _workspace_db(found: Cluster) -> dict[str, Any]:
+    """What the workspace database on PostgreSQL holds, read directly (not through `ews`),
+    and whether a SQLite file appeared in the shared folder instead (it must not)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(found.env["EWS_DB_URL"])
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT count(*) FROM scores WHERE as_of = :d"), {"d": AS_OF}
+            ).scalar()
+            backend = conn.dialect.name
+    finally:
+        engine.dispose()
+    sqlite_files = sorted(p.name for p in Path(found.env["EWS_HOME"]).glob("*.db"))
+    return {"backend": backend, "scores_rows": int(rows or 0), "sqlite_files": sqlite_files}
+
+
 def rehearse(root: Path, workers: int = 2) -> dict[str, Any]:
     """Run the whole recipe under `root`; return what each step and service showed."""
     ews = _bin("ews")
@@ -292,6 +310,7 @@ def rehearse(root: Path, workers: int = 2) -> dict[str, Any]:
         )
         return {
             "timings_s": found.timings,
+            "workspace_db": _workspace_db(found),
             "train": {k: trained.get(k) for k in ("version", "promoted", "learner", "backtest_origins")},
             "dask_transitions_during_train": {w: after.get(w, 0) - before.get(w, 0) for w in after},
             "scoring_run": scored,
