@@ -8,21 +8,32 @@ learning or scoring.
 - `presets`: the named worlds (`PRESETS`) and the constants they are built with;
 - `mechanics`: the latent world: registry, drivers, hazard, its calibration, the draws;
 - `frames`: the contract tables as a provider delivers them;
-- `world`: `simulate` and the `World` it returns;
-- `write`: `write_source`, a world as a source folder with its truth aside;
+- `geography`: districts and post-2025 communes of the national preset's blocks;
+- `world`: `simulate` and the `World` it returns; `simulate_blocks`, a large world
+  (the `national` preset) one province block at a time;
+- `write`: `write_source`, a world as a source folder with its truth aside; `write_blocks`,
+  the same for a world generated in blocks;
 - `agencies`: `write_agencies`, a world as the four agencies' files, and the same facts
   as a contract folder;
-- `calibration`: `calibration_report`, a world's figures to compare with the targets.
+- `calibration`: `calibration_report`, a world's figures to compare with the targets;
+  `national_summary`, the same summed over blocks.
 """
 
 from simulator.agencies import write_agencies
-from simulator.calibration import calibration_report
-from simulator.frames import ENTERPRISE_COLUMNS, INCIDENT_COLUMNS, INDICATOR_COLUMNS, TRUTH_COLUMNS
-from simulator.presets import PRESETS, Preset, ProvinceSpec
-from simulator.world import World, simulate
-from simulator.write import write_source, write_truth
+from simulator.calibration import calibration_report, monthly_stoppages, national_summary
+from simulator.frames import (
+    COMMUNE_ENTERPRISE_COLUMNS,
+    ENTERPRISE_COLUMNS,
+    INCIDENT_COLUMNS,
+    INDICATOR_COLUMNS,
+    TRUTH_COLUMNS,
+)
+from simulator.presets import PRESETS, Preset, ProvinceSpec, national_preset
+from simulator.world import World, simulate, simulate_blocks
+from simulator.write import write_blocks, write_source, write_truth
 
 __all__ = [
+    "COMMUNE_ENTERPRISE_COLUMNS",
     "ENTERPRISE_COLUMNS",
     "INCIDENT_COLUMNS",
     "INDICATOR_COLUMNS",
@@ -32,8 +43,13 @@ __all__ = [
     "ProvinceSpec",
     "World",
     "calibration_report",
+    "monthly_stoppages",
+    "national_preset",
+    "national_summary",
     "simulate",
+    "simulate_blocks",
     "write_agencies",
+    "write_blocks",
     "write_source",
     "write_truth",
 ]

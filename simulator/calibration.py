@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -147,3 +149,109 @@ def _driver_figures(
         out["slump_reduced_hours_share_during"] = round(d, 4)
         out["slump_ratio"] = round(d / max(b, 1e-6), 2)
     return out
+
+
+# --------------------------------------------------------------------------- national
+
+#: Sourced counts a national world is compared with: (what, pre-2025 provinces (empty: the
+#: whole country), first month, last month, count). Sections of ../shared/domain.md.
+NATIONAL_CHECKS: tuple[tuple[str, tuple[str, ...], str, str, float], ...] = (
+    ("national H1 2019 (MOLISA, §1A)", (), "2019-01", "2019-06", 67),
+    ("Long An H1 2019 (§1B)", ("Long An",), "2019-01", "2019-06", 22),
+    ("Đồng Nai H1 2019 (§1B)", ("Đồng Nai",), "2019-01", "2019-06", 18),
+    ("Bình Dương H1 2019 (§1B)", ("Bình Dương",), "2019-01", "2019-06", 13),
+    ("Hồ Chí Minh H1 2019 (§1B)", ("Hồ Chí Minh",), "2019-01", "2019-06", 6),
+    ("Hải Dương H1 2019 (§1B)", ("Hải Dương",), "2019-01", "2019-06", 9),
+    ("Hải Dương 2021-01..2024-06 (source article)", ("Hải Dương",), "2021-01", "2024-06", 7),
+    ("national Q1 2022 (VGCL, §1A)", (), "2022-01", "2022-03", 64),
+    ("Bình Dương H1 2022 (~20, §1B)", ("Bình Dương",), "2022-01", "2022-06", 20),
+    ("national Q1 2023 (§1A)", (), "2023-01", "2023-03", 23),
+)
+
+#: National stoppages per year (VGCL, §1A; 2020 derived); 2024-2026 were not found.
+NATIONAL_COUNTS: dict[int, float] = {2019: 121, 2020: 125, 2021: 107, 2022: 144, 2023: 60}
+
+
+def monthly_stoppages(world: World) -> pd.DataFrame:
+    """Work stoppages per month: ``expected`` (sum of the true hazard) and ``realized``
+    (incidents started), indexed by month label. Sums over blocks give a national series."""
+    truth = world.true_hazard
+    codes, months = pd.factorize(truth["month"], sort=True)
+    expected = np.bincount(codes, weights=truth["hazard"].to_numpy(dtype=np.float64), minlength=len(months))
+    inc = world.incidents
+    started = inc.loc[inc["kind"] == WORK_STOPPAGE, "started"].str[:7]
+    realized = started.value_counts().reindex(months, fill_value=0).to_numpy()
+    return pd.DataFrame({"expected": expected, "realized": realized}, index=pd.Index(months, name="month"))
+
+
+def national_summary(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A world generated in blocks, summed up: sizes, stoppages per year, region and
+    province, composition shares and the sourced checks (`NATIONAL_CHECKS`).
+
+    Each block is ``{"province", "legacy", "macro_region", "report", "monthly"}``: its
+    `calibration_report`, and its `monthly_stoppages` as {month: [expected, realized]}.
+    Shares are weighted by each block's expected (or realized) stoppages.
+    """
+    frames = []
+    for b in blocks:
+        monthly = pd.DataFrame.from_dict(b["monthly"], orient="index", columns=["expected", "realized"])
+        frames.append(monthly.assign(province=b["province"], legacy=b["legacy"], region=b["macro_region"]))
+    months = pd.concat(frames).rename_axis("month").reset_index()
+    months["year"] = months["month"].str[:4].astype(int)
+    reports = [b["report"] for b in blocks]
+
+    def total(key: str) -> float:
+        return float(sum(float(r[key]) for r in reports))
+
+    def weighted(key: str, weight: str) -> float:
+        w = np.array([float(r[weight]) for r in reports])
+        v = np.array([float(r[key]) for r in reports])
+        ok = (w > 0) & ~np.isnan(v)
+        return round(float((v[ok] * w[ok]).sum() / w[ok].sum()), 3) if ok.any() else float("nan")
+
+    expected, realized = months["expected"].sum(), months["realized"].sum()
+    summary: dict[str, Any] = {
+        "provinces": len({b["province"] for b in blocks}),
+        "blocks": len(blocks),
+        "enterprises": int(total("enterprises")),
+        "enterprises_operating_at_end": int(total("enterprises_operating_at_end")),
+        "workers": int(total("workers")),
+        "stoppages_expected": round(float(expected), 1),
+        "stoppages_realized": int(realized),
+        "fdi_share_expected": weighted("fdi_share_expected", "stoppages_expected"),
+        "fdi_share_realized": weighted("fdi_share_realized", "stoppages_realized"),
+        "tet_share_expected": weighted("tet_share_expected", "stoppages_expected"),
+        "mean_participants_expected": weighted("mean_participants_expected", "stoppages_expected"),
+        "mean_participants_realized": weighted("mean_participants_realized", "stoppages_realized"),
+    }
+    by_year = months.groupby("year")[["expected", "realized"]].sum()
+    summary["by_year"] = {
+        str(y): {"expected": round(float(e), 1), "realized": int(r), "source": NATIONAL_COUNTS.get(int(y))}
+        for y, e, r in zip(by_year.index, by_year["expected"], by_year["realized"], strict=True)
+    }
+    by_region = months.groupby(["region", "year"])[["expected", "realized"]].sum()
+    summary["by_region"] = {
+        str(region): {
+            "expected": round(float(grp["expected"].sum()), 1),
+            "realized": int(grp["realized"].sum()),
+            "share_expected": round(float(grp["expected"].sum() / expected), 3),
+            "share_realized": round(float(grp["realized"].sum() / max(realized, 1)), 3),
+            "by_year": {str(y): [round(float(e), 1), int(r)] for (_, y), e, r in zip(grp.index, grp["expected"], grp["realized"], strict=True)},
+        }
+        for region, grp in by_region.groupby(level="region")
+    }  # fmt: skip
+    by_province = months.groupby("province")[["expected", "realized"]].sum()
+    summary["by_province"] = {
+        str(p): [round(float(row.expected), 1), int(row.realized)] for p, row in by_province.iterrows()
+    }
+    checks = {}
+    for what, legacy, first, last, count in NATIONAL_CHECKS:
+        rows = (months["month"] >= first) & (months["month"] <= last)
+        if legacy:
+            rows &= months["legacy"].isin(legacy)
+        if not ((months["month"] == first).any() and (months["month"] == last).any()):
+            continue  # the world's period does not cover it
+        checks[what] = {"source": count, "expected": round(float(months.loc[rows, "expected"].sum()), 1),
+                        "realized": int(months.loc[rows, "realized"].sum())}  # fmt: skip
+    summary["checks"] = checks
+    return summary

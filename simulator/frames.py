@@ -21,6 +21,10 @@ ENTERPRISE_COLUMNS = (
 )  # fmt: skip
 
 
+#: The enterprises of the national preset: addressed by post-2025 commune (docs/contract.md).
+COMMUNE_ENTERPRISE_COLUMNS = (*ENTERPRISE_COLUMNS[:4], "commune", *ENTERPRISE_COLUMNS[4:])
+
+
 INDICATOR_COLUMNS = (
     "enterprise_id", "month", "headcount", "avg_wage_vnd", "wage_arrears_vnd",
     "wage_arrears_months", "insurance_debt_vnd", "insurance_debt_months", "layoffs",
@@ -129,6 +133,13 @@ def enterprise_frame(reg: Registry, preset: Preset, drv: Drivers, rng: np.random
     founded = np.where(rng.random(n) < 0.01, -1, reg.founded_day)
     district = reg.district.copy()
     district[rng.random(n) < 0.005] = None
+    if reg.commune is not None:
+        # Post-2025 addresses: province and commune, no district (it no longer exists, and
+        # a pre-2025 district name under a merged province can be ambiguous).
+        commune = reg.commune.copy()
+        commune[commune == ""] = None
+        commune[pd.isna(district)] = None  # the same ~0.5% of firms lack an address
+        district[:] = None
     zone_id = reg.zone_id.copy()
     zone_id[zone_id == ""] = None
     frame = pd.DataFrame({
@@ -143,7 +154,10 @@ def enterprise_frame(reg: Registry, preset: Preset, drv: Drivers, rng: np.random
         "founded": _day_strings(founded),
         "closed": _day_strings(drv.closed_day),
     })  # fmt: skip
-    return frame[list(ENTERPRISE_COLUMNS)]
+    if reg.commune is None:
+        return frame[list(ENTERPRISE_COLUMNS)]
+    frame["commune"] = pd.Series(commune, dtype="str")
+    return frame[list(COMMUNE_ENTERPRISE_COLUMNS)]
 
 
 def indicator_frame(

@@ -14,7 +14,7 @@ Everything is vectorized across enterprises; only months are looped over. Months
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,7 @@ class Registry:
     wage_ratio: np.ndarray
     fragility: np.ndarray
     zones: list[dict[str, Any]]
+    commune: np.ndarray | None = None  # object, post-2025 commune (national preset only)
 
 
 def build_registry(preset: Preset, rng: np.random.Generator, first_month: int, n_months: int) -> Registry:
@@ -79,6 +80,7 @@ def build_registry(preset: Preset, rng: np.random.Generator, first_month: int, n
     parts: list[dict[str, Any]] = []
     zones: list[dict[str, Any]] = []
     bounds = month_starts(np.array([first_month, first_month + n_months])).astype(np.int64)
+    with_communes = any(spec.communes for spec in preset.provinces)
     start_day, end_day = int(bounds[0]), int(bounds[1]) - 1
     for p_idx, spec in enumerate(preset.provinces):
         n = spec.n_enterprises
@@ -164,12 +166,57 @@ def build_registry(preset: Preset, rng: np.random.Generator, first_month: int, n
             "sector": sector, "ownership": own, "base_size": base, "growth": rng.normal(0.0, 0.05, n),
             "founded_day": founded, "exposure": exposure, "wage_ratio": ratio, "fragility": fragility,
         })  # fmt: skip
+        if with_communes:
+            parts[-1]["commune"] = _communes(spec, district, rng)
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return Registry(zones=zones, **cols)
 
 
+def _communes(spec: ProvinceSpec, district: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A post-2025 commune of each firm's district, uniformly ("" for a spec without any)."""
+    out = np.full(district.size, "", dtype=object)
+    if not spec.communes:
+        return out
+    by_district = dict(spec.communes)
+    for d in np.unique(district):
+        m = district == d
+        options = np.array(by_district[d], dtype=object)
+        out[m] = options[rng.integers(0, options.size, int(m.sum()))]
+    return out
+
+
+def _regional_minimum_by_commune(
+    reg: Registry, preset: Preset, month_days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Region and minimum wage (T x N) where firms have a post-2025 commune: one reference
+    lookup over the distinct (province, district, commune) places and months; a place
+    without reference data takes its spec's assumed `wage_region`."""
+    names = np.array([p.legacy or p.name for p in preset.provinces], dtype=object)
+    fallback = np.array([np.nan if p.wage_region is None else p.wage_region for p in preset.provinces])
+    assert reg.commune is not None
+    codes, uniques = pd.factorize(pd.Series(reg.prov.astype(str) + "|" + reg.district + "|" + reg.commune))
+    t = month_days.size
+    places = [key.split("|") for key in uniques]
+    prov_idx = np.array([int(p[0]) for p in places])
+    region_u = reference.minimum_wage_region(
+        np.repeat(names[prov_idx], t),
+        np.repeat(np.array([p[1] for p in places], dtype=object), t),
+        np.tile(month_days, len(places)),
+        np.repeat(np.array([p[2] or None for p in places], dtype=object), t),
+    ).reshape(len(places), t)
+    region_u = np.where(np.isnan(region_u), fallback[prov_idx][:, None], region_u)
+    if np.isnan(region_u).any():
+        raise ValueError("no minimum-wage region for some places and no assumed wage_region")
+    wage_u = reference.minimum_wage_vnd(region_u.ravel(), np.tile(month_days, len(places))).reshape(
+        region_u.shape
+    )
+    return region_u.T[:, codes], wage_u.T[:, codes]
+
+
 def _regional_minimum(reg: Registry, preset: Preset, month_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Region (T x N) and minimum wage (T x N) per enterprise-month, via unique districts."""
+    if reg.commune is not None:
+        return _regional_minimum_by_commune(reg, preset, month_days)
     prov_names = np.array([p.name for p in preset.provinces], dtype=object)[reg.prov]
     keys = pd.Series(prov_names + "|" + reg.district)
     codes, uniques = pd.factorize(keys)
@@ -215,7 +262,10 @@ def simulate_drivers(
     min_wage = min_wage[:t_count]
     month_int = np.arange(first_month, first_month + n_months)
     labels = month_labels(month_int)
-    south = np.isin(np.array([p.code for p in preset.provinces]), ("BD", "DN", "LA"))[reg.prov]
+    south = (
+        np.isin(np.array([p.code for p in preset.provinces]), ("BD", "DN", "LA"))
+        | np.array([p.macro_region == "south" for p in preset.provinces])
+    )[reg.prov]
     slump_sector = np.array([SLUMP_INTENSITY.get(s, 0.0) for s in reg.sector])
     manuf = np.isin(reg.sector, list(SECTOR_HAZARD))
     founded_month = month_number(reg.founded_day.astype("datetime64[D]"))
@@ -315,10 +365,24 @@ class Hazard:
     year_factor: dict[str, dict[int, float]]
 
 
+def national_year_noise(rng: np.random.Generator, years: np.ndarray) -> dict[int, float]:
+    """The national macro factor's seeded noise per year (shared by every province)."""
+    return {int(y): float(np.exp(rng.normal(0.0, 0.15))) for y in np.unique(years)}
+
+
 def hazard_terms(
-    reg: Registry, drv: Drivers, preset: Preset, rng: np.random.Generator, first_month: int
+    reg: Registry,
+    drv: Drivers,
+    preset: Preset,
+    rng: np.random.Generator,
+    first_month: int,
+    national_noise: Mapping[int, float] | None = None,
 ) -> Hazard:
-    """Fixed-coefficient part of the log hazard from the drivers (vectorized over T x N)."""
+    """Fixed-coefficient part of the log hazard from the drivers (vectorized over T x N).
+
+    ``national_noise`` (per year) is drawn from ``rng`` unless given: a world generated in
+    blocks draws it once and passes it to every block.
+    """
     t_count, n = drv.headcount.shape
     c = DRIVER_COEFS
     month_int = np.arange(first_month, first_month + t_count)
@@ -348,7 +412,8 @@ def hazard_terms(
     static = sector_coef + zone_coef + c["state"] * (reg.ownership == "state")
     # Year-level macro factor: national series with seeded noise, province overrides.
     years = year_of_month(month_int)
-    national_noise = {int(y): float(np.exp(rng.normal(0.0, 0.15))) for y in np.unique(years)}
+    if national_noise is None:
+        national_noise = national_year_noise(rng, years)
     year_factor: dict[str, dict[int, float]] = {}
     macro = np.empty((t_count, len(preset.provinces)))
     for p_idx, spec in enumerate(preset.provinces):
@@ -496,13 +561,16 @@ def run_events(
     hz: Hazard,
     eta: np.ndarray,
     kind_scale: dict[str, float],
-    seed: int,
+    seed: int | Sequence[int],
     contagion_scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Month loop with self-exciting contagion; returns hazard (T x N) and events (K x T x N)."""
+    """Month loop with self-exciting contagion; returns hazard (T x N) and events (K x T x N).
+
+    ``seed`` is the world's seed, or its key (seed, stream, block) for a block.
+    """
     t_count, n = eta.shape
     c = DRIVER_COEFS
-    rng = np.random.default_rng([seed, 7])
+    rng = np.random.default_rng([*(seed if isinstance(seed, Sequence) else (seed,)), 7])
     zone_codes = pd.factorize(pd.Series(reg.zone_id))[0]
     in_zone = reg.zone_id != ""
     ds_codes = pd.factorize(pd.Series(reg.prov.astype(str) + "|" + reg.district + "|" + reg.sector))[0]

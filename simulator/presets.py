@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -113,6 +113,16 @@ class ProvinceSpec:
     state_share: float = 0.007
     fdi_stoppage_share: float = 0.78
     year_override: Mapping[int, float] = field(default_factory=dict)
+    # National preset only (the defaults keep the other presets as they were): `name` is then
+    # the post-2025 province and `legacy` the pre-2025 province this block covers; firms are
+    # addressed by post-2025 commune (`communes`: per district, filled in by
+    # `simulator.geography.resolve`), `wage_region` is the minimum-wage region assumed where
+    # data/reference has none, and `macro_region` is north, central or south.
+    legacy: str | None = None
+    province_code: str | None = None
+    communes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    wage_region: float | None = None
+    macro_region: Literal["north", "central", "south"] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,13 @@ class Preset:
     # terms and a multiplier of contagion strength. The default is the calibrated world.
     hazard_shape: Literal["log-linear", "threshold"] = "log-linear"
     contagion_scale: float = 1.0
+    # Generated one province block at a time (`simulate_blocks`, `write_blocks`), never as one
+    # World: too large for memory.
+    blockwise: bool = False
+    # Fixed-point rounds that undo contagion's inflation of the expected counts, and the
+    # gap (|log expected/target| in every province) that ends them early (0: never).
+    contagion_rounds: int = 3
+    contagion_tolerance: float = 0.0
 
 
 HD_DISTRICTS = (
@@ -212,6 +229,233 @@ def _comparables(scale: float) -> tuple[ProvinceSpec, ...]:
     )  # fmt: skip
 
 
+# --------------------------------------------------------------------------- national
+#
+# The `national` preset: Vietnam's 34 provinces as of 1 July 2025, each made of the
+# pre-2025 provinces that formed it (63 blocks). A block is one pre-2025 province: the
+# unit the sourced strike counts are given in, and the unit the world is generated in
+# (`simulate_blocks`, `write_blocks`). Names and codes are those of the pinned
+# `vietnamadminunits` package (checked by tests/simulator/test_national.py); districts and
+# post-2025 communes are read from it when a block is built (`simulator.geography`).
+# It is not the union of the other presets: Hải Dương is one block of Hải Phòng with its
+# own calibration, seeds and ids, and the comparable provinces keep only their ownership
+# mix and strike sizes.
+
+#: The 34 provinces from 1 July 2025: (code, short name), `vietnamadminunits` 1.0.4.
+NATIONAL_PROVINCES: tuple[tuple[str, str], ...] = (
+    ("01", "Hà Nội"), ("04", "Cao Bằng"), ("08", "Tuyên Quang"), ("11", "Điện Biên"),
+    ("12", "Lai Châu"), ("14", "Sơn La"), ("15", "Lào Cai"), ("19", "Thái Nguyên"),
+    ("20", "Lạng Sơn"), ("22", "Quảng Ninh"), ("24", "Bắc Ninh"), ("25", "Phú Thọ"),
+    ("31", "Hải Phòng"), ("33", "Hưng Yên"), ("37", "Ninh Bình"), ("38", "Thanh Hóa"),
+    ("40", "Nghệ An"), ("42", "Hà Tĩnh"), ("44", "Quảng Trị"), ("46", "Huế"),
+    ("48", "Đà Nẵng"), ("51", "Quảng Ngãi"), ("52", "Gia Lai"), ("56", "Khánh Hòa"),
+    ("66", "Đắk Lắk"), ("68", "Lâm Đồng"), ("75", "Đồng Nai"), ("79", "Hồ Chí Minh"),
+    ("80", "Tây Ninh"), ("82", "Đồng Tháp"), ("86", "Vĩnh Long"), ("91", "An Giang"),
+    ("92", "Cần Thơ"), ("96", "Cà Mau"),
+)  # fmt: skip
+
+#: The 63 pre-2025 provinces: (short name, code, the post-2025 province it joined, urban
+#: wards "Phường" it had), `vietnamadminunits` 1.0.4 (`admin_units_legacy`, converter 2025).
+LEGACY_PROVINCES: tuple[tuple[str, str, str, int], ...] = (
+    ("Hà Nội", "01", "Hà Nội", 160), ("Hà Giang", "02", "Tuyên Quang", 5),
+    ("Cao Bằng", "04", "Cao Bằng", 8), ("Bắc Kạn", "06", "Thái Nguyên", 6),
+    ("Tuyên Quang", "08", "Tuyên Quang", 10), ("Lào Cai", "10", "Lào Cai", 16),
+    ("Điện Biên", "11", "Điện Biên", 9), ("Lai Châu", "12", "Lai Châu", 5),
+    ("Sơn La", "14", "Sơn La", 15), ("Yên Bái", "15", "Lào Cai", 12),
+    ("Hòa Bình", "17", "Phú Thọ", 12), ("Thái Nguyên", "19", "Thái Nguyên", 41),
+    ("Lạng Sơn", "20", "Lạng Sơn", 5), ("Quảng Ninh", "22", "Quảng Ninh", 73),
+    ("Bắc Giang", "24", "Bắc Ninh", 35), ("Phú Thọ", "25", "Phú Thọ", 15),
+    ("Vĩnh Phúc", "26", "Phú Thọ", 15), ("Bắc Ninh", "27", "Bắc Ninh", 50),
+    ("Hải Dương", "30", "Hải Phòng", 46), ("Hải Phòng", "31", "Hải Phòng", 79),
+    ("Hưng Yên", "33", "Hưng Yên", 13), ("Thái Bình", "34", "Hưng Yên", 10),
+    ("Hà Nam", "35", "Ninh Bình", 29), ("Nam Định", "36", "Ninh Bình", 14),
+    ("Ninh Bình", "37", "Ninh Bình", 18), ("Thanh Hóa", "38", "Thanh Hóa", 63),
+    ("Nghệ An", "40", "Nghệ An", 33), ("Hà Tĩnh", "42", "Hà Tĩnh", 25),
+    ("Quảng Bình", "44", "Quảng Trị", 15), ("Quảng Trị", "45", "Quảng Trị", 13),
+    ("Huế", "46", "Huế", 48), ("Đà Nẵng", "48", "Đà Nẵng", 36),
+    ("Quảng Nam", "49", "Đà Nẵng", 29), ("Quảng Ngãi", "51", "Quảng Ngãi", 17),
+    ("Bình Định", "52", "Gia Lai", 28), ("Phú Yên", "54", "Đắk Lắk", 18),
+    ("Khánh Hòa", "56", "Khánh Hòa", 30), ("Ninh Thuận", "58", "Khánh Hòa", 12),
+    ("Bình Thuận", "60", "Lâm Đồng", 16), ("Kon Tum", "62", "Quảng Ngãi", 10),
+    ("Gia Lai", "64", "Gia Lai", 24), ("Đắk Lắk", "66", "Đắk Lắk", 18),
+    ("Đắk Nông", "67", "Lâm Đồng", 6), ("Lâm Đồng", "68", "Lâm Đồng", 18),
+    ("Bình Phước", "70", "Đồng Nai", 20), ("Tây Ninh", "72", "Tây Ninh", 17),
+    ("Bình Dương", "74", "Hồ Chí Minh", 47), ("Đồng Nai", "75", "Đồng Nai", 33),
+    ("Bà Rịa - Vũng Tàu", "77", "Hồ Chí Minh", 30), ("Hồ Chí Minh", "79", "Hồ Chí Minh", 208),
+    ("Long An", "80", "Tây Ninh", 11), ("Tiền Giang", "82", "Đồng Tháp", 21),
+    ("Bến Tre", "83", "Vĩnh Long", 6), ("Trà Vinh", "84", "Vĩnh Long", 9),
+    ("Vĩnh Long", "86", "Vĩnh Long", 13), ("Đồng Tháp", "87", "Đồng Tháp", 18),
+    ("An Giang", "89", "An Giang", 27), ("Kiên Giang", "91", "An Giang", 17),
+    ("Cần Thơ", "92", "Cần Thơ", 39), ("Hậu Giang", "93", "Cần Thơ", 13),
+    ("Sóc Trăng", "94", "Cần Thơ", 16), ("Bạc Liêu", "95", "Cà Mau", 10),
+    ("Cà Mau", "96", "Cà Mau", 9),
+)  # fmt: skip
+
+#: Enterprises in the registry over 2019-2026. GSO counted 668,505 active enterprises in
+#: 2019 and 735,455 in 2022 (§1L); the world founds ~22% of its firms inside the period and
+#: closes some, so ~900,000 ever-registered firms keep ~700,000 operating at a time.
+NATIONAL_ENTERPRISES = 900_000
+
+#: Sourced registry sizes: Hải Dương >17,000 (the source article); Hồ Chí Minh ~110,000
+#: businesses (2022, §1G); the post-2025 Hồ Chí Minh 161,050 enterprises (end-Sep 2025,
+#: §1G), so Bình Dương and Bà Rịa - Vũng Tàu share the remaining 51,050.
+ENTERPRISE_ANCHORS: Mapping[str, int] = {"Hải Dương": 17_000, "Hồ Chí Minh": 110_000}
+MERGED_ANCHOR: tuple[tuple[str, ...], int] = (("Bình Dương", "Bà Rịa - Vũng Tàu"), 161_050 - 110_000)
+
+#: National stoppages in 2019 (VGCL, §1A), the base of `NATIONAL_YEAR_FACTOR`.
+NATIONAL_STOPPAGES_2019 = 121.0
+
+#: Share of stoppages per macro region. Assumption between the sourced splits: 2017-18
+#: (derived, §1A) south 62%, north 33%, central 5%; H1 2019 ~90% in the south (§1B); Q1
+#: 2023 20 of 23 at southern FDI firms (§1A).
+REGION_SHARE: Mapping[str, float] = {"south": 0.75, "north": 0.20, "central": 0.05}
+
+#: H1 2019 stoppages by province (§1B): 59 of the ~60 southern ones. They weight 90% of the
+#: south's target (assumption: other southern provinces strike in other years).
+SOUTH_H1_2019: Mapping[str, float] = {"Long An": 22, "Đồng Nai": 18, "Bình Dương": 13, "Hồ Chí Minh": 6}
+SOUTH_NAMED_SHARE = 0.9
+
+#: Strike hot spots named in the sources: Bắc Giang, Phú Thọ, Bắc Ninh (north, 2018, §1A);
+#: Thanh Hóa and Nam Định (2025 wave, §1A, §1F). Their FDI firms weigh 3 times as much in
+#: the split of a region's remaining stoppages (assumption).
+HOT_SPOTS = frozenset({"Bắc Giang", "Phú Thọ", "Bắc Ninh", "Nam Định", "Thanh Hóa"})
+HOT_SPOT_WEIGHT = 3.0
+
+#: Assumption: the 2025 wave in Thanh Hóa (10 stoppages in one week) and Nam Định (§1A,
+#: §1F) triples those provinces' 2025 rate.
+WAVE_2025: Mapping[int, float] = {2025: 3.0}
+
+#: Hải Dương's expected stoppages over 2019-01..2026-10 when calibrated to 7 in its window
+#: (docs/calibration.md, demo world: 20.6); the rest of the north's share goes elsewhere.
+HD_PERIOD_EXPECTED = 20.6
+
+#: National FDI share of enterprises, 3.3% (22,200 of 683,600, 2020, §1L); state-owned
+#: 0.3% (derived: 1,963 SOEs). Mean participants 470 and FDI share of stoppages 82%
+#: (H1 2019, §1C, §1B) for the provinces without their own figures.
+NATIONAL_FDI_SHARE = 0.033
+NATIONAL_STATE_SHARE = 0.003
+NATIONAL_PARTICIPANTS = 470.0
+NATIONAL_FDI_STOPPAGE_SHARE = 0.82
+
+#: Assumption: the minimum-wage region of provinces data/reference does not list (their
+#: most common district region, best knowledge, not verified against the decrees).
+WAGE_REGION_FALLBACK: Mapping[str, float] = {
+    "Hà Nội": 1.0, "Hồ Chí Minh": 1.0, "Hải Phòng": 1.0, "Đà Nẵng": 2.0, "Cần Thơ": 2.0,
+    "Quảng Ninh": 2.0, "Bà Rịa - Vũng Tàu": 2.0,
+}  # fmt: skip
+
+
+def macro_region(legacy_code: str) -> Literal["north", "central", "south"]:
+    """North (Red River Delta, northern midlands and mountains: codes below 38), central
+    (Thanh Hóa to Bình Thuận and the Central Highlands: 38-68) or south (70 and above)."""
+    code = int(legacy_code)
+    return "north" if code < 38 else "central" if code < 70 else "south"
+
+
+def _period_years(start: str, end: str) -> float:
+    """National stoppages expected over start..end (inclusive months), from
+    `NATIONAL_YEAR_FACTOR` times the 2019 count."""
+    (y0, m0), (y1, m1) = (tuple(int(x) for x in label.split("-")) for label in (start, end))
+    total = 0.0
+    for year in range(y0, y1 + 1):
+        months = (m1 if year == y1 else 12) - (m0 if year == y0 else 1) + 1
+        total += NATIONAL_YEAR_FACTOR.get(year, 0.85) * months / 12
+    return NATIONAL_STOPPAGES_2019 * total
+
+
+#: Assumption: Long An counts as many urban wards as Đồng Nai. The proxy gives it 5,701
+#: enterprises (11 wards), too few for the stoppages its sources give (22 in H1 2019 alone):
+#: its ~400 FDI firms would strike ~5% a year each and the world's contagion turns
+#: explosive (the calibration no longer converges). Both are industrial provinces of the
+#: same rank in the sources.
+URBAN_WARDS_AS: Mapping[str, str] = {"Long An": "Đồng Nai"}
+
+
+def _national_sizes() -> dict[str, int]:
+    """Enterprises per pre-2025 province: the sourced anchors, the rest in proportion to
+    urban wards (Phường), a proxy for where enterprises are (assumption; it understates
+    industrial provinces with few wards, and Hà Nội; see `URBAN_WARDS_AS`)."""
+    wards = {name: phuong for name, _, _, phuong in LEGACY_PROVINCES}
+    wards.update({name: wards[like] for name, like in URBAN_WARDS_AS.items()})
+    merged, merged_total = MERGED_ANCHOR
+    sizes = dict(ENTERPRISE_ANCHORS)
+    for name in merged:
+        sizes[name] = round(merged_total * wards[name] / sum(wards[m] for m in merged))
+    rest = [name for name in wards if name not in sizes]
+    left = NATIONAL_ENTERPRISES - sum(sizes.values())
+    total_wards = sum(wards[name] for name in rest)
+    for name in rest:
+        sizes[name] = round(left * wards[name] / total_wards)
+    return sizes
+
+
+def national_preset(scale: float = 1.0, *, start: str = "2019-01", end: str = "2026-10") -> Preset:
+    """The `national` preset; ``scale`` multiplies every registry size and target (tests
+    use a small one). See the section comment above and docs/calibration.md."""
+    sizes = {name: max(20, round(n * scale)) for name, n in _national_sizes().items()}
+    demo = {spec.name: spec for spec in _comparables(1.0)}
+    fixed_fdi = sum(demo[name].fdi_share * sizes[name] for name in demo) + 0.035 * sizes["Hải Dương"]
+    other = sum(n for name, n in sizes.items() if name not in demo and name != "Hải Dương")
+    fdi_rest = (NATIONAL_FDI_SHARE * sum(sizes.values()) - fixed_fdi) / other
+    fdi = {name: demo[name].fdi_share if name in demo else fdi_rest for name in sizes}
+    # Targets: the national count over the period, split by region, then by province.
+    total = _period_years(start, end) * scale
+    weight = {
+        name: sizes[name] * fdi[name] * (HOT_SPOT_WEIGHT if name in HOT_SPOTS else 1.0)
+        for name in sizes
+    }  # fmt: skip
+    region = {name: macro_region(code) for name, code, _, _ in LEGACY_PROVINCES}
+    target: dict[str, float] = {}
+    south_total = REGION_SHARE["south"] * total
+    for name, h1 in SOUTH_H1_2019.items():
+        target[name] = SOUTH_NAMED_SHARE * south_total * h1 / sum(SOUTH_H1_2019.values())
+    remaining = {
+        "south": (1 - SOUTH_NAMED_SHARE) * south_total,
+        "north": REGION_SHARE["north"] * total - HD_PERIOD_EXPECTED * scale,
+        "central": REGION_SHARE["central"] * total,
+    }
+    for part, amount in remaining.items():
+        names = [n for n in sizes if region[n] == part and n not in target and n != "Hải Dương"]
+        for name in names:
+            target[name] = amount * weight[name] / sum(weight[n] for n in names)
+    codes = dict(NATIONAL_PROVINCES)
+    code_of = {name: code for code, name in NATIONAL_PROVINCES}
+    blocks: list[ProvinceSpec] = []
+    for name, code, joined, _ in LEGACY_PROVINCES:
+        assert joined in codes.values()
+        common: dict[str, Any] = dict(
+            name=joined, code=code, tax_prefix=code, legacy=name, province_code=code_of[joined],
+            wage_region=WAGE_REGION_FALLBACK.get(name, 3.0), macro_region=region[name],
+        )  # fmt: skip
+        n = sizes[name]
+        if name == "Hải Dương":
+            n_iz, n_ccn = max(1, round(11 * scale)), max(1, round(32 * scale))
+            blocks.append(replace(_hai_duong(n, 7.0 * scale, n_iz=n_iz, n_ccn=n_ccn), **common))
+            continue
+        # Zones in proportion to the registry, Hải Dương's ratio (11 zones and 32 clusters
+        # for 17,000 enterprises, 24 and 55 planned; source article): an assumption that
+        # keeps firms per zone, hence contagion, as in the calibrated province.
+        n_iz, n_ccn = max(1, round(n * 11 / 17_000)), max(1, round(n * 32 / 17_000))
+        spec = demo.get(name)
+        blocks.append(
+            ProvinceSpec(
+                n_enterprises=n, districts=(), iz_named=(), ccn_named=(), n_iz=n_iz, n_ccn=n_ccn,
+                planned_iz=round(n_iz * 24 / 11), planned_ccn=round(n_ccn * 55 / 32),
+                target_stoppages=target[name], target_window=None,
+                mean_participants=spec.mean_participants if spec else NATIONAL_PARTICIPANTS,
+                fdi_share=fdi[name], state_share=spec.state_share if spec else NATIONAL_STATE_SHARE,
+                fdi_stoppage_share=spec.fdi_stoppage_share if spec else NATIONAL_FDI_STOPPAGE_SHARE,
+                year_override=WAVE_2025 if name in ("Thanh Hóa", "Nam Định") else {},
+                **common,
+            )
+        )  # fmt: skip
+    # Southern blocks strike near the contagion's critical point: more fixed-point rounds,
+    # ended once every block is within 1% of its target.
+    return Preset(
+        "national", tuple(blocks), start, end, blockwise=True, contagion_rounds=12, contagion_tolerance=0.01
+    )
+
+
 PRESETS: Mapping[str, Preset] = {
     "hai-duong": Preset("hai-duong", (_hai_duong(17000, 7.0),), "2019-01", "2026-10"),
     "demo": Preset("demo", (_hai_duong(17000, 7.0), *_comparables(1.0)), "2019-01", "2026-10"),
@@ -253,4 +497,5 @@ PRESETS: Mapping[str, Preset] = {
         "2019-01",
         "2024-12",
     ),
+    "national": national_preset(),
 }

@@ -7,24 +7,32 @@ parameters) is kept aside for evaluation. Same arguments, identical frames.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simulator.frames import enterprise_frame, incident_frame, indicator_frame, take_text
+from simulator.geography import resolve
 from simulator.mechanics import (
     build_registry,
     calibrate_province,
     hazard_terms,
     log_hazard,
+    national_year_noise,
     run_events,
     simulate_drivers,
     window_rows,
 )
-from simulator.presets import DRIVER_COEFS, OTHER_KIND_RATIO, PRESETS, SECTOR_HAZARD
-from vocab.months import label_month_number, month_labels, month_number
+from simulator.presets import DRIVER_COEFS, OTHER_KIND_RATIO, PRESETS, SECTOR_HAZARD, Preset
+from vocab.months import label_month_number, month_labels, month_number, year_of_month
+
+#: Random stream of the blocks of a world generated in blocks: block b of seed s draws from
+#: [s, BLOCK_STREAM, crc32(b's code), k] where a one-piece world draws from [s, k].
+BLOCK_STREAM = 9
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,9 @@ def simulate(
 ) -> World:
     """Simulate a calibrated world for a preset ('hai-duong', 'demo', 'tiny') and seed.
 
+    'national' is too large for one World: it is generated in blocks (`simulate_blocks`,
+    `simulator.write.write_blocks`); asking for it here raises ValueError.
+
     'demo-robust' is a robustness variant, not a calibrated world: a hazard of steps and
     interactions, stronger contagion and shifted base rates (see `PRESETS`).
 
@@ -56,14 +67,67 @@ def simulate(
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     spec = PRESETS[preset]
+    if spec.blockwise:
+        raise ValueError(f"preset {preset!r} is generated in blocks: use simulate_blocks or write_blocks")
+    return _simulate(spec, (seed,), seed, start, end)
+
+
+def _period(spec: Preset, start: str | None, end: str | None) -> tuple[str, str, int, int]:
     start, end = start or spec.start, end or spec.end
     first = label_month_number(start)
     t_count = label_month_number(end) - first + 1
     if t_count < 1:
         raise ValueError(f"end {end} is before start {start}")
-    reg = build_registry(spec, np.random.default_rng([seed, 1]), first, t_count)
-    drv = simulate_drivers(reg, spec, np.random.default_rng([seed, 2]), first, t_count)
-    hz = hazard_terms(reg, drv, spec, np.random.default_rng([seed, 3]), first)
+    return start, end, first, t_count
+
+
+def block_key(seed: int, code: str) -> tuple[int, ...]:
+    """The random key of one block of a world generated in blocks (see `BLOCK_STREAM`)."""
+    return (seed, BLOCK_STREAM, zlib.crc32(code.encode("utf-8")))
+
+
+def simulate_blocks(
+    preset: str | Preset = "national", *, seed: int = 0, start: str | None = None, end: str | None = None
+) -> Iterator[World]:
+    """Yield the world of a preset one province block at a time, in the preset's order.
+
+    Blocks are independent given the national terms: contagion, wage peers and the
+    calibration act within a province, and the national macro noise per year is drawn
+    once from the seed and shared; the calendar is common by construction. Each block
+    draws from its own key (`block_key`), so a block does not depend on the others and
+    the same arguments give identical blocks. The other incident kinds are scaled to the
+    stoppages within each block. ``preset`` is a name or a `Preset` (tests pass a small
+    `national_preset(scale)`); any preset works, not only blockwise ones, but a block
+    world is not the preset's one-piece world (other seeds, per-block scaling).
+    """
+    spec = PRESETS[preset] if isinstance(preset, str) else preset
+    start, end, first, t_count = _period(spec, start, end)
+    noise = national_year_noise(
+        np.random.default_rng([seed, 3]), year_of_month(np.arange(first, first + t_count))
+    )
+    for province in spec.provinces:
+        block = replace(spec, provinces=(resolve(province),), blockwise=False)
+        world = _simulate(block, block_key(seed, province.code), seed, start, end, noise)
+        world.params.update(
+            block=province.code, legacy=province.legacy or province.name, macro_region=province.macro_region
+        )
+        yield world
+        del world  # before the next block is drawn: one block in memory at a time
+
+
+def _simulate(
+    spec: Preset,
+    key: tuple[int, ...],
+    seed: int,
+    start: str | None,
+    end: str | None,
+    national_noise: Mapping[int, float] | None = None,
+) -> World:
+    """One world of `spec`, drawing from ``[*key, k]`` (k = 1..7 per step)."""
+    start, end, first, t_count = _period(spec, start, end)
+    reg = build_registry(spec, np.random.default_rng([*key, 1]), first, t_count)
+    drv = simulate_drivers(reg, spec, np.random.default_rng([*key, 2]), first, t_count)
+    hz = hazard_terms(reg, drv, spec, np.random.default_rng([*key, 3]), first, national_noise)
     fdi = reg.ownership == "fdi"
     coefs: list[dict[str, float]] = []
     windows: list[tuple[np.ndarray, np.ndarray, float]] = []
@@ -91,17 +155,21 @@ def simulate(
         kind: ratio * float(base.sum()) / float((base * np.exp(elasticity * hz.log_size)).sum())
         for kind, (ratio, elasticity) in OTHER_KIND_RATIO.items()
     }
-    for _ in range(3):  # undo contagion's inflation of the expected counts (fixed point)
-        hazard, events = run_events(reg, drv, hz, eta, kind_scale, seed, spec.contagion_scale)
-        for coef, (rows, cols, target) in zip(coefs, windows, strict=True):
-            coef["intercept"] += 0.8 * float(np.log(target / hazard[np.ix_(rows, cols)].sum()))
+    for _ in range(spec.contagion_rounds):  # undo contagion's inflation of the expected counts
+        hazard, events = run_events(reg, drv, hz, eta, kind_scale, key, spec.contagion_scale)
+        gaps = [float(np.log(target / hazard[np.ix_(rows, cols)].sum())) for rows, cols, target in windows]
+        if max(abs(g) for g in gaps) < spec.contagion_tolerance:
+            break  # this hazard is already the final one
+        for coef, gap in zip(coefs, gaps, strict=True):
+            coef["intercept"] += 0.8 * gap
         eta = log_hazard(reg, hz, coefs)
-    hazard, events = run_events(reg, drv, hz, eta, kind_scale, seed, spec.contagion_scale)
+    else:
+        hazard, events = run_events(reg, drv, hz, eta, kind_scale, key, spec.contagion_scale)
 
-    enterprises = enterprise_frame(reg, spec, drv, np.random.default_rng([seed, 4]))
+    enterprises = enterprise_frame(reg, spec, drv, np.random.default_rng([*key, 4]))
     ids = enterprises["enterprise_id"]
-    indicators = indicator_frame(reg, drv, ids, first, np.random.default_rng([seed, 5]))
-    incidents = incident_frame(reg, drv, hz, events, ids, spec, first, np.random.default_rng([seed, 6]))
+    indicators = indicator_frame(reg, drv, ids, first, np.random.default_rng([*key, 5]))
+    incidents = incident_frame(reg, drv, hz, events, ids, spec, first, np.random.default_rng([*key, 6]))
     founded_month = month_number(reg.founded_day.astype("datetime64[D]"))
     exists = np.arange(first, first + t_count)[None, :] >= founded_month[:, None]
     ent, t = np.nonzero(exists)

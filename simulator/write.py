@@ -1,17 +1,27 @@
-"""A world written as a source folder: the three contract tables, and its truth aside."""
+"""A world written as a source folder: the three contract tables, and its truth aside.
+
+`write_source` writes one World; `write_blocks` writes a world generated in blocks (the
+`national` preset) one block at a time, appending to the same files, so that only one
+block is ever in memory.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
-from typing import Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from simulator.calibration import calibration_report
-from simulator.world import World
+from simulator.calibration import calibration_report, monthly_stoppages, national_summary
+from simulator.presets import PRESETS, Preset
+from simulator.world import World, simulate_blocks
+from vocab import progress
 
 
 def _write_atomic(frame: pd.DataFrame, path: Path, fmt: str) -> None:
@@ -67,3 +77,123 @@ def write_truth(world: World, out: Path) -> list[Path]:
     )
     os.replace(tmp, report_path)
     return [hazard_path, report_path]
+
+
+class _Appender:
+    """One table file written block by block to ``PATH.tmp``: Parquet row groups (the first
+    block's schema; later blocks are cast to it, and a value that does not fit raises) or
+    CSV rows under one header. `commit` renames it into place."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+        self.tmp = path.with_name(path.name + ".tmp")
+        self.columns: list[str] | None = None
+        self.rows = 0
+        self._parquet: pq.ParquetWriter | None = None
+        self._csv: IO[str] | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.columns is None:
+            self.columns = list(frame.columns)
+        elif list(frame.columns) != self.columns:
+            raise ValueError(
+                f"{self.path.name}: block columns {list(frame.columns)} differ from {self.columns}"
+            )
+        if self.fmt == "csv":
+            first = self._csv is None
+            if self._csv is None:
+                self._csv = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed in close()
+            frame.to_csv(self._csv, header=first, index=False, lineterminator="\n")
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+            else:
+                table = table.cast(self._parquet.schema)
+            self._parquet.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        if self._csv is not None:
+            self._csv.close()
+            self._csv = None
+
+    def commit(self) -> Path:
+        self.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+
+def write_blocks(
+    preset: str | Preset,
+    seed: int,
+    out: Path,
+    fmt: Literal["csv", "parquet"] = "parquet",
+    *,
+    start: str | None = None,
+    end: str | None = None,
+) -> list[Path]:
+    """Write a world generated in blocks (`simulate_blocks`) as a source folder.
+
+    The same files as `write_source`: ``enterprises``, ``indicators`` and ``incidents``
+    (one file per table, as the contract wants; Parquet row groups or CSV rows appended
+    block by block), ``truth/true_hazard.parquet`` and ``truth/calibration.json`` (the
+    `national_summary` under ``report``, each block's `calibration_report` and monthly
+    stoppages under ``blocks``, their params under ``params``). Each file is written to a
+    temporary name and renamed when every block is done; on failure nothing is renamed and
+    the temporary files are removed. Same arguments, same rows. Reports progress
+    ("world blocks") through `vocab.progress`. Returns the paths, contract tables first.
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"unknown format {fmt!r}; use 'csv' or 'parquet'")
+    spec = PRESETS[preset] if isinstance(preset, str) else preset
+    out = Path(out)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    tables = {
+        name: _Appender(out / f"{name}.{fmt}", fmt) for name in ("enterprises", "indicators", "incidents")
+    }
+    truth = _Appender(out / "truth" / "true_hazard.parquet", "parquet")
+    blocks: dict[str, dict[str, Any]] = {}
+    params: dict[str, Any] = {}
+    try:
+        for done, world in enumerate(simulate_blocks(spec, seed=seed, start=start, end=end), start=1):
+            for name, sink in tables.items():
+                sink.write(_integers_as_int(getattr(world, name)))
+            truth.write(world.true_hazard)
+            monthly = monthly_stoppages(world)
+            code = str(world.params["block"])
+            with warnings.catch_warnings():  # a small block may have no stoppage: NaN shares
+                warnings.simplefilter("ignore", RuntimeWarning)
+                report = calibration_report(world)
+            blocks[code] = {
+                "province": world.params["provinces"][code],
+                "legacy": world.params["legacy"],
+                "macro_region": world.params["macro_region"],
+                "report": report,
+                "monthly": {m: [float(e), int(r)] for m, e, r in monthly.itertuples()},
+            }
+            params[code] = world.params
+            del world
+            progress.advance("world blocks", done, len(spec.provinces))
+        paths = [sink.commit() for sink in tables.values()]
+        paths.append(truth.commit())
+    except BaseException:
+        for sink in (*tables.values(), truth):
+            sink.close()
+            sink.tmp.unlink(missing_ok=True)
+        raise
+    report_path = out / "truth" / "calibration.json"
+    tmp = report_path.with_name(report_path.name + ".tmp")
+    payload = {
+        "report": {"preset": spec.name, "seed": seed, **national_summary(list(blocks.values()))},
+        "blocks": blocks,
+        "params": params,
+    }
+    tmp.write_text(
+        json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=float), encoding="utf-8"
+    )
+    os.replace(tmp, report_path)
+    return [*paths, report_path]
