@@ -1,0 +1,182 @@
+"""Why a firm moved, in words: the inputs whose change moved its score, each said as a change
+("nợ BHXH tăng từ 2 lên 5 tháng" / "social-insurance debt up from 2 to 5 months").
+
+The numbers come from `explaining.movement` (the change of log-odds split among the inputs
+that changed); this module only chooses and words them. An input that moved the score by
+less than `MIN_EFFECT` in log-odds is not worth a line. Inputs with no change phrase
+(province, sector: they do not change) are never named.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from explaining.movement import Movement
+from vocab.formats import format_number, format_percent
+
+#: An input's effect on the log-odds below this is not named (about a 2% relative change of the score).
+MIN_EFFECT = 0.02
+
+
+def _months(value: float, lang: str) -> str:
+    whole = abs(value - round(value)) < 0.05
+    text = (
+        format_number(value, "vi", 0 if whole else 1)
+        if lang == "vi"
+        else (f"{value:.0f}" if whole else f"{value:.1f}")
+    )
+    return text
+
+
+def _count(value: float, lang: str) -> str:
+    return _months(value, lang)
+
+
+def _pct(value: float, lang: str) -> str:
+    return format_percent(round(100 * value) / 100, "vi", 0) if lang == "vi" else f"{100 * value:.0f}%"
+
+
+def _mvnd(value: float, lang: str) -> str:
+    return format_number(value / 1e6, "vi", 1) if lang == "vi" else f"{value / 1e6:.1f}"
+
+
+def _times(value: float, lang: str) -> str:
+    return format_number(value, "vi", 2) if lang == "vi" else f"{value:.2f}"
+
+
+@dataclass(frozen=True)
+class Noun:
+    """How to name an input in a change: its noun and unit in each language, how to write a value."""
+
+    vi: str
+    en: str
+    fmt: Callable[[float, str], str]
+    unit_vi: str = ""
+    unit_en: str = ""
+
+
+NOUNS: dict[str, Noun] = {
+    "wage_arrears_months": Noun("nợ lương", "wage arrears", _months, " tháng", " months"),
+    "wage_arrears_vnd_per_worker": Noun(
+        "nợ lương mỗi người", "wage arrears per worker", _mvnd, " triệu đồng", " million VND"
+    ),
+    "wage_arrears_to_minimum_wage": Noun(
+        "nợ lương (số tháng lương tối thiểu mỗi người)", "wage arrears (minimum monthly wages per worker)", _times
+    ),
+    "insurance_debt_months": Noun("nợ BHXH", "social-insurance debt", _months, " tháng", " months"),
+    "insurance_debt_vnd_per_worker": Noun(
+        "nợ BHXH mỗi người", "social-insurance debt per worker", _mvnd, " triệu đồng", " million VND"
+    ),
+    "insurance_debt_trend_3m": Noun(
+        "mức tăng nợ BHXH trong 3 tháng", "the 3-month rise of insurance debt", _months, " tháng", " months"
+    ),
+    "debt_streak_months": Noun("thời gian nợ liên tiếp", "consecutive months in debt", _months, " tháng", ""),
+    "headcount_change_3m": Noun("biến động lao động 3 tháng", "the 3-month headcount change", _pct),
+    "headcount_change_6m": Noun("biến động lao động 6 tháng", "the 6-month headcount change", _pct),
+    "headcount_change_12m": Noun("biến động lao động 12 tháng", "the 12-month headcount change", _pct),
+    "layoffs_share_1m": Noun("tỷ lệ cho thôi việc trong tháng", "the share laid off in the month", _pct),
+    "layoffs_share_3m": Noun("tỷ lệ cho thôi việc trong 3 tháng", "the share laid off in 3 months", _pct),
+    "reduced_hours_share": Noun(
+        "tỷ lệ lao động giảm giờ làm, tạm nghỉ", "the share on reduced hours or suspended", _pct
+    ),
+    "wage_to_minimum_wage": Noun(
+        "lương bình quân so với lương tối thiểu vùng", "the average wage against the regional minimum", _times,
+        " lần", "×",
+    ),
+    "wage_to_peers": Noun("lương so với DN cùng ngành, cùng khu", "wages against peers", _times, " lần", "×"),
+    "zone_stoppages_3m": Noun(
+        "số vụ ngừng việc trong cùng KCN/CCN (3 tháng)", "stoppages in the same zone (3 months)", _count
+    ),
+    "zone_stoppages_decayed": Noun(
+        "mức độ ngừng việc gần đây trong cùng KCN/CCN", "recent stoppages in the same zone (weighted)", _times
+    ),
+    "district_sector_stoppages_3m": Noun(
+        "số vụ ngừng việc cùng ngành, cùng huyện (3 tháng)",
+        "stoppages at firms of the same sector and district (3 months)",
+        _count,
+    ),
+    "province_stoppages_1m": Noun("số vụ ngừng việc trong tỉnh (1 tháng)", "stoppages in the province (1 month)", _count),
+    "months_since_last_incident": Noun(
+        "thời gian từ tranh chấp gần nhất", "time since the last incident", _months, " tháng", " months"
+    ),
+    "incidents_12m": Noun("số vụ tranh chấp trong 12 tháng", "incidents in 12 months", _count),
+    "stoppages_12m": Noun("số vụ ngừng việc tại DN trong 12 tháng", "stoppages at the firm in 12 months", _count),
+    "months_since_last_report": Noun(
+        "thời gian chưa báo cáo", "time without a report", _months, " tháng", " months"
+    ),
+    "months_to_tet": Noun("thời gian đến Tết", "time to Tết", _months, " tháng", " months"),
+    "months_since_minimum_wage_rise": Noun(
+        "thời gian từ lần tăng lương tối thiểu", "time since the minimum-wage rise", _months, " tháng", " months"
+    ),
+    "months_to_minimum_wage_rise": Noun(
+        "thời gian đến lần tăng lương tối thiểu", "time to the minimum-wage rise", _months, " tháng", " months"
+    ),
+    "log_headcount": Noun(
+        "quy mô lao động", "the workforce", lambda v, lang: _count(float(math.expm1(v)), lang), " người", ""
+    ),
+}  # fmt: skip
+
+
+def change_phrase(column: str, before: Any, after: Any, lang: str = "vi") -> str | None:
+    """One input's change in words, or None when the input has no change phrase."""
+    noun = NOUNS.get(column)
+    if noun is None:
+        return None
+    name = noun.vi if lang == "vi" else noun.en
+    unit = noun.unit_vi if lang == "vi" else noun.unit_en
+    b, a = pd.to_numeric(pd.Series([before, after]), errors="coerce").tolist()
+    if math.isnan(a) and math.isnan(b):
+        return None
+    if math.isnan(b):
+        value = noun.fmt(a, lang) + unit
+        return (
+            f"{name}: {value} (trước đó chưa có số liệu)"
+            if lang == "vi"
+            else f"{name} now {value} (no figure before)"
+        )
+    if math.isnan(a):
+        return f"{name}: không còn số liệu" if lang == "vi" else f"{name}: no longer reported"
+    was, now = noun.fmt(b, lang), noun.fmt(a, lang)
+    if was == now:  # a change too small to show at this precision
+        return None
+    if lang == "vi":
+        return f"{name} {'tăng' if a > b else 'giảm'} từ {was} {'lên' if a > b else 'xuống'} {now}{unit}"
+    return f"{name} {'up' if a > b else 'down'} from {was} to {now}{unit}"
+
+
+def movers_table(
+    result: Movement, now: pd.DataFrame, before: pd.DataFrame, n: int = 3, lang: str = "vi"
+) -> pd.DataFrame:
+    """For each firm (the index of `result`): scores at both dates and the change's reasons.
+
+    `why` lists up to `n` inputs that moved the score the most, in the direction it moved
+    (an input that pulled against the move is not a reason for it), as one text.
+    """
+    rows = []
+    for firm in result.delta.index:
+        delta = float(result.delta.loc[firm])
+        effects = result.effects.loc[firm]
+        same_way = effects[(effects * delta > 0) & (effects.abs() >= MIN_EFFECT)]
+        order = same_way.abs().sort_values(ascending=False, kind="stable").index
+        said: list[str] = []
+        for column in order:
+            phrase = change_phrase(str(column), before.at[firm, column], now.at[firm, column], lang)
+            if phrase:
+                said.append(phrase)
+            if len(said) == n:
+                break
+        rows.append(
+            {
+                "enterprise_id": firm,
+                "score_before": float(result.p_before.loc[firm]),
+                "score_now": float(result.p_now.loc[firm]),
+                "change": float(result.p_now.loc[firm] - result.p_before.loc[firm]),
+                "why": "; ".join(said),
+            }
+        )
+    return pd.DataFrame(rows, columns=["enterprise_id", "score_before", "score_now", "change", "why"])
