@@ -18,6 +18,7 @@ import streamlit as st
 from app import views
 from app.views import plain
 from app.workspace import Workspace, db_version, from_environment, store_version
+from data.database import Database
 from data.errors import EwsError
 from data.store import Store
 from outputs.rankings import read_ranking, score_runs, scored_dates
@@ -50,18 +51,18 @@ LANG_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _nights(db: str, version: tuple[int, ...]) -> list[str]:
-    return scored_dates(Path(db))
+def _nights(db: Database, version: tuple[int | str, ...]) -> list[str]:
+    return scored_dates(db)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _ranking(db: str, night: str, version: tuple[int, ...]) -> pd.DataFrame:
-    return read_ranking(Path(db), night)
+def _ranking(db: Database, night: str, version: tuple[int | str, ...]) -> pd.DataFrame:
+    return read_ranking(db, night)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _runs(db: str, version: tuple[int, ...]) -> pd.DataFrame:
-    return score_runs(Path(db))
+def _runs(db: Database, version: tuple[int | str, ...]) -> pd.DataFrame:
+    return score_runs(db)
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -388,7 +389,7 @@ def _freshness_page(
     ws: Workspace, ranking: pd.DataFrame, night: str, tables: dict[str, pd.DataFrame]
 ) -> None:
     lang = _lang()
-    runs = _runs(str(ws.db_path), db_version(ws.db_path))
+    runs = _runs(ws.db_path, db_version(ws.db_path))
     facts = views.freshness(runs, tables["deliveries"], ranking, night)
     st.header(t("page_freshness", lang))
     c1, c2, c3 = st.columns(3)
@@ -457,7 +458,7 @@ def _sidebar(nights: list[str]) -> tuple[str, str]:
 def render() -> None:
     """Lay out the page for the current session and query parameters."""
     ws = from_environment()
-    nights = _nights(str(ws.db_path), db_version(ws.db_path))
+    nights = _nights(ws.db_path, db_version(ws.db_path))
     lang = _lang()
     if not nights:
         st.title(t("title", lang))
@@ -476,10 +477,10 @@ def render() -> None:
     night, page = _sidebar(nights)
     lang = _lang()
     st.title(t("title", lang))
-    ranking = _ranking(str(ws.db_path), night, db_version(ws.db_path))
+    ranking = _ranking(ws.db_path, night, db_version(ws.db_path))
     before = views.previous_night(nights, night)
     st.session_state["previous_night"] = before
-    previous = _ranking(str(ws.db_path), before, db_version(ws.db_path)) if before else None
+    previous = _ranking(ws.db_path, before, db_version(ws.db_path)) if before else None
     if page == "enterprise":
         _enterprise_page(ws, ranking, night, tables)
     elif page == "freshness":

@@ -3,21 +3,25 @@
 `ews dashboard` passes the workspace it resolved in `EWS_HOME` (and its `EWS_CAPACITY`), and
 the page reads them through the same `data.settings.Settings` as the CLI, so the two always
 agree: the same defaults for a page started by hand, the same refusals (`SettingsRefused`,
-one line the page shows). Version tokens (file times, delivery names) key the page's caches,
-so a new night or a new delivery shows without a restart.
+one line the page shows). Version tokens (file times, or the published nights of a database
+server; delivery names) key the page's caches, so a new night or a new delivery shows
+without a restart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from data import workspace as layout
+from data.database import Database
 from data.errors import EwsError
 from data.settings import Settings
+from data.urls import shown_url
 from data.workspace import DEFAULT_HOME
+from outputs.rankings import publication_stamp
 from vocab.terms import DEFAULT_CAPACITY
 
 
@@ -27,15 +31,17 @@ class SettingsRefused(EwsError):
 
 @dataclass(frozen=True)
 class Workspace:
-    """The files of one workspace the page reads (and the one table it writes: reviews)."""
+    """The files and the database of one workspace the page reads (and the one table it
+    writes: reviews)."""
 
     root: Path
     capacity: float = DEFAULT_CAPACITY
+    db_url: str | None = field(default=None, repr=False)  # it may hold a password
 
     @property
-    def db_path(self) -> Path:
-        """SQLite file with the published rankings, runs and reviews."""
-        return layout.db_path(self.root)
+    def db_path(self) -> Database:
+        """The workspace database (rankings, runs, reviews): `EWS_DB_URL`, else `ews.db`."""
+        return layout.database(self.root, self.db_url)
 
     @property
     def store_dir(self) -> Path:
@@ -46,29 +52,39 @@ class Workspace:
 def from_environment() -> Workspace:
     """The workspace and capacity of `Settings()` (`EWS_HOME`, `EWS_CAPACITY`, ...), as the CLI reads them.
 
-    Raises `SettingsRefused` where `Settings` refuses a variable (`EWS_CAPACITY=abc` or `-1`),
-    instead of silently using a default the operator did not ask for.
+    Raises `SettingsRefused` where `Settings` refuses a variable (`EWS_CAPACITY=abc` or `-1`,
+    an `EWS_DB_URL` of another database), instead of silently using a default the operator
+    did not ask for.
     """
     try:
         settings = Settings()
     except ValidationError as exc:
         raise SettingsRefused(_refusal_line(exc)) from None
-    return Workspace(root=settings.root, capacity=settings.capacity)
+    try:  # a URL that is neither SQLite nor PostgreSQL is refused now, not at the first read
+        layout.database(settings.root, settings.db_url)
+    except EwsError as exc:
+        raise SettingsRefused(f"settings refused: {exc}") from None
+    return Workspace(root=settings.root, capacity=settings.capacity, db_url=settings.db_url)
 
 
 def _refusal_line(exc: ValidationError) -> str:
     """One line naming each refused variable, its value and the reason."""
     prefix = str(Settings.model_config.get("env_prefix", ""))
     problems = [
-        f"{prefix}{'_'.join(str(part) for part in error['loc']).upper()}={error['input']!r}: {error['msg']}"
+        f"{prefix}{'_'.join(str(part) for part in error['loc']).upper()}="
+        f"{shown_url(error['input']) if isinstance(error['input'], str) else error['input']!r}: {error['msg']}"
         for error in exc.errors()
     ]
     return "settings refused: " + "; ".join(problems)
 
 
-def db_version(path: Path) -> tuple[int, ...]:
-    """Changes whenever the database (or its WAL) is written: modification times and sizes."""
-    out: list[int] = []
+def db_version(db: Database) -> tuple[int | str, ...]:
+    """Changes whenever a night is published: the SQLite file's (and its WAL's) modification
+    times and sizes; a server's count and times of published nights."""
+    if db.path is None:
+        return publication_stamp(db)
+    path = db.path
+    out: list[int | str] = []
     for candidate in (path, path.with_name(path.name + "-wal")):
         try:
             stat = candidate.stat()

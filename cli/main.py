@@ -121,9 +121,8 @@ def exit_status(exc: BaseException) -> int:
     if isinstance(exc, MemoryError):
         return EXIT_UNEXPECTED
     try:
-        import sqlite3
-
         from data.agency import PullRefused
+        from data.database import is_busy
         from data.errors import EwsError, IngestRefused, StoreError, WorkspaceBusy
         from data.sources import SourcesError
         from models.leakage import TargetLeak
@@ -133,7 +132,8 @@ def exit_status(exc: BaseException) -> int:
     except MemoryError:  # memory is exhausted (the failure was a symptom of it): no traceback
         return EXIT_UNEXPECTED
 
-    if isinstance(exc, WorkspaceBusy) or (isinstance(exc, sqlite3.OperationalError) and _busy(exc)):
+    # A database lock held past the wait: SQLite's "database is locked", PostgreSQL's lock timeout.
+    if isinstance(exc, WorkspaceBusy) or is_busy(exc):
         return EXIT_BUSY
     if isinstance(exc, (ModelIntegrityError, ExportError)):
         return EXIT_INTEGRITY
@@ -153,11 +153,6 @@ def _service_named(exc: Exception) -> Exception:
 
         return prefect_unavailable(exc) or exc
     return exc
-
-
-def _busy(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text or "cannot rollback - no transaction is active" in text
 
 
 @contextlib.contextmanager
@@ -271,7 +266,9 @@ def main_callback(
 @app.command()
 def simulate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the source into.")],
-    preset: Annotated[str, typer.Option(help="World preset: hai-duong, demo or tiny.")] = "hai-duong",
+    preset: Annotated[
+        str, typer.Option(help="World preset: hai-duong, demo, tiny or national (written in blocks).")
+    ] = "hai-duong",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     start: Annotated[str | None, typer.Option(help="First month YYYY-MM.")] = None,
     end: Annotated[str | None, typer.Option(help="Last month YYYY-MM.")] = None,
@@ -294,12 +291,18 @@ def simulate(
 
         if preset not in sim.PRESETS:
             raise UsageError(f"unknown preset {preset!r}; choose from {', '.join(sorted(sim.PRESETS))}")
-        world = sim.simulate(preset, seed=seed, start=start, end=end)
-        if form is SourceForm.agencies:
-            paths = [*sim.write_agencies(world, out_dir, seed=seed), *sim.write_truth(world, out_dir)]
+        if sim.PRESETS[preset].blockwise:  # too large for one World: written block by block
+            if form is SourceForm.agencies:
+                raise UsageError(f"--form agencies is not available for {preset!r}; use --form contract")
+            paths = sim.write_blocks(preset, seed, out_dir, fmt.value, start=start, end=end)
+            report = json.loads(paths[-1].read_text(encoding="utf-8"))["report"]
         else:
-            paths = sim.write_source(world, out_dir, fmt.value)
-        report = sim.calibration_report(world)
+            world = sim.simulate(preset, seed=seed, start=start, end=end)
+            if form is SourceForm.agencies:
+                paths = [*sim.write_agencies(world, out_dir, seed=seed), *sim.write_truth(world, out_dir)]
+            else:
+                paths = sim.write_source(world, out_dir, fmt.value)
+            report = sim.calibration_report(world)
         out.print(f"wrote {len(paths)} files to {out_dir}")
         for key in ("enterprises", "workers", "stoppages_realized", "stoppages_expected"):
             if key in report:
@@ -886,6 +889,28 @@ def models_rollback() -> None:
         return rollback(settings.model_name, settings.db_path)
 
     out.print(_run(action))
+
+
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option(help="Prefect process work pool (created if missing).")] = "ews",
+) -> None:
+    """Register the schedules with a Prefect work pool, for workers on several machines.
+
+    Needs PREFECT_API_URL (the shared Prefect server). Then run `prefect worker start --pool
+    POOL` on each machine that has this project installed and the same settings.
+    """
+    _settings()
+    if not os.environ.get("PREFECT_API_URL"):
+        err.print(
+            "error: ews deploy needs PREFECT_API_URL: the Prefect server the workers share", markup=False
+        )
+        raise typer.Exit(EXIT_ERROR)
+    from flows import schedule
+
+    names = _run(lambda: schedule.deploy_to_pool(pool))
+    for name in names:
+        out.print(shown(f"deployed {name} to the work pool {pool}"))
 
 
 @app.command()

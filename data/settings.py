@@ -15,6 +15,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from data import workspace as layout
+from data.database import Database
 from data.workspace import DEFAULT_HOME
 from vocab.terms import DEFAULT_CAPACITY
 
@@ -33,6 +34,9 @@ SERVICE_TIMEOUT_DEFAULTS: dict[str, str] = {
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "2",
     "PREFECT_API_REQUEST_TIMEOUT": "15",
     "PREFECT_CLIENT_MAX_RETRIES": "3",
+    # With a tracking server, MLflow prints "View run ... at <url>" on stdout at each run's
+    # end, which breaks `ews train --json` (one JSON document on stdout).
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
 }
 
 
@@ -74,9 +78,33 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = Field(
         default=None, description="Operator's webhook that receives alerts as JSON (EWS_ALERT_WEBHOOK_URL)."
     )
+    db_url: str | None = Field(
+        default=None,
+        repr=False,  # it may hold a password
+        description="The workspace database as a SQLAlchemy URL (EWS_DB_URL), e.g. "
+        "postgresql+psycopg://user@host:5432/ews; unset, the SQLite file ews.db in the workspace.",
+    )
     dashboard_url: str | None = Field(
         default="http://127.0.0.1:8501/",
         description="Where the analysts' page is served (`ews dashboard`'s default), linked from the nightly report.",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description=(
+            "Scheduler of a running Dask cluster (`tcp://host:8786`) on which the backtest runs, one "
+            "Prefect task per origin and member (EWS_DASK_ADDRESS). Its workers need this code installed "
+            "and, on other machines, PREFECT_API_URL naming a Prefect server they reach. Unset: "
+            "EWS_DASK_WORKERS decides."
+        ),
+    )
+    dask_workers: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Without EWS_DASK_ADDRESS: worker processes of a local Dask cluster started for the "
+            "backtest, one thread each (EWS_DASK_WORKERS). 0 (default): the backtest's fits run one "
+            "after another in the training process, which is faster for a backtest of a few fits."
+        ),
     )
 
     @property
@@ -89,9 +117,10 @@ class Settings(BaseSettings):
         return layout.store_dir(self.root)
 
     @property
-    def db_path(self) -> Path:
-        """SQLite file for published rankings and run records."""
-        return layout.db_path(self.root)
+    def db_path(self) -> Database:
+        """The workspace database (rankings, runs, reviews, alerts, champion history):
+        `EWS_DB_URL`, else the SQLite file `$EWS_HOME/ews.db`."""
+        return layout.database(self.root, self.db_url)
 
     @property
     def mlflow_dir(self) -> Path:

@@ -1,4 +1,8 @@
-"""One way to open the workspace's SQLite databases: WAL journal, busy timeout, schema in place."""
+"""A raw sqlite3 connection with WAL journal, busy timeout and schema in place.
+
+The workspace database itself is opened through `data.database` (SQLite or PostgreSQL);
+this stays for callers that want a plain SQLite file the same way.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-#: How long a connection waits for another writer's lock before "database is locked" (the
-#: CLI's exit status 5): longer than any publication holds it, short enough to be an answer.
-BUSY_TIMEOUT_SECONDS = 30
+from data.database import BUSY_TIMEOUT_SECONDS
+
+__all__ = ["BUSY_TIMEOUT_SECONDS", "open_db"]
 
 
 @contextmanager

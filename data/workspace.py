@@ -8,13 +8,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from data.database import Database
+
 #: The README's default workspace folder.
 DEFAULT_HOME = Path("~/.local/share/labor-ews")
 
 
 def db_path(root: Path) -> Path:
-    """SQLite file with the published rankings, runs, alerts and reviews."""
+    """The default workspace database: the SQLite file with the published rankings, runs,
+    alerts, reviews and champion history."""
     return root / "ews.db"
+
+
+def database(root: Path, url: str | None = None) -> Database:
+    """The workspace database: the one `url` (`EWS_DB_URL`) names, else the SQLite file of
+    :func:`db_path`. A URL that is neither SQLite nor PostgreSQL is a `UsageError` naming
+    the variable (its password hidden)."""
+    if not url:
+        return Database(path=db_path(root))
+    from data.errors import UsageError
+
+    try:
+        return Database.of(url)
+    except UsageError as exc:
+        raise UsageError(f"EWS_DB_URL: {exc}") from None
 
 
 def store_dir(root: Path) -> Path:

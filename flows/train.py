@@ -15,9 +15,10 @@ from data.faults import pause_point
 from data.settings import Settings, code_version
 from features.sets import feature_set, union_name
 from flows import tasks
+from flows.backtest import run_backtest
 from flows.hooks import TRAIN_TIMEOUT_SECONDS, alert_on_failure
 from flows.runtime import scheduled_as_of, scheduled_start
-from flows.tasks import build_training_frame, fit_final, run_backtest
+from flows.tasks import build_training_frame, fit_final
 from judging import summary
 from models import backtest, leakage, registry
 from models.champion import record_training_aliases
@@ -101,7 +102,8 @@ def train_flow(
     champion = registry.alias_version(settings.model_name, registry.CHAMPION)
     recipe = champion_recipe(settings.model_name, champion)
     recipes = recipes_to_refit(recipe, params, candidates)
-    bt = run_backtest(frame, candidates=candidates, recipes=recipes)
+    # On Dask (EWS_DASK_ADDRESS or EWS_DASK_WORKERS) one task per (origin, member), else serial.
+    bt = run_backtest(frame, candidates=candidates, recipes=recipes, settings=settings)
 
     # The learner, chosen on the pooled backtest, then the rest of the training summary.
     hazard = pd.read_parquet(truth, columns=summary.TRUTH_COLUMNS) if truth else None

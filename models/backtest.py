@@ -12,7 +12,7 @@ serves every origin. Labels differ: a fit at origin O sees only incidents report
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -302,57 +302,132 @@ def predict_rows(model: Any, rows: pd.DataFrame, params: ModelParams) -> np.ndar
     return np.asarray(model.predict_proba(model_input(rows, feature_set(params.feature_set))))[:, 1]
 
 
+@dataclass(frozen=True)
+class BacktestCell:
+    """One fit of the backtest: a candidate, or an extra recipe, at one origin.
+
+    The unit of work that may run anywhere (`flows.backtest` runs each as one task): its
+    figures depend on the frame and these fields only, never on another cell or the order.
+    """
+
+    origin: pd.Timestamp
+    name: str  # the backtest column it fills
+    recipe: ModelParams | None = None  # None: candidate `name` on the frame's own params
+
+
+def _derived_blend(candidates: tuple[str, ...]) -> bool:
+    """The blend's column is the mean of its members' when they are all candidates: no fit."""
+    return BLEND in candidates and set(BLEND_MEMBERS) <= set(candidates)
+
+
+def backtest_cells(
+    frame: TrainingFrame,
+    *,
+    candidates: tuple[str, ...],
+    recipes: Mapping[str, ModelParams] | None = None,
+) -> list[BacktestCell]:
+    """The fits a backtest needs, origin by origin: each candidate, then each extra recipe.
+
+    `recipes` (name → parameters with a resolved learner) are checked here, before any fit.
+    """
+    origins = [pd.Timestamp(o) for o in frame.origins(frame.params.backtest_origins)]
+    if not origins:
+        raise ValueError("no backtest origin: set backtest_origins ≥ 1")
+    for name, params in (recipes or {}).items():
+        if params.learner not in LEARNERS:
+            raise ValueError(
+                f"recipe {name!r}: its learner must be one of {LEARNERS}, not {params.learner!r}"
+            )
+    fits = [n for n in candidates if not (n == BLEND and _derived_blend(candidates))]
+    extra = list((recipes or {}).items())
+    return [
+        cell
+        for origin in origins
+        for cell in [BacktestCell(origin, n) for n in fits] + [BacktestCell(origin, n, r) for n, r in extra]
+    ]
+
+
+def origin_rows(frame: TrainingFrame, origin: pd.Timestamp) -> np.ndarray:
+    """The rows of the frame's table that an origin scores (its as-of date), as a mask."""
+    return (frame.table["as_of"] == origin).to_numpy()
+
+
+def backtest_cell(
+    frame: TrainingFrame, origin: pd.Timestamp, name: str, recipe: ModelParams | None = None
+) -> np.ndarray:
+    """The probabilities one fit at `origin` gives the origin's rows, in the table's order.
+
+    Without `recipe`: candidate `name` on the frame's params. With it: the recipe's learner
+    and hyper-parameters on the same rows (the rows' sampling and horizon stay the frame's).
+    Every random choice is seeded from the params, so the figures are the same in any
+    process and any order, at the same number of OpenMP and BLAS threads: that number moves
+    the boosted trees' and the logistic model's probabilities in the 8th digit or so.
+    """
+    rows = frame.table.loc[origin_rows(frame, origin)]
+    if recipe is None:
+        return predict_rows(fit_at(frame, origin, name).model, rows, candidate_params(frame.params, name))
+    same_rows = recipe.model_copy(
+        update={"negative_rate": frame.params.negative_rate, "horizon_months": frame.params.horizon_months}
+    )
+    # The columns the recipe's learner reads (a blend reads the union of its members' sets).
+    model = fit_at(replace(frame, params=same_rows), origin, recipe.learner).model
+    return predict_rows(model, rows, candidate_params(same_rows, recipe.learner))
+
+
+def assemble_backtest(
+    frame: TrainingFrame,
+    cells: Sequence[BacktestCell],
+    probabilities: Sequence[np.ndarray],
+    *,
+    candidates: tuple[str, ...],
+) -> pd.DataFrame:
+    """The backtest table from its cells' results (`probabilities[i]` is `cells[i]`'s).
+
+    One row per (origin, enterprise), origins in the cells' order and rows in the table's:
+    the features, the outcome `y` known at the training date, the candidates' columns, the
+    blend as the mean of its members when it was not fitted, then the recipes' columns.
+    """
+    if len(cells) != len(probabilities):
+        raise ValueError(f"{len(cells)} backtest cells but {len(probabilities)} results")
+    if not cells:
+        raise ValueError("no backtest origin: set backtest_origins ≥ 1")
+    y_final = frame.labels(frame.as_of)
+    parts = []
+    for origin in dict.fromkeys(c.origin for c in cells):
+        done = [(c, p) for c, p in zip(cells, probabilities, strict=True) if c.origin == origin]
+        rows = origin_rows(frame, origin)
+        part = frame.table.loc[rows].copy()
+        part["y"] = y_final[rows]
+        for cell, p in done:
+            if cell.recipe is None:
+                part[cell.name] = p
+        if _derived_blend(candidates):
+            # Exactly what the fitted blend predicts: soft voting averages the members.
+            part[BLEND] = np.mean([part[m].to_numpy() for m in BLEND_MEMBERS], axis=0)
+        for cell, p in done:
+            if cell.recipe is not None:
+                part[cell.name] = p
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
 def run_backtest(
     frame: TrainingFrame,
     *,
     candidates: tuple[str, ...] = ("hgb", "logistic", "reference_gbm"),
     recipes: Mapping[str, ModelParams] | None = None,
 ) -> pd.DataFrame:
-    """Score each origin's as-of date with every candidate fitted at that origin.
+    """Score each origin's as-of date with every candidate fitted at that origin, one fit after another.
 
     Returns one row per (origin, enterprise): the outcome `y` (known at the training date),
     the checklist's inputs and slice columns, and one probability column per candidate and
     per extra recipe (`recipes`: name → parameters with a resolved learner, e.g. the champion's).
+    The serial path of `flows.backtest`, which runs the same cells in parallel.
     """
-    y_final = frame.labels(frame.as_of)
-    parts = []
-    origins = list(frame.origins(frame.params.backtest_origins))
-    fits = [n for n in candidates if not (n == BLEND and set(BLEND_MEMBERS) <= set(candidates))]
-    total, done = len(origins) * (len(fits) + len(recipes or {})), 0
-    progress.advance("backtest fits", 0, total)
-    for origin in origins:
-        rows = frame.table["as_of"] == origin
-        part = frame.table.loc[rows].copy()
-        part["y"] = y_final[rows.to_numpy()]
-        for name in candidates:
-            if name == BLEND and set(BLEND_MEMBERS) <= set(candidates):
-                continue  # the mean of the members' columns, once they are all in (below)
-            fitted = fit_at(frame, origin, name)
-            part[name] = predict_rows(fitted.model, part, candidate_params(frame.params, name))
-            done += 1
-            progress.advance("backtest fits", done, total)
-        if BLEND in candidates and BLEND not in part:
-            # Exactly what the fitted blend predicts: soft voting averages the members.
-            part[BLEND] = np.mean([part[m].to_numpy() for m in BLEND_MEMBERS], axis=0)
-        for name, params in (recipes or {}).items():
-            if params.learner not in LEARNERS:
-                raise ValueError(
-                    f"recipe {name!r}: its learner must be one of {LEARNERS}, not {params.learner!r}"
-                )
-            # The recipe's hyper-parameters on the same rows; the rows' sampling stays the frame's.
-            same_rows = params.model_copy(
-                update={
-                    "negative_rate": frame.params.negative_rate,
-                    "horizon_months": frame.params.horizon_months,
-                }
-            )
-            other = replace(frame, params=same_rows)
-            # The columns the recipe's learner reads (a blend reads the union of its members' sets).
-            model = fit_at(other, origin, params.learner).model
-            part[name] = predict_rows(model, part, candidate_params(same_rows, params.learner))
-            done += 1
-            progress.advance("backtest fits", done, total)
-        parts.append(part)
-    if not parts:
-        raise ValueError("no backtest origin: set backtest_origins ≥ 1")
-    return pd.concat(parts, ignore_index=True)
+    cells = backtest_cells(frame, candidates=candidates, recipes=recipes)
+    results = []
+    progress.advance("backtest fits", 0, len(cells))
+    for done, cell in enumerate(cells, start=1):
+        results.append(backtest_cell(frame, cell.origin, cell.name, cell.recipe))
+        progress.advance("backtest fits", done, len(cells))
+    return assemble_backtest(frame, cells, results, candidates=candidates)

@@ -6,16 +6,16 @@ recorded) as plain arguments, so that any caller can move the alias without the 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from data.database import DatabaseLike
 from data.errors import EwsError
 from data.faults import pause_point
 from models import registry
 from outputs import audit
 
 
-def promote_version(model_name: str, db_path: Path, version: str, reason: str) -> str:
+def promote_version(model_name: str, db_path: DatabaseLike, version: str, reason: str) -> str:
     """Point `champion` at `version` (it must exist and verify) and record the move."""
     known = {row["version"] for row in registry.list_versions(model_name)}
     if version not in known:
@@ -45,7 +45,7 @@ def promote_version(model_name: str, db_path: Path, version: str, reason: str) -
     return f"champion is now version {version} (was {current.version if current else 'none'})"
 
 
-def rollback(model_name: str, db_path: Path) -> str:
+def rollback(model_name: str, db_path: DatabaseLike) -> str:
     """Give `champion` back to the version that held it before the last move."""
     history = audit.alias_history(db_path, model_name)
     history = history.loc[history["alias"] == registry.CHAMPION]
@@ -58,7 +58,7 @@ def rollback(model_name: str, db_path: Path) -> str:
     return promote_version(model_name, db_path, str(previous), f"rollback from version {current.version}")
 
 
-def load_champion(model_name: str, db_path: Path) -> tuple[Any, registry.ModelVersion]:
+def load_champion(model_name: str, db_path: DatabaseLike) -> tuple[Any, registry.ModelVersion]:
     """The verified champion: its files, MLflow's digest and the workspace's record agree."""
     current = registry.alias_version(model_name, registry.CHAMPION)
     if current is None:
@@ -67,7 +67,7 @@ def load_champion(model_name: str, db_path: Path) -> tuple[Any, registry.ModelVe
     return registry.load_verified(model_name, registry.CHAMPION, workspace_digest=digest)
 
 
-def workspace_digest(db_path: Path, model_name: str, version: str) -> str:
+def workspace_digest(db_path: DatabaseLike, model_name: str, version: str) -> str:
     """The workspace's record of a version's digest; refused when there is none."""
     digest = audit.model_digest(db_path, model_name, version)
     if digest is None:
@@ -78,7 +78,7 @@ def workspace_digest(db_path: Path, model_name: str, version: str) -> str:
     return digest
 
 
-def trust_version(model_name: str, db_path: Path, version: str) -> str:
+def trust_version(model_name: str, db_path: DatabaseLike, version: str) -> str:
     """An operator's decision to trust a version registered without a workspace digest:
     its files must match MLflow's digest and load as an allowed skops model."""
     known = audit.model_digest(db_path, model_name, version)
@@ -95,7 +95,7 @@ def trust_version(model_name: str, db_path: Path, version: str) -> str:
 
 def record_training_aliases(
     model_name: str,
-    db_path: Path,
+    db_path: DatabaseLike,
     version: str,
     *,
     promoted: bool,

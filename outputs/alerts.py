@@ -1,4 +1,4 @@
-"""Operational alerts: recorded in the workspace SQLite, optionally pushed to an operator.
+"""Operational alerts: recorded in the workspace database, optionally pushed to an operator.
 
 `record_alert` stores an alert once: a rerun of the same night with the same alert is a
 no-op (unique on as_of, kind and a fingerprint of severity, message and details), so reruns
@@ -11,27 +11,26 @@ from __future__ import annotations
 import hashlib
 import json
 import smtplib
-import sqlite3
 import ssl
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 
+from data.database import Database, DatabaseLike, Schema, connect, transaction
 from data.errors import EwsError
-from data.sqlite import open_db
 
 SEVERITIES: tuple[str, ...] = ("info", "warn", "alert")
 ALERT_COLUMNS: tuple[str, ...] = ("id", "as_of", "kind", "severity", "message", "details", "created_at")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+_SCHEMA = Schema(
+    tables=("alerts",),
+    statements=(
+        """CREATE TABLE IF NOT EXISTS alerts (
+    id {serial},
     as_of TEXT NOT NULL,
     kind TEXT NOT NULL,
     severity TEXT NOT NULL,
@@ -40,20 +39,14 @@ CREATE TABLE IF NOT EXISTS alerts (
     fingerprint TEXT NOT NULL,
     created_at TEXT NOT NULL,
     UNIQUE (as_of, kind, fingerprint)
-);
-CREATE INDEX IF NOT EXISTS alerts_as_of ON alerts (as_of);
-"""
+)""",
+        "CREATE INDEX IF NOT EXISTS alerts_as_of ON alerts (as_of)",
+    ),
+)
 
 
 class AlertError(EwsError):
     """An alert is malformed (unknown severity, empty kind)."""
-
-
-@contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection with WAL, a busy timeout and the alerts table in place."""
-    with open_db(path, _SCHEMA) as conn:
-        yield conn
 
 
 def _details_json(details: dict[str, Any]) -> str:
@@ -61,7 +54,7 @@ def _details_json(details: dict[str, Any]) -> str:
 
 
 def record_alert(
-    path: Path, *, as_of: str, kind: str, severity: str, message: str, details: dict[str, Any]
+    db: DatabaseLike, *, as_of: str, kind: str, severity: str, message: str, details: dict[str, Any]
 ) -> None:
     """Store an alert for the night `as_of`; recording the same alert again changes nothing."""
     if severity not in SEVERITIES:
@@ -72,25 +65,37 @@ def record_alert(
     body = _details_json(details or {})
     fingerprint = hashlib.sha256(json.dumps([severity, message, body]).encode()).hexdigest()
     created_at = pd.Timestamp.now(tz="UTC").isoformat()
-    with _connect(Path(path)) as conn:
+    with transaction(db, _SCHEMA) as conn:
         conn.execute(
-            "INSERT INTO alerts (as_of, kind, severity, message, details, fingerprint, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (as_of, kind, fingerprint) DO NOTHING",
-            (as_of, kind, severity, message, body, fingerprint, created_at),
+            sa.text(
+                "INSERT INTO alerts (as_of, kind, severity, message, details, fingerprint, created_at)"
+                " VALUES (:as_of, :kind, :severity, :message, :details, :fingerprint, :created_at)"
+                " ON CONFLICT (as_of, kind, fingerprint) DO NOTHING"
+            ),
+            {
+                "as_of": as_of,
+                "kind": kind,
+                "severity": severity,
+                "message": message,
+                "details": body,
+                "fingerprint": fingerprint,
+                "created_at": created_at,
+            },
         )
 
 
-def read_alerts(path: Path, as_of: str | None = None) -> pd.DataFrame:
+def read_alerts(db: DatabaseLike, as_of: str | None = None) -> pd.DataFrame:
     """Recorded alerts (of one night when `as_of` is given), oldest first; details as dicts."""
-    if not Path(path).exists():
+    db = Database.of(db)
+    if not db.exists():
         return pd.DataFrame(columns=list(ALERT_COLUMNS))
     query = f"SELECT {', '.join(ALERT_COLUMNS)} FROM alerts"
-    params: tuple[str, ...] = ()
+    params: dict[str, str] = {}
     if as_of is not None:
-        query += " WHERE as_of = ?"
-        params = (pd.Timestamp(as_of).strftime("%Y-%m-%d"),)
-    with _connect(Path(path)) as conn:
-        frame = pd.read_sql_query(query + " ORDER BY id", conn, params=params)
+        query += " WHERE as_of = :as_of"
+        params = {"as_of": pd.Timestamp(as_of).strftime("%Y-%m-%d")}
+    with connect(db, _SCHEMA) as conn:
+        frame = pd.read_sql_query(sa.text(query + " ORDER BY id"), conn, params=params)
     frame["details"] = [json.loads(d) for d in frame["details"]]
     return frame
 
@@ -164,7 +169,7 @@ def notify(
 
 
 def record_and_push(
-    path: Path,
+    db: DatabaseLike,
     webhook_url: str | None,
     *,
     as_of: str,
@@ -177,7 +182,7 @@ def record_and_push(
 
     Returns whether the webhook took it (False with no webhook): recording never depends on it.
     """
-    record_alert(path, as_of=as_of, kind=kind, severity=severity, message=message, details=details or {})
+    record_alert(db, as_of=as_of, kind=kind, severity=severity, message=message, details=details or {})
     if not webhook_url:
         return False
     alert = {"as_of": as_of, "kind": kind, "severity": severity, "message": message}

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import getpass
-import sqlite3
-from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
-from data.sqlite import BUSY_TIMEOUT_SECONDS
+from data.database import Database, DatabaseLike, Schema, connect, transaction
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alias_history (
+#: The columns of a move, as :func:`alias_history` returns them.
+HISTORY_COLUMNS: tuple[str, ...] = ("at", "model_name", "alias", "version", "previous", "actor", "reason")
+
+_SCHEMA = Schema(
+    tables=("alias_history", "model_digests"),
+    statements=(
+        # Moves are ordered by `rowid`: SQLite's own row number, a column on PostgreSQL.
+        """CREATE TABLE IF NOT EXISTS alias_history (
+    {rowid}
     at TEXT NOT NULL,
     model_name TEXT NOT NULL,
     alias TEXT NOT NULL,
@@ -19,24 +25,17 @@ CREATE TABLE IF NOT EXISTS alias_history (
     previous TEXT,
     actor TEXT NOT NULL,
     reason TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS model_digests (
+)""",
+        """CREATE TABLE IF NOT EXISTS model_digests (
     model_name TEXT NOT NULL,
     version TEXT NOT NULL,
     digest TEXT NOT NULL,
     at TEXT NOT NULL,
     actor TEXT NOT NULL,
     PRIMARY KEY (model_name, version)
-);
-"""
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
-    conn.executescript(_SCHEMA)
-    return conn
+)""",
+    ),
+)
 
 
 def _actor() -> str:
@@ -47,7 +46,7 @@ def _actor() -> str:
 
 
 def record_alias_change(
-    path: Path,
+    db: DatabaseLike,
     *,
     model_name: str,
     alias: str,
@@ -56,37 +55,38 @@ def record_alias_change(
     reason: str,
 ) -> None:
     """Append one alias move with the time (UTC), the operator and the reason."""
-    conn = _connect(path)
-    try:
-        with conn:
-            conn.execute(
-                "INSERT INTO alias_history VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
-                    model_name,
-                    alias,
-                    version,
-                    previous,
-                    _actor(),
-                    reason,
-                ),
-            )
-    finally:
-        conn.close()
-
-
-def alias_history(path: Path, model_name: str) -> pd.DataFrame:
-    """Every recorded alias move of a model, oldest first."""
-    conn = _connect(path)
-    try:
-        return pd.read_sql_query(
-            "SELECT * FROM alias_history WHERE model_name = ? ORDER BY rowid", conn, params=(model_name,)
+    with transaction(db, _SCHEMA) as conn:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO alias_history ({', '.join(HISTORY_COLUMNS)})"
+                " VALUES (:at, :model_name, :alias, :version, :previous, :actor, :reason)"
+            ),
+            {
+                "at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+                "model_name": model_name,
+                "alias": alias,
+                "version": version,
+                "previous": previous,
+                "actor": _actor(),
+                "reason": reason,
+            },
         )
-    finally:
-        conn.close()
 
 
-def record_model_digest(path: Path, *, model_name: str, version: str, digest: str) -> None:
+def alias_history(db: DatabaseLike, model_name: str) -> pd.DataFrame:
+    """Every recorded alias move of a model, oldest first."""
+    with connect(db, _SCHEMA) as conn:
+        return pd.read_sql_query(
+            sa.text(
+                f"SELECT {', '.join(HISTORY_COLUMNS)} FROM alias_history"
+                " WHERE model_name = :model_name ORDER BY rowid"
+            ),
+            conn,
+            params={"model_name": model_name},
+        )
+
+
+def record_model_digest(db: DatabaseLike, *, model_name: str, version: str, digest: str) -> None:
     """Keep a registered version's artifact digest in the workspace DB, beside MLflow's copy.
 
     The model files and MLflow's tag can be rewritten together by whoever writes to the
@@ -94,32 +94,31 @@ def record_model_digest(path: Path, *, model_name: str, version: str, digest: st
     trust`), so a model is loaded only when both copies and the files agree. A digest once
     recorded for a version is never replaced.
     """
-    conn = _connect(path)
-    try:
-        with conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO model_digests VALUES (?, ?, ?, ?, ?)",
-                (
-                    model_name,
-                    version,
-                    digest,
-                    pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
-                    _actor(),
-                ),
-            )
-    finally:
-        conn.close()
+    with transaction(db, _SCHEMA) as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO model_digests (model_name, version, digest, at, actor)"
+                " VALUES (:model_name, :version, :digest, :at, :actor)"
+                " ON CONFLICT (model_name, version) DO NOTHING"
+            ),
+            {
+                "model_name": model_name,
+                "version": version,
+                "digest": digest,
+                "at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+                "actor": _actor(),
+            },
+        )
 
 
-def model_digest(path: Path, model_name: str, version: str) -> str | None:
+def model_digest(db: DatabaseLike, model_name: str, version: str) -> str | None:
     """The digest the workspace recorded for a version, or None."""
-    if not path.exists():
+    db = Database.of(db)
+    if not db.exists():
         return None
-    conn = _connect(path)
-    try:
+    with connect(db, _SCHEMA) as conn:
         row = conn.execute(
-            "SELECT digest FROM model_digests WHERE model_name = ? AND version = ?", (model_name, version)
-        ).fetchone()
-    finally:
-        conn.close()
+            sa.text("SELECT digest FROM model_digests WHERE model_name = :model_name AND version = :version"),
+            {"model_name": model_name, "version": version},
+        ).first()
     return str(row[0]) if row else None

@@ -1,9 +1,9 @@
 """Analysts' review records: what was decided about an enterprise on a night, by whom, when.
 
-One row per review in the `reviews` table of the workspace database (`ews.db`). The table
-is append-only: a later review of the same enterprise is a new row, never an update, and
-SQLite triggers refuse UPDATE and DELETE, so the history an analyst sees is the history
-that was recorded. Text is cleaned before it is stored (Unicode NFC, control characters
+One row per review in the `reviews` table of the workspace database (`ews.db`, or the
+database `EWS_DB_URL` names). The table is append-only: a later review of the same
+enterprise is a new row, never an update, and triggers refuse UPDATE and DELETE (and, on
+PostgreSQL, TRUNCATE), so the history an analyst sees is the history that was recorded. Text is cleaned before it is stored (Unicode NFC, control characters
 removed, lengths capped) and every statement uses placeholders.
 """
 
@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
+from data.database import Database, DatabaseLike, Schema, has_table, read_only, transaction
 from data.errors import EwsError
-from data.sqlite import open_db
 
 #: What an analyst can record: looked at it; acted on it; the warning was wrong.
 STATUSES: tuple[str, ...] = ("reviewed", "action_taken", "false_alarm")
@@ -40,22 +37,47 @@ REVIEW_COLUMNS: tuple[str, ...] = (
     "recorded_at",
 )
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS reviews (
-    review_id INTEGER PRIMARY KEY AUTOINCREMENT,
+_APPEND_ONLY = "reviews are append-only"
+_SCHEMA = Schema(
+    tables=("reviews",),
+    statements=(
+        f"""CREATE TABLE IF NOT EXISTS reviews (
+    review_id {{serial}},
     enterprise_id TEXT NOT NULL,
     as_of TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ({", ".join(f"'{s}'" for s in STATUSES)})),
     note TEXT NOT NULL DEFAULT '',
     reviewer TEXT NOT NULL,
     recorded_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS reviews_by_enterprise ON reviews (enterprise_id, recorded_at);
-CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews
-BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews
-BEGIN SELECT RAISE(ABORT, 'reviews are append-only'); END;
-"""
+)""",
+        "CREATE INDEX IF NOT EXISTS reviews_by_enterprise ON reviews (enterprise_id, recorded_at)",
+    ),
+    only={
+        "sqlite": (
+            "CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews\n"
+            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
+            "CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews\n"
+            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
+        ),
+        "postgresql": (
+            "CREATE OR REPLACE FUNCTION reviews_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$",
+            *(
+                statement
+                for name, event, each in (
+                    ("reviews_no_update", "UPDATE", "ROW"),
+                    ("reviews_no_delete", "DELETE", "ROW"),
+                    ("reviews_no_truncate", "TRUNCATE", "STATEMENT"),
+                )
+                for statement in (
+                    f"DROP TRIGGER IF EXISTS {name} ON reviews",
+                    f"CREATE TRIGGER {name} BEFORE {event} ON reviews"
+                    f" FOR EACH {each} EXECUTE FUNCTION reviews_append_only()",
+                )
+            ),
+        ),
+    },
+)
 
 
 class ReviewError(EwsError):
@@ -75,13 +97,6 @@ class Review:
     recorded_at: str
 
 
-@contextmanager
-def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection with WAL, a busy timeout and the reviews schema in place."""
-    with open_db(path, _SCHEMA) as conn:
-        yield conn
-
-
 def clean_text(text: str, limit: int) -> str:
     """NFC text without control characters (newlines kept), trimmed; refused when over `limit`."""
     normalised = unicodedata.normalize("NFC", str(text))
@@ -93,7 +108,7 @@ def clean_text(text: str, limit: int) -> str:
 
 
 def record_review(
-    path: Path,
+    db: DatabaseLike,
     *,
     enterprise_id: str,
     as_of: str,
@@ -118,14 +133,22 @@ def record_review(
     if not clean_reviewer:
         raise ReviewError("the reviewer's name is required")
     stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
-    with _connect(Path(path)) as conn:
-        cursor = conn.execute(
-            "INSERT INTO reviews (enterprise_id, as_of, status, note, reviewer, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (enterprise_id, as_of, status, clean_note, clean_reviewer, stamp),
-        )
-        review_id = int(cursor.lastrowid or 0)
-    return Review(review_id, enterprise_id, as_of, status, clean_note, clean_reviewer, stamp)
+    with transaction(db, _SCHEMA) as conn:
+        review_id = conn.execute(
+            sa.text(
+                "INSERT INTO reviews (enterprise_id, as_of, status, note, reviewer, recorded_at) VALUES"
+                " (:enterprise_id, :as_of, :status, :note, :reviewer, :recorded_at) RETURNING review_id"
+            ),
+            {
+                "enterprise_id": enterprise_id,
+                "as_of": as_of,
+                "status": status,
+                "note": clean_note,
+                "reviewer": clean_reviewer,
+                "recorded_at": stamp,
+            },
+        ).scalar_one()
+    return Review(int(review_id), enterprise_id, as_of, status, clean_note, clean_reviewer, stamp)
 
 
 def _no_reviews() -> pd.DataFrame:
@@ -134,41 +157,40 @@ def _no_reviews() -> pd.DataFrame:
     )
 
 
-def read_reviews(path: Path, *, enterprise_id: str | None = None, up_to: str | None = None) -> pd.DataFrame:
+def read_reviews(
+    db: DatabaseLike, *, enterprise_id: str | None = None, up_to: str | None = None
+) -> pd.DataFrame:
     """Every review (of one enterprise, of nights up to `up_to` when given), oldest first.
 
-    Reading never writes: a workspace without reviews (or without a database) has none.
+    Reading never writes, on a read-only connection: a workspace without reviews (or without
+    a database) has none.
     """
-    if not Path(path).exists():
+    db = Database.of(db)
+    if not db.exists():
         return _no_reviews()
-    clauses, params = [], []
+    clauses, params = [], {}
     if enterprise_id is not None:
-        clauses.append("enterprise_id = ?")
-        params.append(enterprise_id)
+        clauses.append("enterprise_id = :enterprise_id")
+        params["enterprise_id"] = enterprise_id
     if up_to is not None:
-        clauses.append("as_of <= ?")
-        params.append(up_to)
+        clauses.append("as_of <= :up_to")
+        params["up_to"] = up_to
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-    try:
-        conn.execute("PRAGMA busy_timeout=30000")
-        if (
-            conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reviews'").fetchone()
-            is None
-        ):
+    with read_only(db) as conn:
+        if not has_table(conn, "reviews"):
             return _no_reviews()
         return pd.read_sql_query(
-            f"SELECT {', '.join(REVIEW_COLUMNS)} FROM reviews{where} ORDER BY recorded_at, review_id",
+            sa.text(
+                f"SELECT {', '.join(REVIEW_COLUMNS)} FROM reviews{where} ORDER BY recorded_at, review_id"
+            ),
             conn,
             params=params,
         )
-    finally:
-        conn.close()
 
 
-def latest_reviews(path: Path, *, up_to: str | None = None) -> pd.DataFrame:
+def latest_reviews(db: DatabaseLike, *, up_to: str | None = None) -> pd.DataFrame:
     """The most recent review of each enterprise (of nights up to `up_to`), one row each."""
-    history = read_reviews(path, up_to=up_to)
+    history = read_reviews(db, up_to=up_to)
     return history.groupby("enterprise_id", sort=True).tail(1).reset_index(drop=True)
 
 

@@ -46,7 +46,7 @@ RANKING = pa.DataFrameSchema(
         "run_id": _text(nullable=False),
         "input_digest": _text(nullable=False),
         "months_stale": pa.Column(None, checks=of_kind("float", "integer"), nullable=True),
-        # True/False from the score flow; 0/1 (NaN for NULL) once read back from SQLite.
+        # True/False from the score flow; 0/1 (NaN for NULL) once read back from the database.
         "stale": pa.Column(None, checks=of_kind("bool", "integer", "float"), nullable=True),
     },
     checks=[unique_key("as_of", "enterprise_id")],

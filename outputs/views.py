@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 import pandas as pd
 
+from data.database import Database, DatabaseLike
 from data.errors import EwsError
-from outputs.rankings import connect
+from outputs.rankings import read_history
 from vocab.terms import BANDS, OWNERSHIPS
 
 #: Filter name -> ranking column.
@@ -110,17 +110,11 @@ def apply_filter(ranking: pd.DataFrame, choice: RankingFilter) -> pd.DataFrame:
     return ranking.loc[mask.astype(bool)]
 
 
-def score_history(db_path: Path, enterprise_id: str) -> pd.DataFrame:
+def score_history(db_path: DatabaseLike, enterprise_id: str) -> pd.DataFrame:
     """Every published score of one enterprise: as_of, rank, score, band, model_version, oldest first."""
-    if not Path(db_path).exists():
+    if not Database.of(db_path).exists():
         return pd.DataFrame(columns=["as_of", "rank", "score", "band", "model_version"])
-    with connect(Path(db_path)) as conn:
-        return pd.read_sql_query(
-            "SELECT as_of, rank, score, band, model_version, reasons, reasons_en FROM scores "
-            "WHERE enterprise_id = ? ORDER BY as_of",
-            conn,
-            params=(enterprise_id,),
-        )
+    return read_history(db_path, enterprise_id)
 
 
 __all__ = [

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from data.database import DatabaseLike
 from data.settings import Settings
 from judging import monitoring
 from judging.night_checks import Alert
@@ -54,7 +55,7 @@ def night_complete(settings: Settings, as_of: str) -> bool:
     )
 
 
-def previous_ranking(db_path: Path, as_of: str) -> pd.DataFrame | None:
+def previous_ranking(db_path: DatabaseLike, as_of: str) -> pd.DataFrame | None:
     """The latest ranking published before `as_of`, for movers and churn (None: first night)."""
     earlier = [d for d in rankings.scored_dates(db_path) if d < as_of]
     return rankings.read_ranking(db_path, earlier[-1]) if earlier else None

@@ -1,4 +1,5 @@
-"""Alerts: recorded once per night, read back, pushed to a local webhook without network."""
+"""Alerts: recorded once per night (on SQLite and on PostgreSQL), read back, pushed to a local
+webhook without network."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 
 import outputs.alerts as alerts
-from outputs.alerts import AlertError, notify, read_alerts, record_alert
+from data.database import Database
+from outputs.alerts import ALERT_COLUMNS, AlertError, notify, read_alerts, record_alert
 
 
 @pytest.fixture(autouse=True)
@@ -23,8 +25,9 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_record_and_read(tmp_path: Path) -> None:
-    db = tmp_path / "rankings.sqlite"
+def test_record_and_read(database: Database) -> None:
+    db = database
+    assert read_alerts(db).empty
     record_alert(
         db, as_of="2026-01-31", kind="drift", severity="warn", message="x drifted", details={"psi": 0.3}
     )
@@ -44,9 +47,19 @@ def test_record_and_read(tmp_path: Path) -> None:
     night = read_alerts(db, as_of="2026-01-31")
     assert night["details"].iloc[0] == {"psi": 0.3}
     assert read_alerts(db, "2026-02-28")["message"].iloc[0] == "x'); DROP TABLE alerts;--"
-    assert read_alerts(tmp_path / "missing.sqlite").empty
+    assert list(everything.columns) == list(ALERT_COLUMNS)
+    assert everything["id"].tolist() == sorted(everything["id"]) and everything["id"].is_unique
+    # The same kind on the same night with other words is another alert.
+    record_alert(db, as_of="2026-01-31", kind="drift", severity="warn", message="y drifted", details={})
+    assert read_alerts(db, "2026-01-31")["message"].tolist() == ["x drifted", "y drifted"]
     with pytest.raises(AlertError):
         record_alert(db, as_of="2026-01-31", kind="drift", severity="panic", message="", details={})
+    assert len(read_alerts(db)) == 3
+
+
+def test_reading_a_workspace_without_a_database_creates_none(tmp_path: Path) -> None:
+    assert read_alerts(tmp_path / "missing.sqlite").empty
+    assert not (tmp_path / "missing.sqlite").exists()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,14 +1,14 @@
-"""The ranking's schema: publish accepts the score flow's ranking and refuses a broken one whole."""
+"""The ranking's schema: publish accepts the score flow's ranking and refuses a broken one whole,
+on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
+from data.database import Database, connect
 from features.build import build_features, known_at
 from outputs.ranking import assemble_ranking, rank_scores
 from outputs.rankings import SCORE_COLUMNS, PublishError, publish, read_ranking
@@ -45,20 +45,24 @@ def test_the_score_flows_ranking_is_accepted_as_it_is(ranking: pd.DataFrame) -> 
     pd.testing.assert_frame_equal(ranking, before)
 
 
-def test_a_published_ranking_read_back_can_be_published_again(ranking: pd.DataFrame, tmp_path: Path) -> None:
-    db = tmp_path / "ews.db"
+def test_a_published_ranking_read_back_can_be_published_again(
+    ranking: pd.DataFrame, database: Database
+) -> None:
+    db = database
     assert publish(db, ranking) == len(ranking)
     again = read_ranking(db, str(NIGHT.date()))  # as_of as text, stale as 0/1
     assert publish(db, again.assign(as_of="2024-01-31")) == len(ranking)
 
 
-def test_the_database_columns_are_the_schemas(tmp_path: Path, ranking: pd.DataFrame) -> None:
-    db = tmp_path / "ews.db"
-    publish(db, ranking)
-    with sqlite3.connect(db) as conn:
-        info = conn.execute("PRAGMA table_info(scores)").fetchall()
-    assert tuple(row[1] for row in info) == SCORE_COLUMNS
-    not_null = {row[1] for row in info if row[3] or row[5]}  # NOT NULL, or part of the key
+def test_the_database_columns_are_the_schemas(database: Database, ranking: pd.DataFrame) -> None:
+    publish(database, ranking)
+    with connect(database) as conn:
+        inspector = sa.inspect(conn)
+        columns = inspector.get_columns("scores")
+        key = inspector.get_pk_constraint("scores")["constrained_columns"]
+    assert tuple(c["name"] for c in columns) == SCORE_COLUMNS
+    assert key == ["as_of", "enterprise_id"]
+    not_null = {c["name"] for c in columns if not c["nullable"]} | set(key)  # NOT NULL, or part of the key
     assert not_null == {name for name, column in RANKING.columns.items() if not column.nullable}
 
 
@@ -88,9 +92,9 @@ def test_the_database_columns_are_the_schemas(tmp_path: Path, ranking: pd.DataFr
     ids=["missing", "text-score", "float-rank", "duplicate", "null-version", "unknown-band", "score-above-1"],
 )
 def test_a_broken_ranking_is_refused_and_the_night_kept(
-    ranking: pd.DataFrame, tmp_path: Path, change, words: str
+    ranking: pd.DataFrame, database: Database, change, words: str
 ) -> None:
-    db = tmp_path / "ews.db"
+    db = database
     publish(db, ranking)
     with pytest.raises(PublishError) as caught:
         publish(db, change(ranking))

@@ -1,0 +1,170 @@
+"""The rolling-origin backtest, one Prefect task per (origin, member), in parallel on Dask.
+
+Each fit of the backtest (`models.backtest.backtest_cell`) is one task run, named
+`backtest-fit[origin=2024-03-31, member=hgb]`, so the Prefect UI shows the backtest's
+progress cell by cell. The cells run on an existing Dask cluster when `EWS_DASK_ADDRESS`
+names its scheduler, on a local cluster of `EWS_DASK_WORKERS` processes otherwise, and
+without either one after another in the training process (`models.backtest.run_backtest`:
+the same cells and the same assembly). Each task fits on one thread, so its figures are
+those of the serial run at one thread per fit, exactly (tested); the serial default lets
+the fits use every core, which moves probabilities in the 8th digit or so.
+
+The training frame is sent to every worker once (`scatter`), never with each task. The
+tasks go through `DaskTaskRunner.submit`, which is what `Task.submit` calls on a flow's own
+runner: the runner is entered for the backtest alone, so the rest of the training flow
+pays for no cluster, and the frame never becomes a flow parameter (Prefect would copy a
+flow's parameters into every task's context).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from threadpoolctl import threadpool_limits
+
+from data.settings import Settings
+from flows import tasks
+from models import backtest
+from models.backtest import TrainingFrame
+from models.train import ModelParams
+from vocab import progress
+
+if TYPE_CHECKING:
+    from prefect_dask import DaskTaskRunner
+
+
+@task(
+    name="backtest-fit",
+    task_run_name="backtest-fit[origin={origin}, member={member}]",
+    cache_policy=NO_CACHE,
+)
+def backtest_fit(
+    frame: TrainingFrame, origin: str, member: str, recipe: ModelParams | None = None
+) -> np.ndarray:
+    """One fit of the backtest: `member` (a candidate, or a recipe's name) at `origin`.
+
+    On one thread: a worker runs one task per thread it has, and BLAS or OpenMP threads on
+    top of that would fight over the same cores.
+    """
+    with threadpool_limits(limits=1):
+        return backtest.backtest_cell(frame, pd.Timestamp(origin), member, recipe)
+
+
+def backtest_runner(settings: Settings) -> DaskTaskRunner | None:
+    """The Dask runner the settings ask for: an existing cluster, a local one, or None (serial)."""
+    if not settings.dask_address and settings.dask_workers == 0:
+        return None
+    from prefect_dask import DaskTaskRunner
+
+    if settings.dask_address:
+        return DaskTaskRunner(address=settings.dask_address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": settings.dask_workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "host": "127.0.0.1",
+            "dashboard_address": None,
+        }
+    )
+
+
+def run_backtest(
+    frame: TrainingFrame,
+    *,
+    candidates: tuple[str, ...],
+    recipes: Mapping[str, ModelParams] | None,
+    settings: Settings,
+) -> pd.DataFrame:
+    """The backtest table, its fits on the Dask cluster the settings name, else in this process."""
+    runner = backtest_runner(settings)
+    if runner is None:
+        return tasks.run_backtest(frame, candidates=candidates, recipes=recipes)
+    return dask_backtest(frame, candidates=candidates, recipes=recipes, runner=runner)
+
+
+def dask_backtest(
+    frame: TrainingFrame,
+    *,
+    candidates: tuple[str, ...],
+    recipes: Mapping[str, ModelParams] | None,
+    runner: DaskTaskRunner,
+) -> pd.DataFrame:
+    """Every cell of the backtest as one task on `runner`'s cluster, then the table assembled.
+
+    Inside a flow run the tasks are recorded as that run's (outside one, as tasks of their
+    own). A failed cell fails the backtest: the runner's cluster, if it started one, is
+    closed, and the other cells with it.
+    """
+    import distributed
+
+    try:
+        logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = get_run_logger()
+    except MissingContextError:
+        logger = logging.getLogger(__name__)
+    cells = backtest.backtest_cells(frame, candidates=candidates, recipes=recipes)
+    if runner.address and not PREFECT_API_URL.value():
+        logger.warning(
+            "EWS_DASK_ADDRESS without PREFECT_API_URL: a Dask worker without PREFECT_API_URL of "
+            "its own starts a temporary Prefect server for its task runs"
+        )
+    with runner, _api_for_local_workers(runner):
+        client = runner.client
+        info = client.scheduler_info()
+        logger.info(
+            "backtest: %d fits on the Dask cluster at %s (%d workers)",
+            len(cells),
+            info.get("address"),
+            len(info.get("workers", {})),
+        )
+        shared = client.scatter(frame, broadcast=True, hash=False)
+        futures = [
+            runner.submit(
+                backtest_fit,
+                parameters={
+                    "frame": shared,
+                    "origin": str(cell.origin.date()),
+                    "member": cell.name,
+                    "recipe": cell.recipe,
+                },
+            )
+            for cell in cells
+        ]
+        index = {f.wrapped_future.key: i for i, f in enumerate(futures)}
+        results: dict[int, np.ndarray] = {}
+        progress.advance("backtest fits", 0, len(cells))
+        for finished in distributed.as_completed([f.wrapped_future for f in futures], loop=client.loop):
+            i = index[finished.key]
+            results[i] = futures[i].result()
+            progress.advance("backtest fits", len(results), len(cells))
+    probabilities = [results[i] for i in range(len(cells))]
+    return backtest.assemble_backtest(frame, cells, probabilities, candidates=candidates)
+
+
+@contextlib.contextmanager
+def _api_for_local_workers(runner: DaskTaskRunner) -> Iterator[None]:
+    """Point the workers of a local cluster at this process's Prefect API when it is temporary.
+
+    Without `PREFECT_API_URL`, each worker would start a temporary Prefect server of its own
+    (7–19 s each) for the task runs it records. The workers of a local cluster reach this
+    process's server at its loopback address instead; those of an existing cluster keep
+    their own setting (a machine elsewhere cannot reach this one's loopback).
+    """
+    from prefect.client.orchestration import get_client
+
+    if PREFECT_API_URL.value() or runner.address:
+        yield
+        return
+    with get_client(sync_client=True) as client:
+        url = str(client.api_url)
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield

@@ -1,0 +1,155 @@
+"""The backtest on Dask: one Prefect task per (origin, member), the serial run's figures exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import distributed
+import pandas as pd
+import pytest
+from distributed.scheduler import Scheduler
+from threadpoolctl import threadpool_limits
+
+from data.settings import Settings
+from data.store import Store
+from models import backtest
+from models.backtest import BLEND, BLEND_MEMBERS, TrainingFrame
+from models.train import ModelParams
+
+from ..conftest import AS_OF, TINY_PARAMS
+
+CANDIDATES = (*BLEND_MEMBERS, BLEND)
+
+
+def serial(frame: TrainingFrame, recipes: dict[str, ModelParams] | None = None) -> pd.DataFrame:
+    """Today's serial backtest, on one thread per fit as the workers fit: more OpenMP or BLAS
+    threads move the probabilities in the 8th digit on a world the size of the demo's."""
+    with threadpool_limits(limits=1):
+        return backtest.run_backtest(frame, candidates=CANDIDATES, recipes=recipes)
+
+
+def fits_seen(client: distributed.Client) -> int:
+    """Backtest fits the cluster's scheduler has seen finish (a task key reaching memory)."""
+
+    def count(dask_scheduler: Scheduler) -> int:
+        log = dask_scheduler.transition_log
+        return len({t.key for t in log if str(t.key).startswith("backtest_fit-") and t.finish == "memory"})
+
+    return int(client.run_on_scheduler(count))
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[distributed.LocalCluster]:
+    """A running cluster of two worker processes, as `dask scheduler` and `dask worker` make one."""
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as running:
+        yield running
+
+
+def test_the_settings_choose_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.backtest import backtest_runner
+
+    monkeypatch.delenv("EWS_DASK_ADDRESS", raising=False)
+    monkeypatch.delenv("EWS_DASK_WORKERS", raising=False)
+    assert backtest_runner(Settings()) is None  # serial by default
+    monkeypatch.setenv("EWS_DASK_WORKERS", "3")
+    local = backtest_runner(Settings())
+    assert local is not None and local.address is None
+    assert local.cluster_kwargs == {
+        "n_workers": 3,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": None,
+    }
+    monkeypatch.setenv("EWS_DASK_ADDRESS", "tcp://10.0.0.5:8786")
+    remote = backtest_runner(Settings())
+    assert remote is not None and remote.address == "tcp://10.0.0.5:8786" and not remote.cluster_kwargs
+    monkeypatch.setenv("EWS_DASK_WORKERS", "-1")
+    with pytest.raises(ValueError, match="dask_workers"):
+        Settings()
+
+
+@pytest.mark.slow
+def test_a_local_cluster_of_two_worker_processes_gives_the_serial_figures(
+    tiny_frame: TrainingFrame, monkeypatch: pytest.MonkeyPatch, prefect_server: None
+) -> None:
+    """`EWS_DASK_WORKERS=2`: a local cluster started for the backtest of one origin, with a
+    champion's recipe beside the candidates (outside a flow run: tasks of their own)."""
+    from flows.backtest import run_backtest
+
+    monkeypatch.delenv("EWS_DASK_ADDRESS", raising=False)
+    monkeypatch.setenv("EWS_DASK_WORKERS", "2")
+    one = replace(tiny_frame, params=TINY_PARAMS.model_copy(update={"backtest_origins": 1}))
+    recipes = {"champion": TINY_PARAMS.model_copy(update={"learner": "hgb", "max_iter": 30})}
+    on_dask = run_backtest(one, candidates=CANDIDATES, recipes=recipes, settings=Settings())
+    pd.testing.assert_frame_equal(on_dask, serial(one, recipes), check_exact=True)
+    assert list(on_dask.columns[-5:]) == [*BLEND_MEMBERS, BLEND, "champion"]
+
+
+@pytest.mark.slow
+def test_the_train_flow_backtests_on_the_cluster_at_ews_dask_address(
+    cluster: distributed.LocalCluster,
+    tiny_store: Store,
+    tiny_frame: TrainingFrame,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each fit is a task on the running cluster, recorded in the training run under its own
+    name, and the figures the run logs are the serial backtest's."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterId,
+        TaskRunFilter,
+        TaskRunFilterName,
+    )
+
+    from flows.train import train_flow
+    from models import registry
+
+    address = cluster.scheduler_address
+    monkeypatch.setenv("EWS_DASK_ADDRESS", address)
+    monkeypatch.delenv("EWS_DASK_WORKERS", raising=False)
+    shutil.copytree(tiny_store.root, Settings().store_dir)
+    origins = TINY_PARAMS.backtest_origins
+    with distributed.Client(address) as client:
+        before = fits_seen(client)
+        with threadpool_limits(limits=1):
+            state = train_flow(
+                as_of=dt.date.fromisoformat(str(AS_OF.date())),
+                promote="auto",
+                params=TINY_PARAMS,
+                candidates=CANDIDATES,
+                return_state=True,
+            )
+        result = state.result()
+        # Three members at each origin; the blend is their mean, and a first model has no champion.
+        assert fits_seen(client) - before == 3 * origins
+
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    with get_client(sync_client=True) as prefect:
+        runs = prefect.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="backtest-fit[")),
+        )
+    expected = {
+        f"backtest-fit[origin={o.date()}, member={m}]"
+        for o in tiny_frame.origins(origins)
+        for m in BLEND_MEMBERS
+    }
+    assert {r.name for r in runs} == expected
+    assert all(r.state is not None and r.state.is_completed() for r in runs)
+
+    # The run logs its backtest rows and scores as the drift reference: the serial figures.
+    logged = registry.reference_features("labor-ews", result["version"])
+    assert logged is not None
+    reference = serial(tiny_frame).drop(columns=["as_of", "y"]).rename(columns={result["learner"]: "score"})
+    reference.to_parquet(workspace / "serial.parquet", index=False)  # the same way through Parquet
+    pd.testing.assert_frame_equal(logged, pd.read_parquet(workspace / "serial.parquet"), check_exact=True)
