@@ -152,6 +152,8 @@ class Schema:
     statements: tuple[str, ...]
     only: Mapping[Backend, tuple[str, ...]] = field(default_factory=dict)
     added: tuple[tuple[str, str, str], ...] = ()
+    #: Indexes (name, table, columns), created with the tables and added to older workspaces.
+    indexes: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     def ddl(self, backend: Backend) -> list[str]:
         """The statements that create the tables on `backend` (each idempotent)."""
@@ -398,13 +400,16 @@ def _ensure(conn: Connection, db: Database, schema: Schema) -> None:
         with conn.begin():
             if db.backend == "postgresql":
                 _advisory_lock(conn, "schema")
-            tables, _ = _missing(conn, schema)
+            tables = _missing(conn, schema)[0]
             if tables:
                 for statement in schema.ddl(db.backend):
                     conn.exec_driver_sql(statement)
-            for table, column, kind in _missing(conn, schema)[1]:
+            _, columns, indexes = _missing(conn, schema)
+            for table, column, kind in columns:
                 words = TYPE_WORDS[db.backend]
                 conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind.format_map(words)}")
+            for name, table, on in indexes:
+                conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(on)})")
         conn.execution_options(**{_WRITE: False})
     elif conn.in_transaction():
         conn.rollback()
@@ -413,8 +418,11 @@ def _ensure(conn: Connection, db: Database, schema: Schema) -> None:
             _READY.add(key)
 
 
-def _missing(conn: Connection, schema: Schema) -> tuple[list[str], list[tuple[str, str, str]]]:
-    """`schema`'s tables that do not exist, and its added columns that existing tables lack."""
+def _missing(
+    conn: Connection, schema: Schema
+) -> tuple[list[str], list[tuple[str, str, str]], list[tuple[str, str, tuple[str, ...]]]]:
+    """`schema`'s tables that do not exist, the added columns that existing tables lack, and
+    the indexes not yet made (on tables that exist, or are about to)."""
     import sqlalchemy as sa
 
     inspector = sa.inspect(conn)
@@ -422,9 +430,15 @@ def _missing(conn: Connection, schema: Schema) -> tuple[list[str], list[tuple[st
     columns = {
         t: {c["name"] for c in inspector.get_columns(t)} for t in {a[0] for a in schema.added} if t in have
     }
+    indexed = {
+        t: {str(i["name"]) for i in inspector.get_indexes(t)}
+        for t in {i[1] for i in schema.indexes}
+        if t in have
+    }
     return (
         [t for t in schema.tables if t not in have],
         [(t, c, kind) for t, c, kind in schema.added if t in columns and c not in columns[t]],
+        [(name, t, on) for name, t, on in schema.indexes if name not in indexed.get(t, set())],
     )
 
 

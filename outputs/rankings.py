@@ -62,6 +62,8 @@ _SCHEMA = Schema(
         ("scores", "stale", "INTEGER"),
         ("score_runs", "completed_at", "TEXT"),
     ),
+    # One firm's history (`ews explain`, the page's chart) without reading every night's rows.
+    indexes=(("scores_by_enterprise", "scores", ("enterprise_id", "as_of")),),
 )
 
 _RECORD_RUN = sa.text(

@@ -190,3 +190,21 @@ def test_a_workspace_of_an_older_version_gets_the_new_columns(tmp_path: Path) ->
         columns = [row[1] for row in conn.execute("PRAGMA table_info(scores)")]
         journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert columns[-2:] == ["months_stale", "stale"] and journal == "wal"
+    # ... and the index of one firm's history, which older files lacked.
+    with sqlite3.connect(db) as conn:
+        indexes = [row[1] for row in conn.execute("PRAGMA index_list(scores)")]
+    assert "scores_by_enterprise" in indexes
+
+
+def test_one_firms_history_is_read_through_its_index(database: Database) -> None:
+    import sqlalchemy as sa
+
+    publish(database, _night(NIGHT, "run-1", [0.9, 0.2]))
+    engine = (
+        sa.create_engine(database.url) if database.url else sa.create_engine(f"sqlite:///{database.path}")
+    )
+    try:
+        inspected = {i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("scores")}
+    finally:
+        engine.dispose()
+    assert inspected["scores_by_enterprise"] == ["enterprise_id", "as_of"]
