@@ -12,6 +12,7 @@ Layout under ``root`` (e.g. ``$EWS_HOME/store``)::
         manifest.json                   the ingest report + ingested_at (written last)
     deliveries/.tmp-*/                  unfinished writes; invisible, removed on next write
     cache/indicators-<digest>.parquet   the resolved vintages of the current deliveries (derived)
+    cache/last-known-w<W>-<digest>.parquet  the older keys a night's read needs (derived)
     .lock                               advisory lock serialising writers
 
 A delivery is written into a temp directory, fsynced, and moved into place with one
@@ -26,6 +27,11 @@ the non-empty value with the latest ``reported_at`` ≤ D. Rows of one (enterpri
 reported_at) merge field by field (the higher precedence wins a field), then every field is
 carried forward to later revisions of the month that leave it empty. A complete list adds
 a 0 for each operating enterprise it leaves out, on the list's date.
+
+Each delivery's ``indicators.parquet`` is written in month order, one row group per month,
+so that a read of some months (:meth:`Store.load_indicators_at`, the nightly scoring) skips
+the others by the row groups' statistics. Deliveries written before (one row group in
+delivery order) read the same, only without the skipping.
 """
 
 from __future__ import annotations
@@ -45,10 +51,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data.errors import StoreError
 from data.schemas import KEYS, TABLES, empty_stored_frame, stored_dtypes
+from vocab.months import day_number, month_number, month_starts
 
 _COMMITTED = re.compile(r"^(\d{6})-([0-9a-f]{64})$")
 _TMP_PREFIX = ".tmp-"
@@ -58,6 +66,8 @@ COVERAGE_FILE = "coverage.parquet"
 MANIFEST_FILE = "manifest.json"
 #: Version of the vintage resolution; part of the cache key, so a change recomputes.
 _RESOLVER_VERSION = "vintages-1"
+#: Version of the "last known" keys (:func:`last_known_keys`); part of their cache key.
+_LAST_KNOWN_VERSION = "last-known-1"
 #: Where a stored row came from; kept beside the contract columns, never fed to models.
 PROVENANCE_COLUMNS: tuple[str, ...] = ("_source", "_file", "_row", "_precedence")
 COVERAGE_COLUMNS: tuple[str, ...] = (
@@ -116,6 +126,8 @@ class Store:
         provenance: bool | str = False,
         months: list[pd.Timestamp] | None = None,
         delivery_id: str | None = None,
+        since: pd.Timestamp | None = None,
+        known_by: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         """All stored rows of ``table`` in commit order, typed; only these enterprises when given.
 
@@ -123,6 +135,8 @@ class Store:
         empty. With ``provenance``, also ``_seq``, ``_delivery`` and :data:`PROVENANCE_COLUMNS`
         (deliveries stored before provenance was kept: the manifest's source, no file).
         With ``provenance="light"``, only ``_seq`` and ``_precedence`` (what resolving needs).
+        ``months``, ``since`` (months from this one on) and ``known_by`` (``reported_at`` up
+        to this day) filter indicator rows while reading: row groups outside them are skipped.
         """
         dtypes = stored_dtypes(table)
         parts = [(seq, d, p / f"{table}.parquet") for seq, d, p in self._committed()]
@@ -139,6 +153,10 @@ class Store:
             filters.append(("enterprise_id", "in", list(enterprise_ids)))
         if months is not None:
             filters.append(("month", "in", [pd.Timestamp(m).to_datetime64() for m in months]))
+        if since is not None:
+            filters.append(("month", ">=", pd.Timestamp(since).to_datetime64()))
+        if known_by is not None:
+            filters.append(("reported_at", "<=", pd.Timestamp(known_by).to_datetime64()))
         frames = []
         try:
             for seq, delivery, path in parts:
@@ -217,6 +235,144 @@ class Store:
         except OSError:
             pass
         return frame
+
+    def load_indicators_at(self, as_of: pd.Timestamp, window_months: int) -> pd.DataFrame:
+        """What features as of ``as_of`` read of the indicators, without reading the rest.
+
+        Features at D read the months of a window of ``window_months`` months ending with
+        D's month; of older months they read only which one is each enterprise's latest
+        known at D (how stale it is, and whether it is in the universe at all), and the
+        nightly freshness its latest ``reported_at``. So this returns, of the rows known at
+        D (``reported_at`` ≤ D):
+
+        - every resolved vintage of the months from the window's first on (later months
+          too: a month reported before it ended counts as the as-of month), resolved from
+          those months' stored rows and complete lists alone (vintages never cross months);
+        - of older months, only the keys (enterprise_id, month, reported_at) that give each
+          enterprise's latest month known at D and latest ``reported_at`` known at D
+          (:func:`last_known_keys`), with empty figures and ``reported_at_imputed`` False:
+          nothing reads the figures of a month outside the window.
+
+        With the features' own window (``features.build.WINDOW_MONTHS``), the feature table
+        at D, and each enterprise's latest month and ``reported_at`` known at D (the nightly
+        freshness), equal those computed from :meth:`load_indicators`. Sorted like it. The
+        result is for D alone: other as-of dates need their own read. Memory follows the
+        window and the number of enterprises, not the length of the history; the older
+        keys are computed once per state of the store and cached.
+        """
+        if window_months < 1:
+            raise ValueError(f"window_months must be at least 1, not {window_months}")
+        cutoff = pd.Timestamp(as_of).normalize()
+        first = int(month_number(cutoff)) - window_months + 1
+        since = pd.Timestamp(month_starts(np.array([first]))[0])
+        rows = self._read_table("indicators", provenance="light", since=since, known_by=cutoff)
+        coverage = self.coverage()
+        if len(coverage):
+            listed = pd.to_datetime(coverage["month"].astype("str"))
+            dated = pd.to_datetime(coverage["reported_at"].astype("str"))
+            coverage = coverage.loc[(listed >= since) & (dated <= cutoff)]
+        if len(coverage):
+            zeros = complete_list_zeros(coverage, self.load_enterprises(), rows, light=True)
+            if len(zeros):
+                rows = pd.concat([rows, zeros[rows.columns].astype(rows.dtypes.to_dict())], ignore_index=True)
+        window = resolve_vintages(rows)
+        del rows
+        older = self._last_known(window_months)
+        older = older.loc[(older["month"] < since) & (older["reported_at"] <= cutoff)]
+        if older.empty:
+            return window
+        dtypes = stored_dtypes("indicators")
+        stubs = older.reindex(columns=list(dtypes))
+        stubs["reported_at_imputed"] = False
+        out = pd.concat([window, stubs.astype(dtypes)], ignore_index=True)
+        return out.sort_values(list(KEYS["indicators"]), kind="stable").reset_index(drop=True)
+
+    def _last_known(self, window_months: int) -> pd.DataFrame:
+        """The keys :func:`last_known_keys` keeps, for every state of the store once (cached).
+
+        Computed from the key columns of every stored row and the complete lists' zeros,
+        never their figures; cached as ``cache/last-known-w<window>-<digest>.parquet`` like
+        the resolved vintages (a cache that cannot be read or written is rebuilt).
+        """
+        committed = "|".join(d for _, d, _ in self._committed())
+        columns = list(KEYS["indicators"])
+        if not committed:
+            return empty_stored_frame("indicators")[columns]
+        key = hashlib.sha256(f"{_LAST_KNOWN_VERSION}|{window_months}|{committed}".encode()).hexdigest()[:24]
+        folder = self.root / "cache"
+        prefix = f"last-known-w{window_months}-"
+        path = folder / f"{prefix}{key}.parquet"
+        dtypes = {c: stored_dtypes("indicators")[c] for c in columns}
+        if path.is_file():
+            try:
+                return pd.read_parquet(path).astype(dtypes)[columns]
+            except (OSError, pa.ArrowException, ValueError, KeyError):
+                pass
+        enterprises = self.load_enterprises()
+        ids = pd.Index(enterprises["enterprise_id"].astype("str"))
+        codes, month, reported = self._indicator_keys(enterprises)
+        kept = last_known_keys(codes, month, reported, window_months)
+        frame = pd.DataFrame(
+            {
+                "enterprise_id": ids.take(codes[kept]),
+                "month": month_starts(month[kept]).astype("datetime64[ns]"),
+                "reported_at": reported[kept].astype("datetime64[D]").astype("datetime64[ns]"),
+            }
+        ).astype(dtypes)
+        del codes, month, reported
+        frame = frame.drop_duplicates().sort_values(columns, kind="stable").reset_index(drop=True)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
+            frame.to_parquet(tmp, index=False, compression="zstd")
+            os.replace(tmp, path)
+            for old in folder.glob(f"{prefix}*.parquet"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return frame
+
+    def _indicator_keys(self, enterprises: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(position in ``enterprises``, month number, ``reported_at`` day number) of every
+        stored indicator row and every complete list's zero, as int32 arrays.
+
+        Reads only the key columns, one row group at a time, into arrays sized beforehand:
+        12 bytes a row. Rows of enterprises not in ``enterprises`` are left out (features
+        drop them too).
+        """
+        ids = pd.Index(enterprises["enterprise_id"].astype("str"))
+        paths = [p / "indicators.parquet" for _, _, p in self._committed()]
+        coverage = self.coverage()
+        # A row that states a list's field has the same key as the zero it replaces.
+        lists = list(_left_out_of_lists(coverage, enterprises)) if len(coverage) else []
+        try:
+            files = [pq.ParquetFile(path) for path in paths if path.is_file()]
+            size = sum(f.metadata.num_rows for f in files) + sum(int(out.sum()) for _, out in lists)
+            codes, months, days = (np.empty(size, dtype=np.int32) for _ in range(3))
+            n = 0
+            for parquet in files:
+                for group in range(parquet.num_row_groups):
+                    part = parquet.read_row_group(group, columns=["enterprise_id", "month", "reported_at"])
+                    encoded = pc.dictionary_encode(part.column("enterprise_id").combine_chunks())
+                    where = ids.get_indexer(pd.Index(encoded.dictionary.to_pandas(), dtype="str"))
+                    code = where[encoded.indices.to_numpy(zero_copy_only=False)]
+                    known = code >= 0
+                    k = int(known.sum())
+                    codes[n : n + k] = code[known]
+                    months[n : n + k] = month_number(part.column("month").to_numpy())[known]
+                    days[n : n + k] = day_number(part.column("reported_at").to_numpy())[known]
+                    n += k
+                    del part, encoded, code
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"store {self.root}: cannot read indicators: {exc}") from exc
+        for spec, left_out in lists:
+            k = int(left_out.sum())
+            codes[n : n + k] = np.flatnonzero(left_out)
+            months[n : n + k] = month_number(pd.DatetimeIndex([str(spec.month)]))[0]
+            days[n : n + k] = day_number(pd.DatetimeIndex([str(spec.reported_at)]))[0]
+            n += k
+        return codes[:n], months[:n], days[:n]
 
     def indicator_rows(self, enterprise_ids: list[str] | None = None) -> pd.DataFrame:
         """Indicator rows as delivered, with provenance, plus complete lists' zeros."""
@@ -386,7 +542,8 @@ class Store:
             for table in TABLES:
                 frame = new_rows.get(table)
                 if frame is not None and len(frame):
-                    self._write_parquet(frame, tmp / f"{table}.parquet")
+                    write = self._write_indicators if table == "indicators" else self._write_parquet
+                    write(frame, tmp / f"{table}.parquet")
             if len(quarantine):
                 self._write_parquet(quarantine, tmp / QUARANTINE_FILE)
             if unmatched is not None and len(unmatched):
@@ -405,6 +562,19 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"store {self.root}: cannot write delivery: {exc}") from exc
         return final
+
+    @staticmethod
+    def _write_indicators(frame: pd.DataFrame, path: Path) -> None:
+        """Indicator rows in month order (stable: rows of one month keep their order), one
+        row group per month, so that a read of some months skips the others."""
+        frame = frame.sort_values("month", kind="stable").reset_index(drop=True)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        month = frame["month"].to_numpy("datetime64[ns]")
+        bounds = [0, *np.flatnonzero(month[1:] != month[:-1]) + 1, len(frame)]
+        with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                writer.write_table(table.slice(lo, hi - lo), row_group_size=hi - lo)
+        _fsync_path(path)
 
     @staticmethod
     def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -454,6 +624,28 @@ def operating_in_month(enterprises: pd.DataFrame, month_end: pd.Timestamp) -> pd
     return enterprises.loc[founded & open_, "enterprise_id"]
 
 
+_LIST_KEYS: tuple[str, ...] = ("source", "month", "reported_at", "fields")
+
+
+def _left_out_of_lists(coverage: pd.DataFrame, enterprises: pd.DataFrame) -> Iterator[tuple[Any, np.ndarray]]:
+    """Each complete list (one row per (source, month, list date, fields), in the order of
+    ``coverage``) and a mask over ``enterprises``: operating at the month's end and named by
+    no delivery of that list."""
+    keys = list(_LIST_KEYS)
+    lists = coverage.drop_duplicates(keys).reset_index(drop=True)
+    named = coverage.dropna(subset=["enterprise_id"]).groupby(keys)["enterprise_id"].agg(list).to_dict()
+    ids = pd.Index(enterprises["enterprise_id"].astype("str"))
+    founded = enterprises["founded"].to_numpy("datetime64[ns]")
+    closed = enterprises["closed"].to_numpy("datetime64[ns]")
+    for spec in lists.itertuples(index=False):
+        month = pd.Timestamp(str(spec.month))
+        month_end = (month + pd.offsets.MonthEnd(0)).to_datetime64()
+        alive = (np.isnat(founded) | (founded <= month_end)) & (np.isnat(closed) | (closed > month_end))
+        out_of_list = ids.get_indexer(pd.Index(named.get(tuple(spec[:4]), []), dtype="str"))
+        alive[out_of_list[out_of_list >= 0]] = False
+        yield spec, alive
+
+
 def complete_list_zeros(
     coverage: pd.DataFrame,
     enterprises: pd.DataFrame,
@@ -471,14 +663,10 @@ def complete_list_zeros(
     """
     from data.schemas import STORED_COLUMNS
 
-    lists = coverage.drop_duplicates(["source", "month", "reported_at", "fields"]).reset_index(drop=True)
+    lists = coverage.drop_duplicates(list(_LIST_KEYS)).reset_index(drop=True)
     if lists.empty:
         return pd.DataFrame()
-    keys = ["source", "month", "reported_at", "fields"]
-    named = coverage.dropna(subset=["enterprise_id"]).groupby(keys)["enterprise_id"].agg(list).to_dict()
     ids = pd.Index(enterprises["enterprise_id"].astype("str"))
-    founded = enterprises["founded"].to_numpy("datetime64[ns]")
-    closed = enterprises["closed"].to_numpy("datetime64[ns]")
     wanted = np.ones(len(ids), dtype=bool)
     if enterprise_ids is not None:
         wanted[:] = False
@@ -488,16 +676,11 @@ def complete_list_zeros(
     stated = rows.loc[rows["reported_at"].isin(dates)]
     picked: list[np.ndarray] = []
     specs: list[np.ndarray] = []
-    for i, spec in enumerate(lists.itertuples(index=False)):
+    for i, (spec, left_out) in enumerate(_left_out_of_lists(coverage, enterprises)):
         month = pd.Timestamp(str(spec.month))
-        month_end = (month + pd.offsets.MonthEnd(0)).to_datetime64()
         reported = pd.Timestamp(str(spec.reported_at))
         fields = str(spec.fields).split(_FIELDS_SEPARATOR)
-        alive = (
-            wanted & (np.isnat(founded) | (founded <= month_end)) & (np.isnat(closed) | (closed > month_end))
-        )
-        out_of_list = ids.get_indexer(pd.Index(named.get(tuple(spec[:4]), []), dtype="str"))
-        alive[out_of_list[out_of_list >= 0]] = False
+        alive = wanted & left_out
         here = (stated["month"] == month) & (stated["reported_at"] == reported)
         here &= stated[fields].notna().any(axis=1)
         said = ids.get_indexer(pd.Index(stated.loc[here, "enterprise_id"], dtype="str"))
@@ -552,6 +735,89 @@ def _vintage_order(
     for values, span in parts:
         key = key * np.int64(1 << int(span - 1).bit_length()) + values
     return np.argsort(key, kind="stable")
+
+
+def last_known_keys(
+    codes: np.ndarray, month: np.ndarray, reported: np.ndarray, window_months: int, *, chunk: int = 1 << 18
+) -> np.ndarray:
+    """Positions of the keys some as-of date needs from before its window of ``window_months``.
+
+    ``codes``, ``month`` and ``reported`` describe every indicator key (enterprise code,
+    month number, ``reported_at`` day number; one entry per stored row or complete list's
+    zero, repeats allowed). At an as-of day D whose window starts at month S (D's month −
+    ``window_months`` + 1), what is read of months before S is, per enterprise, the latest
+    month known at D (a month is known from its first revision) and the latest
+    ``reported_at`` ≤ D, and only when no month from S on gives it. A key can give one of
+    them only on the days from its own ``reported_at`` until the enterprise's next step:
+    the first revision of a later month, or its next ``reported_at`` of any month. So the
+    key is kept when that span reaches past the day its month leaves the window (the first
+    day of month + ``window_months``):
+
+    - the first revision (m, r) of a month when max(r, start(m + W)) < the earliest first
+      revision of any later month of the enterprise;
+    - of the keys of one (enterprise, r), the one of the latest month, when
+      max(r, start(m + W)) < the enterprise's next ``reported_at``.
+
+    Steady reporters keep only their last month; an enterprise silent for years keeps
+    the key before each long silence. The choice looks ahead, but every key kept is a key
+    that exists, used only on days it is known: the figures read at D are those of the
+    whole history (see :meth:`Store.load_indicators_at`).
+    """
+    codes = np.asarray(codes)
+    if len(codes) <= chunk:
+        return _last_known_chunk(codes, month, reported, window_months)
+    # Enterprises are independent: a range of them at a time (about `chunk` keys), so that
+    # the sorts' temporaries stay small however long the history.
+    running = np.cumsum(np.bincount(codes))
+    cuts = np.searchsorted(running, np.arange(chunk, len(codes), chunk), side="left") + 1
+    bounds = np.unique(np.r_[0, cuts, len(running)])
+    kept = []
+    for low, high in zip(bounds[:-1], bounds[1:], strict=True):
+        at = np.flatnonzero((codes >= low) & (codes < high))
+        kept.append(at[_last_known_chunk(codes[at], month[at], reported[at], window_months)])
+    return np.sort(np.concatenate(kept))
+
+
+def _last_known_chunk(
+    codes: np.ndarray, month: np.ndarray, reported: np.ndarray, window_months: int
+) -> np.ndarray:
+    """:func:`last_known_keys` of some enterprises at once (positions in these arrays)."""
+    n = len(codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    never = np.iinfo(np.int64).max
+    zero = np.zeros(n, dtype=np.int64)
+    codes, month, reported = (np.asarray(a, dtype=np.int64) for a in (codes, month, reported))
+
+    # Months: the first revision of each (enterprise, month), by (enterprise, month).
+    order = _vintage_order(codes, month, reported, zero, zero)
+    e, m, r = codes[order], month[order], reported[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (e[1:] != e[:-1]) | (m[1:] != m[:-1])
+    e, m, r, at = e[first], m[first], r[first], order[first]
+    # The earliest first revision of a later month: a suffix minimum within each enterprise
+    # (an offset per enterprise keeps one enterprise's values from reaching another's).
+    low = int(r.min())
+    span = int(r.max()) - low + 1
+    shifted = (r - low) + e * span
+    suffix = np.minimum.accumulate(shifted[::-1])[::-1]
+    later = np.full(len(e), never, dtype=np.int64)
+    same = e[1:] == e[:-1]
+    later[:-1] = np.where(same, suffix[1:] - e[:-1] * span + low, never)
+    leaves = month_starts(m + window_months).astype(np.int64)
+    by_month = at[np.maximum(r, leaves) < later]
+
+    # Report dates: of each (enterprise, reported_at), its latest month, by (enterprise, r).
+    order = _vintage_order(codes, reported, month, zero, zero)
+    e, r, m = codes[order], reported[order], month[order]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = (e[1:] != e[:-1]) | (r[1:] != r[:-1])
+    e, r, m, at = e[last], r[last], m[last], order[last]
+    following = np.full(len(e), never, dtype=np.int64)
+    following[:-1] = np.where(e[1:] == e[:-1], r[1:], never)
+    leaves = month_starts(m + window_months).astype(np.int64)
+    by_date = at[np.maximum(r, leaves) < following]
+    return np.union1d(by_month, by_date)
 
 
 def _last_valid_in_run(values: np.ndarray, run_start: np.ndarray) -> np.ndarray:

@@ -37,6 +37,17 @@ STOPPAGE = WORK_STOPPAGE
 MIN_WAGE_RISE_KNOWN_MONTHS = 3
 CATEGORICAL = ("province", "sector", "ownership", "zone_type")
 STATIC_TEXT = ("province", "district", "zone_id", "zone_type", "sector", "ownership")
+# The indicator months the features of an as-of date D read: the window of D's month and
+# the WINDOW_MONTHS - 1 before it (`Snapshot`). An enterprise's latest month is looked for
+# inside it, and the features look up to HISTORY_MONTHS behind it (`headcount_change_12m`,
+# `debt_first_appearance`; `debt_streak_months` scans the whole window), complete while
+# that month is at most REPORTING_LAG_MONTHS old. Of older months only each enterprise's
+# latest month known at D counts (`months_since_last_report`, the universe): the nightly
+# read (`Store.load_indicators_at`) gives the window whole and of the rest only that.
+# A feature that looks further back needs a longer window; tests/features pin both.
+HISTORY_MONTHS = 12
+REPORTING_LAG_MONTHS = 3
+WINDOW_MONTHS = HISTORY_MONTHS + REPORTING_LAG_MONTHS + 1
 
 
 @dataclass(frozen=True)
@@ -628,8 +639,6 @@ def _peer_ratio(k: np.ndarray, place: np.ndarray, sector: np.ndarray, wage: np.n
 
 
 RowFilter = Callable[[pd.DatetimeIndex, np.ndarray], np.ndarray]
-# 12 months of history behind the latest month plus up to 3 months of reporting lag.
-WINDOW_MONTHS = 16
 
 
 def _block_size(n_as_of: int, window: int, n_enterprises: int, cells: int = 4_000_000) -> int:
@@ -822,6 +831,9 @@ def month_ends(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
 
 
 __all__ = [
+    "HISTORY_MONTHS",
+    "REPORTING_LAG_MONTHS",
+    "WINDOW_MONTHS",
     "build_features",
     "write_features",
     "feature_names",

@@ -192,7 +192,7 @@ def _score(
             return {"as_of": night, "skipped": decision, "rows": 0, "alerts": []}
     check_writable(settings.exports_dir, report_path(settings, str(as_of_ts.date())).parent)
     model, version = tasks.load_champion(settings.model_name, settings.db_path)
-    frames = tasks.load_store(str(settings.store_dir), with_digest=False)
+    frames = tasks.load_store(str(settings.store_dir), with_digest=False, as_of=as_of_ts)
     indicators, incidents = known_at(frames.indicators, frames.incidents, as_of_ts)
     features = tasks.build_features(frames.enterprises, indicators, incidents, [as_of_ts])
     if features.empty:

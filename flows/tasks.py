@@ -26,13 +26,18 @@ from outputs import rankings
 @dataclass(frozen=True)
 class StoreFrames:
     """The store's typed tables, read once per run, the digest of its content and the
-    token of the deliveries they came from (`Store.state`)."""
+    token of the deliveries they came from (`Store.state`).
+
+    With `as_of` set, `indicators` is not the whole history but what features at that date
+    read (`Store.load_indicators_at`): right for that date alone.
+    """
 
     enterprises: pd.DataFrame
     indicators: pd.DataFrame
     incidents: pd.DataFrame
     digest: str
     state: str = ""
+    as_of: pd.Timestamp | None = None
 
 
 ingest_source = task(name="validate-and-store", cache_policy=NO_CACHE)(ingest_module.ingest)
@@ -47,19 +52,31 @@ fit_final = task(name="fit-final", cache_policy=NO_CACHE)(backtest.fit_at)
 
 
 @task(name="load-store", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def load_store(store_dir: str, with_digest: bool = True) -> StoreFrames:
-    """Read the validated store: enterprises, every indicator revision, incidents.
+def load_store(store_dir: str, with_digest: bool = True, as_of: pd.Timestamp | None = None) -> StoreFrames:
+    """Read the validated store: enterprises, indicator revisions, incidents.
+
+    Without `as_of`, every indicator revision (training and the backtest need the whole
+    history). With `as_of`, only what the features of that night read: the months of
+    their window (`features.build.WINDOW_MONTHS`) and, of older months, each enterprise's
+    latest month and report date known then; memory then follows the window, not the
+    length of the history. Enterprises and incidents are read whole either way.
 
     The content digest reads and hashes every table a second time (~1.5 s for 17,000
     enterprises); scoring, which records the digest of the features it scored instead,
     asks for none (`digest` is then empty).
     """
     store = Store(Path(store_dir))
+    night = None if as_of is None else pd.Timestamp(as_of).normalize()
     with store.snapshot():  # one state of the store: no delivery lands between the tables
         return StoreFrames(
             enterprises=store.load_enterprises(),
-            indicators=store.load_indicators(),
+            indicators=(
+                store.load_indicators()
+                if night is None
+                else store.load_indicators_at(night, build.WINDOW_MONTHS)
+            ),
             incidents=store.load_incidents(),
             digest=store.content_digest() if with_digest else "",
             state=store.state(),
+            as_of=night,
         )

@@ -1,0 +1,151 @@
+"""Features of a night built from the store's read of that night (`Store.load_indicators_at`)
+equal those built from the whole history; the window they need is pinned."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simulator as sim
+from data.ingest import ingest
+from data.store import Store
+from features import build
+from features.build import HISTORY_MONTHS, NUMERIC_FEATURES, WINDOW_MONTHS, build_features, known_at
+from vocab.months import month_number
+
+NIGHTS = ["2019-02-28", "2019-06-30", "2021-06-15", "2023-12-20", "2024-12-31", "2025-02-28", "2026-06-30"]
+
+
+def features_both_ways(
+    store: Store, frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], as_of: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The feature table at D from the whole history and from the night's selective read."""
+    enterprises, indicators, incidents = frames
+    day = pd.Timestamp(as_of)
+    whole = build_features(enterprises, *known_at(indicators, incidents, day), [day])
+    night = store.load_indicators_at(day, WINDOW_MONTHS)
+    part = build_features(enterprises, *known_at(night, incidents, day), [day])
+    return whole, part
+
+
+def test_the_window_is_the_history_the_features_look_back_plus_the_reporting_lag() -> None:
+    assert WINDOW_MONTHS == HISTORY_MONTHS + build.REPORTING_LAG_MONTHS + 1 == 16
+
+
+@pytest.mark.parametrize("as_of", NIGHTS)
+def test_features_of_a_night_from_its_read_equal_those_from_the_whole_history(
+    tiny_store: Store, tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], as_of: str
+) -> None:
+    whole, part = features_both_ways(tiny_store, tiny_frames, as_of)
+    assert len(whole) > 1000
+    pd.testing.assert_frame_equal(whole, part)
+
+
+SILENT_SINCE = "2020-03"  # the last month the silent firms report
+GAP = ("2020-06", "2023-05")  # the months the resumed firms leave out
+
+
+# The store, its whole frames, the silent firms and the firms that resumed.
+SilentWorld = tuple[Store, tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], list[str], list[str]]
+
+
+@pytest.fixture(scope="module")
+def silent_world(tmp_path_factory: pytest.TempPathFactory) -> SilentWorld:
+    """The tiny world where three operating firms stop reporting after March 2020 and three
+    others report nothing from June 2020 to May 2023, then resume."""
+    root = tmp_path_factory.mktemp("silent")
+    sim.write_source(sim.simulate("tiny", seed=3), root / "source", "parquet")
+    source = root / "source"
+    enterprises = pd.read_parquet(source / "enterprises.parquet")
+    indicators = pd.read_parquet(source / "indicators.parquet")
+    first = indicators.groupby("enterprise_id")["month"].min()
+    steady = sorted(
+        set(enterprises.loc[enterprises["closed"].isna(), "enterprise_id"])
+        & set(first.index[first == "2019-01"])
+    )
+    silent, resumed = steady[:3], steady[3:6]
+    drop = (indicators["enterprise_id"].isin(silent) & (indicators["month"] > SILENT_SINCE)) | (
+        indicators["enterprise_id"].isin(resumed) & indicators["month"].between(*GAP)
+    )
+    indicators.loc[~drop].to_parquet(source / "indicators.parquet", index=False)
+    store = Store(root / "store")
+    assert ingest(str(source), store).status == "stored"
+    frames = (store.load_enterprises(), store.load_indicators(), store.load_incidents())
+    return store, frames, silent, resumed
+
+
+def _months_between(as_of: str, month: str) -> float:
+    return float(month_number(pd.Timestamp(as_of)) - month_number(pd.Timestamp(month)))
+
+
+@pytest.mark.parametrize("as_of", ["2020-05-31", "2021-09-30", "2023-04-30", "2023-12-20", "2024-12-31"])
+def test_a_firm_silent_for_years_keeps_its_months_since_last_report(
+    silent_world: SilentWorld, as_of: str
+) -> None:
+    store, frames, silent, resumed = silent_world
+    whole, part = features_both_ways(store, frames, as_of)
+    pd.testing.assert_frame_equal(whole, part)
+    staleness = part.set_index("enterprise_id")["months_since_last_report"]
+    # Silent since March 2020: in the universe, as stale as the months since (its March
+    # figures are known about seven weeks after the month).
+    assert staleness.loc[silent].tolist() == [_months_between(as_of, SILENT_SINCE)] * 3
+    if GAP[0] <= as_of[:7] <= GAP[1]:
+        assert staleness.loc[resumed].tolist() == [_months_between(as_of, "2020-05")] * 3
+    else:
+        assert (staleness.loc[resumed] <= 2).all()
+    if _months_between(as_of, SILENT_SINCE) >= WINDOW_MONTHS:
+        # Out of the window: no figure of theirs is read, only how stale they are.
+        assert part.set_index("enterprise_id").loc[silent, "headcount"].isna().all()
+
+
+def _lookbacks(
+    features: tuple[Callable[[build.Inputs], np.ndarray], ...],
+    frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> dict[str, int]:
+    """The farthest month behind the latest month each feature asks for, building one night."""
+    asked: dict[str, int] = {}
+    running: list[str] = []
+    original = build.Inputs.latest_value
+
+    def recording(self: build.Inputs, column: str, months_before: int = 0) -> np.ndarray:
+        asked[running[-1]] = max(asked.get(running[-1], 0), months_before)
+        return original(self, column, months_before)
+
+    def named(feature: Callable[[build.Inputs], np.ndarray]) -> Callable[[build.Inputs], np.ndarray]:
+        @functools.wraps(feature)
+        def call(x: build.Inputs) -> np.ndarray:
+            running.append(feature.__name__)
+            return feature(x)
+
+        return call
+
+    enterprises, indicators, incidents = frames
+    day = pd.Timestamp("2023-12-20")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build.Inputs, "latest_value", recording)
+        patch.setattr(build, "NUMERIC_FEATURES", tuple(named(f) for f in features))
+        build_features(enterprises, *known_at(indicators, incidents, day), [day])
+    assert set(running) == {f.__name__ for f in features}
+    return asked
+
+
+def test_no_feature_looks_back_past_the_window(
+    tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    asked = _lookbacks(NUMERIC_FEATURES, tiny_frames)
+    assert asked["headcount_change_12m"] == HISTORY_MONTHS
+    assert max(asked.values()) < WINDOW_MONTHS, "a feature looks back past WINDOW_MONTHS: widen it"
+
+
+def test_a_feature_looking_back_two_years_would_be_caught(
+    tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+) -> None:
+    def headcount_change_24m(x: build.Inputs) -> np.ndarray:
+        return x.latest_value("headcount") / x.latest_value("headcount", 24) - 1
+
+    asked = _lookbacks((*NUMERIC_FEATURES, headcount_change_24m), tiny_frames)
+    assert asked["headcount_change_24m"] == 24 >= WINDOW_MONTHS
