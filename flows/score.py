@@ -30,6 +30,7 @@ from outputs import alerts, rankings
 from outputs.nights import nightly_decision
 from outputs.ranking import assemble_ranking
 from present.exports import check_writable, write_exports
+from present.movers import why_it_moved
 from present.night import (
     TOP_ROWS,
     band_counts,
@@ -83,6 +84,7 @@ def watch_night(
     enterprises: pd.DataFrame,
     as_of: str,
     version: registry.ModelVersion,
+    why_moved: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Exports, the HTML report, freshness, drift, churn and calibration checks, alerts: after publication."""
     logger = get_run_logger()
@@ -105,6 +107,7 @@ def watch_night(
         churn=churn,
         dashboard_url=settings.dashboard_url,
         calibration=calibration,
+        why_moved=why_moved,
     )
     written_report = write_report(html, report_path(settings, as_of))
     stale_share = night_checks.stale_share(ranking)
@@ -138,6 +141,40 @@ def watch_night(
         "alerts": [alert.message for alert in raised],
         "calibration": calibration,
     }
+
+
+#: How far back the previous night may be for the report to say why each mover moved: the
+#: night's store read is widened by this many months so that it serves both nights.
+MOVED_SINCE_MONTHS = 1
+
+
+def why_moved_since(
+    settings: Settings,
+    model: Any,
+    columns: tuple[str, ...],
+    frames: tasks.StoreFrames,
+    features: pd.DataFrame,
+    ranking: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+) -> pd.DataFrame | None:
+    """For the firms the report may list as movers (the top 10·k), which changes of their
+    figures since the previous night moved their score (`present.movers.why_it_moved`).
+
+    The previous night's features are built again from tonight's read (as known then) and
+    scored by tonight's model. None on a first night, or when the previous night is older
+    than `MOVED_SINCE_MONTHS` months (the read does not reach back that far).
+    """
+    if previous is None or previous.empty:
+        return None
+    before = pd.Timestamp(previous["as_of"].iloc[0])
+    if before < as_of - pd.DateOffset(months=MOVED_SINCE_MONTHS):
+        return None
+    indicators, incidents = known_at(frames.indicators, frames.incidents, before)
+    then = tasks.build_features(frames.enterprises, indicators, incidents, [before])
+    k = capacity_count(len(ranking), settings.capacity)
+    firms = ranking.loc[ranking["rank"] <= 10 * k, "enterprise_id"].astype(str).tolist()
+    return why_it_moved(model, columns, features, then, firms)
 
 
 def resolve_as_of(as_of: dt.date | None) -> dt.date:
@@ -192,7 +229,9 @@ def _score(
             return {"as_of": night, "skipped": decision, "rows": 0, "alerts": []}
     check_writable(settings.exports_dir, report_path(settings, str(as_of_ts.date())).parent)
     model, version = tasks.load_champion(settings.model_name, settings.db_path)
-    frames = tasks.load_store(str(settings.store_dir), with_digest=False, as_of=as_of_ts)
+    frames = tasks.load_store(
+        str(settings.store_dir), with_digest=False, as_of=as_of_ts, extra_months=MOVED_SINCE_MONTHS
+    )
     indicators, incidents = known_at(frames.indicators, frames.incidents, as_of_ts)
     features = tasks.build_features(frames.enterprises, indicators, incidents, [as_of_ts])
     if features.empty:
@@ -213,6 +252,7 @@ def _score(
         run_id=str(flow_run.get_id() or "local"),
     )
     previous = previous_ranking(settings.db_path, str(as_of_ts.date()))
+    moved = why_moved_since(settings, model, columns, frames, features, ranking, previous, as_of_ts)
     pause_point("score.before_publish")
     rows = tasks.publish_ranking(settings.db_path, ranking)
     logger.info(
@@ -228,6 +268,7 @@ def _score(
         enterprises=frames.enterprises,
         as_of=str(as_of_ts.date()),
         version=version,
+        why_moved=moved,
     )
 
     if Store(settings.store_dir).state() != frames.state:

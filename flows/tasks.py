@@ -52,7 +52,9 @@ fit_final = task(name="fit-final", cache_policy=NO_CACHE)(backtest.fit_at)
 
 
 @task(name="load-store", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def load_store(store_dir: str, with_digest: bool = True, as_of: pd.Timestamp | None = None) -> StoreFrames:
+def load_store(
+    store_dir: str, with_digest: bool = True, as_of: pd.Timestamp | None = None, extra_months: int = 0
+) -> StoreFrames:
     """Read the validated store: enterprises, indicator revisions, incidents.
 
     Without `as_of`, every indicator revision (training and the backtest need the whole
@@ -63,7 +65,8 @@ def load_store(store_dir: str, with_digest: bool = True, as_of: pd.Timestamp | N
 
     The content digest reads and hashes every table a second time (~1.5 s for 17,000
     enterprises); scoring, which records the digest of the features it scored instead,
-    asks for none (`digest` is then empty).
+    asks for none (`digest` is then empty). `extra_months` widens the window, so that the
+    same read also serves a night up to that many months earlier (what moved since then).
     """
     store = Store(Path(store_dir))
     night = None if as_of is None else pd.Timestamp(as_of).normalize()
@@ -73,7 +76,7 @@ def load_store(store_dir: str, with_digest: bool = True, as_of: pd.Timestamp | N
             indicators=(
                 store.load_indicators()
                 if night is None
-                else store.load_indicators_at(night, build.WINDOW_MONTHS)
+                else store.load_indicators_at(night, build.WINDOW_MONTHS + extra_months)
             ),
             incidents=store.load_incidents(),
             digest=store.content_digest() if with_digest else "",

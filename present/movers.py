@@ -180,3 +180,35 @@ def movers_table(
             }
         )
     return pd.DataFrame(rows, columns=["enterprise_id", "score_before", "score_now", "change", "why"])
+
+
+def why_it_moved(
+    model: Any,
+    columns: tuple[str, ...],
+    now_features: pd.DataFrame,
+    before_features: pd.DataFrame,
+    firms: list[str],
+    n: int = 3,
+) -> pd.DataFrame:
+    """`movers_table` in both languages (`why`, `why_en`) for the `firms` scored at both dates.
+
+    `now_features` and `before_features` are the feature tables (one row per enterprise) of
+    the two dates; a firm missing from either (new, or gone) is left out. One model scores
+    both dates, so the change is the firm's, never the model's.
+    """
+    from explaining.movement import movement
+    from models.train import model_input
+
+    now = now_features.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    before = before_features.drop_duplicates("enterprise_id").set_index("enterprise_id")
+    both = [f for f in dict.fromkeys(firms) if f in now.index and f in before.index]
+    empty = pd.DataFrame(columns=["enterprise_id", "score_before", "score_now", "change", "why", "why_en"])
+    if not both:
+        return empty
+    x_now = model_input(now.loc[both].reset_index(), columns)
+    x_before = model_input(before.loc[both].reset_index(), columns)
+    x_now.index = x_before.index = pd.Index(both, name="enterprise_id")
+    result = movement(model, x_now, x_before)
+    table = movers_table(result, x_now, x_before, n=n, lang="vi")
+    table["why_en"] = movers_table(result, x_now, x_before, n=n, lang="en")["why"].to_numpy()
+    return table

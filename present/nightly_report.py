@@ -67,6 +67,7 @@ _HEADERS: frozenset[str] = frozenset(
         "kind",
         "previous_rank",
         "rank_change",
+        "why_moved",
     }
 )
 #: Columns holding probabilities, shown as percentages (`vocab.formats.format_probability`).
@@ -172,7 +173,16 @@ MOVER_TABLE_COLUMNS: tuple[str, ...] = (
     "score",
     "band",
     "reasons",
+    "why_moved",
 )
+
+
+def _why_moved(table: pd.DataFrame | None, lang: str) -> pd.Series | None:
+    """enterprise_id → the words of its move in `lang` (None without a table)."""
+    if table is None or table.empty:
+        return None
+    column = "why_en" if lang == "en" and "why_en" in table.columns else "why"
+    return pd.Series(table[column].to_numpy(), index=table["enterprise_id"].astype(str))
 
 
 def movers(
@@ -262,8 +272,12 @@ def render_report(
     dashboard_url: str | None,
     lang: str = "vi",
     calibration: pd.DataFrame | None = None,
+    why_moved: pd.DataFrame | None = None,
 ) -> str:
     """The nightly report as one self-contained, escaped HTML page, in `lang` ("vi" or "en").
+
+    `why_moved` (`present.movers.movers_table` rows for both languages: `enterprise_id`,
+    `why` and `why_en`) says for each mover which changes of its figures moved its score.
 
     Sections: summary, top k with reasons, movers, score distribution, data freshness,
     drift and churn, calibration against outcomes (past nights whose horizon has closed), and a
@@ -330,6 +344,8 @@ def render_report(
             kind=[label("mover", x, lang) for x in moved["kind"]],
             reasons=moved[reasons_col] if reasons_col in moved else moved["reasons"],
         )
+        why = _why_moved(why_moved, lang)
+        moved["why_moved"] = moved["enterprise_id"].map(why).fillna("") if why is not None else ""
         movers_body = _table(moved, MOVER_TABLE_COLUMNS, lang, link=enterprise_link)
     before = (
         previous["as_of"].iloc[0] if previous is not None and len(previous) and "as_of" in previous else None

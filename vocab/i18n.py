@@ -80,6 +80,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "kind": ("Loại", "Kind"),
     "previous_rank": ("Hạng đêm trước", "Previous rank"),
     "rank_change": ("Tăng hạng", "Ranks gained"),
+    "why_moved": ("Vì sao thay đổi (so với đêm trước)", "Why it moved (since the previous night)"),
     # ------------------------------------------------------------------ columns
     "rank": ("Hạng", "Rank"),
     "enterprise_id": ("Mã số thuế", "Tax code"),

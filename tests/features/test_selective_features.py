@@ -149,3 +149,17 @@ def test_a_feature_looking_back_two_years_would_be_caught(
 
     asked = _lookbacks((*NUMERIC_FEATURES, headcount_change_24m), tiny_frames)
     assert asked["headcount_change_24m"] == 24 >= WINDOW_MONTHS
+
+
+@pytest.mark.parametrize(("as_of", "before"), [("2023-12-20", "2023-11-19"), ("2024-12-31", "2024-12-01")])
+def test_the_night_before_is_built_right_from_tonights_read_one_month_wider(
+    tiny_store: Store, tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], as_of: str, before: str
+) -> None:
+    """The nightly "why it moved" builds the previous night's features from tonight's read
+    (`flows.score`: the window one month wider): they equal the whole history's."""
+    enterprises, indicators, incidents = tiny_frames
+    day = pd.Timestamp(before)
+    whole = build_features(enterprises, *known_at(indicators, incidents, day), [day])
+    night = tiny_store.load_indicators_at(pd.Timestamp(as_of), WINDOW_MONTHS + 1)
+    part = build_features(enterprises, *known_at(night, incidents, day), [day])
+    pd.testing.assert_frame_equal(whole, part)

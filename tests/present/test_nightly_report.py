@@ -50,6 +50,25 @@ def test_movers() -> None:
     assert movers(CUR, None, k=3).empty
 
 
+@pytest.mark.parametrize(("lang", "words"), [("vi", "nợ BHXH tăng từ 2 lên 5 tháng"), ("en", "debt up from 2 to 5")])
+def test_each_mover_says_why_it_moved(lang: str, words: str) -> None:
+    why = pd.DataFrame(
+        {
+            "enterprise_id": ["i", "b"],
+            "why": ["nợ BHXH tăng từ 2 lên 5 tháng", "<b>nợ</b>"],
+            "why_en": ["social-insurance debt up from 2 to 5 months", "<b>debt</b>"],
+        }
+    )
+    page = render_report(
+        CUR, PREV, as_of="2026-01-31", k=3, freshness_summary=None, drift=None, churn=None,
+        dashboard_url=None, lang=lang, why_moved=why,
+    )  # fmt: skip
+    movers_section = page[page.index('id="movers"') :].split("</section>")[0]
+    assert words in movers_section
+    assert ("Vì sao thay đổi" if lang == "vi" else "Why it moved") in movers_section
+    assert "<b>" not in movers_section  # words come from names and figures: escaped
+
+
 def test_report_escapes_and_has_sections() -> None:
     drift = pd.DataFrame({"column": ["<b>x</b>"], "psi": [0.3], "threshold": [0.1], "status": ["alert"]})
     fresh = pd.DataFrame({"province": ["Hải Dương"], "share_stale": [0.02]})
