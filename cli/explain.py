@@ -97,6 +97,8 @@ def explain_enterprise(
             shown = format_significant(value, lang) if isinstance(value, float) else str(value)
             table.add_row(Text(str(name)), Text(shown))
         console.print(table)
+    if not features.empty:
+        _print_movement(console, settings, enterprises, indicators, incidents, features, enterprise_id, lang)
     history = indicators.loc[indicators["enterprise_id"] == enterprise_id]
     history = history.sort_values(["month", "reported_at"]).groupby("month").tail(1).tail(12)
     sources = _month_sources(store, enterprise_id, as_of_ts)
@@ -140,6 +142,60 @@ def explain_enterprise(
             + "; ".join(
                 f"{format_date(s, lang)} {label('kind', k, lang)}"
                 for s, k in zip(past["started"], past["kind"], strict=True)
+            ),
+            markup=False,
+            highlight=False,
+        )
+
+
+def _print_movement(
+    console: Console,
+    settings: Settings,
+    enterprises: pd.DataFrame,
+    indicators: pd.DataFrame,
+    incidents: pd.DataFrame,
+    features: pd.DataFrame,
+    enterprise_id: str,
+    lang: str,
+) -> None:
+    """Why the score moved since the previous scored night and since a month before: the
+    champion scores the firm's features of both dates (as known then), and the change is
+    split among the figures that changed (`present.movers`). Without a champion it says so."""
+    from data.errors import ServiceUnavailable
+    from models.champion import load_champion
+    from present.movers import why_it_moved
+
+    as_of = pd.Timestamp(features["as_of"].iloc[0])
+    try:
+        model, version = load_champion(settings.model_name, settings.db_path)
+    except (EwsError, ServiceUnavailable, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        console.print(t("moved_unavailable", lang, reason=reason), markup=False, highlight=False)
+        return
+    from features.sets import feature_set
+
+    columns = feature_set(version.feature_set)
+    earlier = [d for d in score_history(settings.db_path, enterprise_id)["as_of"] if d < str(as_of.date())]
+    dates = [pd.Timestamp(earlier[-1])] if earlier else []
+    month_before = as_of - pd.DateOffset(months=1)
+    if month_before not in dates:
+        dates.append(month_before)
+    for then in dates:
+        known = known_at(indicators, incidents, then)
+        before = build_features(enterprises, *known, [then])
+        table = why_it_moved(model, columns, features, before, [enterprise_id])
+        if table.empty:
+            continue
+        row = table.iloc[0]
+        why = row["why"] if lang == "vi" else row["why_en"]
+        console.print(
+            t(
+                "moved_since",
+                lang,
+                night=format_date(then, lang),
+                before=format_probability(row["score_before"], lang),
+                now=format_probability(row["score_now"], lang),
+                why=why or t("moved_for_no_figure", lang),
             ),
             markup=False,
             highlight=False,

@@ -110,6 +110,15 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "no_indicators": ("Chưa có số liệu nào đã biết vào đêm này.", "No figures were known on this night."),
     "score_history": ("Lịch sử điểm", "Score history"),
+    "moved_since": (
+        "So với {night}: điểm {before} → {now}; {why}",
+        "Since {night}: score {before} → {now}; {why}",
+    ),
+    "moved_for_no_figure": ("không số liệu nào thay đổi đáng kể", "no figure changed enough to matter"),
+    "moved_unavailable": (
+        "Vì sao thay đổi: không tính được ({reason})",
+        "Why it moved: not available ({reason})",
+    ),
     "provenance": ("Nguồn của từng số liệu, tháng {month}", "Where each figure of {month} came from"),
     "figure": ("Số liệu", "Figure"),
     "delivery": ("Lần nhận", "Delivery"),

@@ -127,6 +127,8 @@ def test_explain_shows_the_score_its_reasons_and_the_history_behind_it(home: Pat
     assert "Monthly indicators (only what was known on 2024-06-30)" in result.stdout
     # Where each figure came from: the source, its delivery, file and row.
     assert "Where each figure of" in result.stdout and "indicators.csv" in result.stdout
+    # Why it moved needs the champion, which this published-only workspace lacks: one line says so.
+    assert "Why it moved: not available (no model" in result.stdout
 
     # Vietnamese by default: its words, its reasons, dates day first, decimal commas.
     vi = runner.invoke(app, ["explain", top["enterprise_id"], "--as-of", "2024-06-30"], terminal_width=200)
@@ -134,6 +136,7 @@ def test_explain_shows_the_score_its_reasons_and_the_history_behind_it(home: Pat
     assert f"hạng {top['rank']}/" in vi.stdout and "Lịch sử điểm" in vi.stdout
     assert top["reasons"].split(";")[0] in vi.stdout
     assert "31/05/2024" in vi.stdout and "2024-05-31" not in vi.stdout
+    assert "Vì sao thay đổi: không tính được" in vi.stdout
     assert re.search(r"\d,\d+%", vi.stdout)
     assert runner.invoke(app, ["explain", top["enterprise_id"], "--lang", "fr"]).exit_code == 2
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -82,6 +83,18 @@ def test_ingest_train_score_rank(workspace: Path, tiny_source: Path) -> None:
     ews("train", "--as-of", AS_OF, "--promote", "never", "--origins", "2")
     assert registry.alias_version("labor-ews", registry.CHAMPION).version == "1"  # type: ignore[union-attr]
     assert registry.alias_version("labor-ews", registry.CHALLENGER).version == "2"  # type: ignore[union-attr]
+
+    # Why it moved: with a night a month earlier published, the night's report says for each
+    # mover which figures moved it, and `ews explain` says it for one firm.
+    ews("score", "--as-of", "2024-12-25")
+    ews("score", "--as-of", AS_OF)
+    report = (workspace / "reports" / f"report-{AS_OF}.html").read_text(encoding="utf-8")
+    movers_section = report[report.index('id="movers"') :]
+    assert "Vì sao thay đổi (so với đêm trước)" in movers_section
+    assert re.search(r"(tăng|giảm) từ [\d,.]+ (lên|xuống) [\d,.]+", movers_section)
+    top = first["enterprise_id"].iloc[0]
+    text = ews("explain", top, "--as-of", AS_OF, "--lang", "en")
+    assert "Since 2024-12-25: score" in text
 
 
 @pytest.mark.slow
