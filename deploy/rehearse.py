@@ -106,7 +106,7 @@ class Cluster:
 
     def stop(self) -> None:
         """Stop every service, workers first; escalate to SIGKILL after 20 s (a Prefect
-        worker may ignore SIGTERM: ../shared/ecosystem.md)."""
+        worker may ignore SIGTERM, as measured with Prefect 3.9)."""
         for name, proc in reversed(list(self.processes.items())):
             if proc.poll() is None:
                 proc.terminate()
