@@ -73,21 +73,30 @@ def movement(model: Any, now: pd.DataFrame, before: pd.DataFrame) -> Movement:
     def f(frame: pd.DataFrame) -> np.ndarray:
         return _logit(np.asarray(model.predict_proba(frame))[:, 1])
 
-    f_now, f_before = f(now), f(before)
+    # Every variant (both dates, and each changed cell swapped either way) in one frame and
+    # one prediction: a model's call costs far more than its rows when they are few.
     changed = changed_cells(now, before)
-    effects = np.zeros(now.shape, dtype=np.float64)
+    parts, where = [now, before], []
     for j, column in enumerate(now.columns):
-        rows = changed[column].to_numpy()
-        if not rows.any():
+        pick = np.flatnonzero(changed[column].to_numpy())
+        if not len(pick):
             continue
-        pick = np.flatnonzero(rows)
-        b_sub, n_sub = before.iloc[pick].copy(), now.iloc[pick].copy()
-        forward = b_sub.copy()
-        forward[column] = n_sub[column].to_numpy()
-        backward = n_sub.copy()
-        backward[column] = b_sub[column].to_numpy()
-        gain = 0.5 * ((f(forward) - f_before[pick]) + (f_now[pick] - f(backward)))
-        effects[pick, j] = gain
+        forward = before.iloc[pick].copy()
+        forward[column] = now[column].iloc[pick].to_numpy()
+        backward = now.iloc[pick].copy()
+        backward[column] = before[column].iloc[pick].to_numpy()
+        parts += [forward, backward]
+        where.append((j, pick))
+    scored = f(pd.concat(parts, ignore_index=True))
+    n = len(now)
+    f_now, f_before = scored[:n], scored[n : 2 * n]
+    effects = np.zeros(now.shape, dtype=np.float64)
+    at = 2 * n
+    for j, pick in where:
+        k = len(pick)
+        f_forward, f_backward = scored[at : at + k], scored[at + k : at + 2 * k]
+        effects[pick, j] = 0.5 * ((f_forward - f_before[pick]) + (f_now[pick] - f_backward))
+        at += 2 * k
     delta = f_now - f_before
     split = pd.DataFrame(effects, index=now.index, columns=now.columns)
     return Movement(
