@@ -46,7 +46,7 @@ test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy data features models flows app
+	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
 	$(BIN)/pytest
 
 # The tests not marked slow (no end-to-end runs): what CI runs on 3.12 and 3.13.
@@ -57,7 +57,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy data features models flows app
+	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_demo.py

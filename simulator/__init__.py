@@ -11,6 +11,8 @@ learning or scoring.
 - `geography`: districts and post-2025 communes of the national preset's blocks;
 - `world`: `simulate` and the `World` it returns; `simulate_blocks`, a large world
   (the `national` preset) one province block at a time;
+- `actions`: officers' actions on warned enterprises (`ACTION_EFFECTS`), given to
+  `simulate` as ``actions=``: what each changes, and the truth of what it did;
 - `write`: `write_source`, a world as a source folder with its truth aside; `write_blocks`,
   the same for a world generated in blocks;
 - `agencies`: `write_agencies`, a world as the four agencies' files, and the same facts
@@ -19,6 +21,7 @@ learning or scoring.
   `national_summary`, the same summed over blocks.
 """
 
+from simulator.actions import ACTION_EFFECTS, ACTION_KINDS, ACTION_TRUTH_COLUMNS, ActionEffect
 from simulator.agencies import write_agencies
 from simulator.calibration import calibration_report, monthly_stoppages, national_summary
 from simulator.frames import (
@@ -33,6 +36,9 @@ from simulator.world import World, simulate, simulate_blocks
 from simulator.write import write_blocks, write_source, write_truth
 
 __all__ = [
+    "ACTION_EFFECTS",
+    "ACTION_KINDS",
+    "ACTION_TRUTH_COLUMNS",
     "COMMUNE_ENTERPRISE_COLUMNS",
     "ENTERPRISE_COLUMNS",
     "INCIDENT_COLUMNS",
@@ -41,6 +47,7 @@ __all__ = [
     "TRUTH_COLUMNS",
     "Preset",
     "ProvinceSpec",
+    "ActionEffect",
     "World",
     "calibration_report",
     "monthly_stoppages",

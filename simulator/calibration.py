@@ -100,6 +100,10 @@ def calibration_report(world: World) -> dict[str, float | int | str]:
     report["hd_stoppages_realized_2021_2024h1"] = int(s_window.sum())
     report["mean_participants_expected"] = round(float((hazard * part)[known].sum() / hazard[known].sum()), 1)
     report["mean_participants_realized"] = round(float(stops["participants"].mean()), 1)
+    report["min_participants_realized"] = float(stops["participants"].min())
+    report.update(
+        _article_figures(world, latest, months, in_window, s_window, hazard, part, known, fdi_ent[t_ent])
+    )
     s_pos = np.searchsorted(latest["key"], s_ent.astype(np.int64) * n_months + s_month)
     s_pos = np.minimum(s_pos, latest["key"].size - 1)
     s_hc = np.where(latest["key"][s_pos] == s_ent * n_months + s_month, latest["headcount"][s_pos], np.nan)
@@ -120,6 +124,49 @@ def calibration_report(world: World) -> dict[str, float | int | str]:
     for kind in KINDS[1:]:
         report[f"incidents_{kind}"] = int((inc["kind"] == kind).sum())
     return report
+
+
+def _article_figures(
+    world: World,
+    latest: dict[str, np.ndarray],
+    months: pd.Index,
+    in_window: np.ndarray,
+    s_window: np.ndarray,
+    hazard: np.ndarray,
+    part: np.ndarray,
+    known: np.ndarray,
+    fdi: np.ndarray,
+) -> dict[str, float | int | str]:
+    """Hải Dương as the source article has it: firms operating and workers in June 2024
+    (the end of `HD_WINDOW`; truth's operating flag, and the reported June headcounts of
+    those firms), and its 2021-01..2024-06 stoppages' participants and FDI share.
+    Empty when the world has no Hải Dương or does not cover its window."""
+    ent, truth = world.enterprises, world.true_hazard
+    hd_ids = ent.loc[ent["province"] == "Hải Dương", "enterprise_id"]
+    if hd_ids.empty or HD_WINDOW[1] not in months or not in_window.any():
+        return {}
+    out: dict[str, float | int | str] = {}
+    june = truth[(truth["month"] == HD_WINDOW[1]) & truth["operating"] & truth["enterprise_id"].isin(hd_ids)]
+    out["hd_operating_2024_06"] = len(june)
+    ent_index = pd.Index(ent["enterprise_id"])
+    month_pos = int(np.flatnonzero(months == HD_WINDOW[1])[0])
+    keys = ent_index.get_indexer(june["enterprise_id"]).astype(np.int64) * len(months) + month_pos
+    pos = np.minimum(np.searchsorted(latest["key"], keys), latest["key"].size - 1)
+    out["hd_workers_2024_06"] = int(latest["headcount"][pos][latest["key"][pos] == keys].sum())
+    stops = world.incidents[world.incidents["kind"] == WORK_STOPPAGE]
+    participants = stops["participants"].to_numpy(dtype=np.float64)[s_window]
+    window = in_window & known
+    out["hd_mean_participants_expected_2021_2024h1"] = round(
+        float((hazard * part)[window].sum() / hazard[window].sum()), 1
+    )
+    if s_window.any():
+        out["hd_participants_realized_2021_2024h1"] = int(np.nansum(participants))
+        out["hd_mean_participants_realized_2021_2024h1"] = round(float(np.nanmean(participants)), 1)
+        out["hd_min_participants_realized_2021_2024h1"] = float(np.nanmin(participants))
+    out["hd_fdi_share_expected_2021_2024h1"] = round(
+        float(hazard[in_window & fdi].sum() / hazard[in_window].sum()), 3
+    )
+    return out
 
 
 def _driver_figures(
@@ -154,7 +201,7 @@ def _driver_figures(
 # --------------------------------------------------------------------------- national
 
 #: Sourced counts a national world is compared with: (what, pre-2025 provinces (empty: the
-#: whole country), first month, last month, count). Sections of ../shared/domain.md.
+#: whole country), first month, last month, count). Sections (§) of the sourced facts.
 NATIONAL_CHECKS: tuple[tuple[str, tuple[str, ...], str, str, float], ...] = (
     ("national H1 2019 (MOLISA, §1A)", (), "2019-01", "2019-06", 67),
     ("Long An H1 2019 (§1B)", ("Long An",), "2019-01", "2019-06", 22),

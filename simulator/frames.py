@@ -239,8 +239,14 @@ def incident_frame(
     preset: Preset,
     first_month: int,
     rng: np.random.Generator,
+    occurred: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Incidents with dates, participants and causes consistent with the drivers."""  # fmt: skip
+    """Incidents with dates, participants and causes consistent with the drivers.
+
+    ``occurred`` (K x T x N, a subset of ``events``): only these incidents are kept, each
+    row as ``events`` draws it, id included (a world given officers' actions draws the
+    incidents of the world without them, so that the others' rows do not move).
+    """
     kind, t, ent = np.nonzero(events)
     m = kind.size
     t_count = events.shape[1]
@@ -283,4 +289,6 @@ def incident_frame(
         "cause": pd.Series(cause[order], dtype="str"),
         "reported_at": _day_strings(reported[order]),
     })  # fmt: skip
+    if occurred is not None:
+        frame = frame[occurred[kind, t, ent][order]].reset_index(drop=True)
     return frame[list(INCIDENT_COLUMNS)]

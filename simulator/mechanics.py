@@ -28,6 +28,7 @@ from simulator.presets import (
     NATIONAL_YEAR_FACTOR,
     NON_MANUFACTURING_HAZARD,
     OTHER_KIND_RATIO,
+    PARTICIPATION_SHARE,
     SECTOR_HAZARD,
     SECTOR_MIX,
     SLUMP_END,
@@ -141,6 +142,8 @@ def build_registry(preset: Preset, rng: np.random.Generator, first_month: int, n
         manuf = np.isin(sector, list(SECTOR_HAZARD))
         # Size: heavy-tailed by ownership (mean workers: FDI ~229, state ~512, private ~13).
         mean = np.select([is_fdi, is_state], [230.0, 500.0], 13.0) * preset.size_scale
+        if spec.size_scale != 1.0:
+            mean = mean * spec.size_scale
         sigma = np.select([is_fdi, is_state], [1.35, 1.0], 1.15)
         mean = (
             mean
@@ -363,6 +366,11 @@ class Hazard:
     layoff_share: np.ndarray
     reduced_share: np.ndarray
     year_factor: dict[str, dict[int, float]]
+    # Work stoppages only, None where no province sets them: (T x N) bool, the firm has
+    # enough workers for a stoppage (`stoppage_min_workers`); (T x N) log-hazard term of
+    # the firm's size around the article's typical struck firm (`stoppage_size_spread`).
+    eligible: np.ndarray | None = None
+    stoppage_size: np.ndarray | None = None
 
 
 def national_year_noise(rng: np.random.Generator, years: np.ndarray) -> dict[int, float]:
@@ -383,7 +391,7 @@ def hazard_terms(
     ``national_noise`` (per year) is drawn from ``rng`` unless given: a world generated in
     blocks draws it once and passes it to every block.
     """
-    t_count, n = drv.headcount.shape
+    t_count = drv.headcount.shape[0]
     c = DRIVER_COEFS
     month_int = np.arange(first_month, first_month + t_count)
     month_days = month_starts(month_int)
@@ -392,17 +400,8 @@ def hazard_terms(
     mw_soon = (to_rise > 0) & (to_rise <= 3.1)
     hc = np.maximum(drv.headcount, 1).astype(np.float64)
     log_size = np.log(hc) - np.log(100.0)
-    # Wage gap to peers: same zone (or district outside zones) and sector.
-    prov_names = np.array([p.code for p in preset.provinces], dtype=object)[reg.prov]
-    peer_key = np.where(reg.zone_id != "", reg.zone_id, prov_names + "|" + reg.district) + "|" + reg.sector
-    groups = pd.factorize(pd.Series(peer_key))[0]
-    n_groups = int(groups.max()) + 1
     log_wage = np.log(np.maximum(drv.wage, 1.0))
-    flat = (np.arange(t_count)[:, None] * n_groups + groups[None, :]).ravel()
-    w = drv.operating.ravel().astype(np.float64)
-    sums = np.bincount(flat, weights=log_wage.ravel() * w, minlength=t_count * n_groups)
-    counts = np.bincount(flat, weights=w, minlength=t_count * n_groups)
-    peer_mean = (sums / np.maximum(counts, 1.0))[flat].reshape(t_count, n)
+    peer_mean = peer_log_wage(reg, drv, preset)
     gap_peers = np.where(drv.operating, log_wage - peer_mean, 0.0)
     gap_min = np.log(np.maximum(drv.wage, 1.0) / drv.min_wage) - 0.55
     layoff_share = np.minimum(drv.layoffs / hc, 0.3)
@@ -431,11 +430,78 @@ def hazard_terms(
             static, macro[:, reg.prov], drv, layoff_share, reduced_share, gap_peers, gap_min, mw_soon
         )
     participants = np.clip(0.8 * hc, np.minimum(10.0, hc), hc)
+    eligible, stoppage_size = _stoppage_shape(reg, preset, drv.headcount, log_size)
     return Hazard(
         rest=rest, log_size=log_size, participants=participants, tet=tet, mw_soon=mw_soon,
         wage_gap_peers=gap_peers, layoff_share=layoff_share, reduced_share=reduced_share,
-        year_factor=year_factor,
+        year_factor=year_factor, eligible=eligible, stoppage_size=stoppage_size,
     )  # fmt: skip
+
+
+def _stoppage_shape(
+    reg: Registry, preset: Preset, headcount: np.ndarray, log_size: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Which firm-months can have a work stoppage, and the stoppage hazard's size term.
+
+    A stoppage is collective: a firm needs `stoppage_min_workers` on its payroll. Around
+    the firm size whose workforce share (`PARTICIPATION_SHARE`) gives the province's
+    `mean_participants`, the log hazard falls as -((log size - log that size) / spread)^2 / 2,
+    so that the struck firms' sizes, hence a few stoppages' mean size, stay near the
+    sourced means (docs/calibration.md); the calibrated size elasticity moves the peak.
+    Both are None when no province of the preset sets them (the calibrated worlds before).
+    """
+    specs = preset.provinces
+    eligible = stoppage_size = None
+    if any(spec.stoppage_min_workers > 0 for spec in specs):
+        floor = np.array([spec.stoppage_min_workers for spec in specs])[reg.prov]
+        eligible = headcount >= floor[None, :]
+    if any(spec.stoppage_size_spread is not None for spec in specs):
+        spread = np.array([spec.stoppage_size_spread or np.inf for spec in specs])[reg.prov]
+        typical = np.array([spec.mean_participants / PARTICIPATION_SHARE for spec in specs])[reg.prov]
+        stoppage_size = -0.5 * ((log_size - np.log(typical / 100.0)[None, :]) / spread[None, :]) ** 2
+    return eligible, stoppage_size
+
+
+def peer_log_wage(reg: Registry, drv: Drivers, preset: Preset) -> np.ndarray:
+    """Mean log wage (T x N) of each firm's operating peers: same zone (or district outside
+    zones) and sector, the firm included."""
+    t_count, n = drv.wage.shape
+    prov_names = np.array([p.code for p in preset.provinces], dtype=object)[reg.prov]
+    peer_key = np.where(reg.zone_id != "", reg.zone_id, prov_names + "|" + reg.district) + "|" + reg.sector
+    groups = pd.factorize(pd.Series(peer_key))[0]
+    n_groups = int(groups.max()) + 1
+    log_wage = np.log(np.maximum(drv.wage, 1.0))
+    flat = (np.arange(t_count)[:, None] * n_groups + groups[None, :]).ravel()
+    w = drv.operating.ravel().astype(np.float64)
+    sums = np.bincount(flat, weights=log_wage.ravel() * w, minlength=t_count * n_groups)
+    counts = np.bincount(flat, weights=w, minlength=t_count * n_groups)
+    return (sums / np.maximum(counts, 1.0))[flat].reshape(t_count, n)
+
+
+def driver_terms(
+    reg: Registry, drv: Drivers, preset: Preset, peer_mean: np.ndarray, mw_soon: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The drivers' part of the log hazard (T x N; no sector, zone or year terms) with the
+    wage gap and the shares the incident causes read, for drivers of some firms set apart
+    (`simulator.actions`): the same formulas as `hazard_terms`, against ``peer_mean``."""
+    hc = np.maximum(drv.headcount, 1).astype(np.float64)
+    gap_peers = np.where(drv.operating, np.log(np.maximum(drv.wage, 1.0)) - peer_mean, 0.0)
+    gap_min = np.log(np.maximum(drv.wage, 1.0) / drv.min_wage) - 0.55
+    layoff_share = np.minimum(drv.layoffs / hc, 0.3)
+    reduced_share = drv.reduced_hours / hc
+    if preset.hazard_shape == "threshold":
+        terms = _threshold_terms(reg, drv, gap_peers, gap_min, mw_soon)
+    else:
+        zero = np.zeros(hc.shape[1])
+        terms = _log_linear_terms(
+            zero, np.zeros(hc.shape), drv, layoff_share, reduced_share, gap_peers, gap_min, mw_soon
+        )
+    return {
+        "terms": terms,
+        "wage_gap_peers": gap_peers,
+        "layoff_share": layoff_share,
+        "reduced_share": reduced_share,
+    }
 
 
 def _log_linear_terms(
@@ -511,17 +577,19 @@ def calibrate_province(
     fdi_share: float,
     tet_share: float,
     mean_participants: float,
+    size_bounds: tuple[float, float] = (0.0, 3.0),
 ) -> dict[str, float]:
     """Intercept, size elasticity, FDI and Tết coefficients matching the targets.
 
     Works on the operating enterprise-months of one province in its window (1-D arrays):
-    bisection for the size elasticity (hazard-weighted mean participants), closed forms
-    for the FDI and Tết shares of expected stoppages and for the intercept.
+    bisection for the size elasticity (hazard-weighted mean participants) within
+    ``size_bounds``, closed forms for the FDI and Tết shares of expected stoppages and for
+    the intercept.
     """
     b_size, b_fdi, b_tet = 1.0, 1.0, 0.5
     for _ in range(4):
         base = b_fdi * fdi + b_tet * tet + rest
-        lo, hi = 0.0, 3.0
+        lo, hi = size_bounds
         for _ in range(24):
             mid = 0.5 * (lo + hi)
             w = np.exp(mid * log_size + base - base.max())
@@ -587,7 +655,10 @@ def run_events(
         excite = contagion_scale * (
             c["contagion_zone"] * exc_zone * in_zone + c["contagion_district_sector"] * exc_ds
         )
-        lam = np.exp(eta[t]) * (1.0 + excite) * drv.operating[t]
+        stop_eta = eta[t] if hz.stoppage_size is None else eta[t] + hz.stoppage_size[t]
+        lam = np.exp(stop_eta) * (1.0 + excite) * drv.operating[t]
+        if hz.eligible is not None:  # too few workers for a stoppage (other kinds stay possible)
+            lam = lam * hz.eligible[t]
         h = -np.expm1(-lam)
         hazard[t] = h
         u = rng.random((len(KINDS), n))

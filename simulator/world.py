@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.actions import action_truth, apply_actions, normalize_actions, plan_actions, summary
 from simulator.frames import enterprise_frame, incident_frame, indicator_frame, take_text
 from simulator.geography import resolve
 from simulator.mechanics import (
@@ -44,6 +45,10 @@ class World:
     incidents: pd.DataFrame
     true_hazard: pd.DataFrame
     params: dict[str, Any]
+    # Truth of a world given officers' actions (`simulate(..., actions=...)`), else None:
+    # each action, whether it applied, and its firm's stoppages without and with actions
+    # (`simulator.actions.ACTION_TRUTH_COLUMNS`). Never part of the source.
+    actions: pd.DataFrame | None = None
 
 
 def _operating_subset(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -51,7 +56,12 @@ def _operating_subset(arr: np.ndarray, rows: np.ndarray, cols: np.ndarray, mask:
 
 
 def simulate(
-    preset: str = "hai-duong", *, seed: int = 0, start: str | None = None, end: str | None = None
+    preset: str = "hai-duong",
+    *,
+    seed: int = 0,
+    start: str | None = None,
+    end: str | None = None,
+    actions: pd.DataFrame | None = None,
 ) -> World:
     """Simulate a calibrated world for a preset ('hai-duong', 'demo', 'tiny') and seed.
 
@@ -63,13 +73,24 @@ def simulate(
 
     ``start``/``end`` ('YYYY-MM', inclusive) override the preset period. Same arguments
     give identical frames.
+
+    ``actions``: officers' actions on the world's enterprises, a table of enterprise_id,
+    kind (`simulator.actions.ACTION_KINDS`) and date or month; each acts from the month
+    after its own by `simulator.actions.ACTION_EFFECTS`. The world is then the world
+    without actions except where an action reaches: every month up to the first action's
+    is identical, and so is every firm that is neither acted on nor reached by contagion
+    from a firm whose stoppages changed. The actions are truth, never source:
+    `World.actions`, a ``hazard_without_actions`` column in `World.true_hazard`, and
+    ``params["actions"]``. An action on an unknown enterprise raises ValueError. Without
+    ``actions`` the world is exactly the one before actions existed.
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}")
     spec = PRESETS[preset]
     if spec.blockwise:
         raise ValueError(f"preset {preset!r} is generated in blocks: use simulate_blocks or write_blocks")
-    return _simulate(spec, (seed,), seed, start, end)
+    given = None if actions is None else normalize_actions(actions)
+    return _simulate(spec, (seed,), seed, start, end, actions=given)
 
 
 def _period(spec: Preset, start: str | None, end: str | None) -> tuple[str, str, int, int]:
@@ -87,7 +108,12 @@ def block_key(seed: int, code: str) -> tuple[int, ...]:
 
 
 def simulate_blocks(
-    preset: str | Preset = "national", *, seed: int = 0, start: str | None = None, end: str | None = None
+    preset: str | Preset = "national",
+    *,
+    seed: int = 0,
+    start: str | None = None,
+    end: str | None = None,
+    actions: pd.DataFrame | None = None,
 ) -> Iterator[World]:
     """Yield the world of a preset one province block at a time, in the preset's order.
 
@@ -99,20 +125,31 @@ def simulate_blocks(
     stoppages within each block. ``preset`` is a name or a `Preset` (tests pass a small
     `national_preset(scale)`); any preset works, not only blockwise ones, but a block
     world is not the preset's one-piece world (other seeds, per-block scaling).
+
+    ``actions`` as for `simulate`: each block applies those on its own enterprises (its
+    `World.actions` lists every action, applied or not); after the last block, an action
+    that matched no block's enterprise raises ValueError.
     """
     spec = PRESETS[preset] if isinstance(preset, str) else preset
     start, end, first, t_count = _period(spec, start, end)
     noise = national_year_noise(
         np.random.default_rng([seed, 3]), year_of_month(np.arange(first, first + t_count))
     )
+    given = None if actions is None else normalize_actions(actions)
+    matched = np.zeros(0 if given is None else len(given), dtype=bool)
     for province in spec.provinces:
         block = replace(spec, provinces=(resolve(province),), blockwise=False)
-        world = _simulate(block, block_key(seed, province.code), seed, start, end, noise)
+        world = _simulate(block, block_key(seed, province.code), seed, start, end, noise, given, strict=False)
         world.params.update(
             block=province.code, legacy=province.legacy or province.name, macro_region=province.macro_region
         )
+        if given is not None:
+            matched |= given["enterprise_id"].isin(world.enterprises["enterprise_id"]).to_numpy()
         yield world
         del world  # before the next block is drawn: one block in memory at a time
+    if given is not None and not matched.all():
+        unknown = given.loc[~matched, "enterprise_id"].iloc[0]
+        raise ValueError(f"an action names enterprise {unknown!r}, which is in no block of this world")
 
 
 def _simulate(
@@ -122,8 +159,15 @@ def _simulate(
     start: str | None,
     end: str | None,
     national_noise: Mapping[int, float] | None = None,
+    actions: pd.DataFrame | None = None,
+    strict: bool = True,
 ) -> World:
-    """One world of `spec`, drawing from ``[*key, k]`` (k = 1..7 per step)."""
+    """One world of `spec`, drawing from ``[*key, k]`` (k = 1..7 per step).
+
+    ``actions``: normalized (`simulator.actions.normalize_actions`), applied after the
+    world without them is drawn (its calibration stands). ``strict``: an action on an
+    enterprise that is not in the world raises ValueError (else it is left out).
+    """
     start, end, first, t_count = _period(spec, start, end)
     reg = build_registry(spec, np.random.default_rng([*key, 1]), first, t_count)
     drv = simulate_drivers(reg, spec, np.random.default_rng([*key, 2]), first, t_count)
@@ -135,24 +179,32 @@ def _simulate(
         rows, target = window_rows(ps, first, t_count)
         cols = np.flatnonzero(reg.prov == p_idx)
         mask = drv.operating[np.ix_(rows, cols)]
+        if hz.eligible is not None:  # calibrate on the firm-months that can have a stoppage
+            mask = mask & hz.eligible[np.ix_(rows, cols)]
+        rest = hz.rest if hz.stoppage_size is None else hz.rest + hz.stoppage_size
         windows.append((rows, cols, target))
         coefs.append(
             calibrate_province(
                 _operating_subset(hz.log_size, rows, cols, mask),
                 np.broadcast_to(fdi[cols][None, :], mask.shape)[mask],
                 np.broadcast_to(hz.tet[rows][:, None], mask.shape)[mask],
-                _operating_subset(hz.rest, rows, cols, mask),
+                _operating_subset(rest, rows, cols, mask),
                 _operating_subset(hz.participants, rows, cols, mask),
                 target,
                 ps.fdi_stoppage_share,
                 spec.tet_share,
                 ps.mean_participants,
+                # Around a peak of stoppage size the elasticity only moves the peak: either way.
+                (0.0, 3.0) if ps.stoppage_size_spread is None else (-3.0, 3.0),
             )  # fmt: skip
         )
     eta = log_hazard(reg, hz, coefs)
     base = np.exp(eta) * drv.operating
+    stoppage_base = base if hz.stoppage_size is None else np.exp(eta + hz.stoppage_size) * drv.operating
+    if hz.eligible is not None:
+        stoppage_base = stoppage_base * hz.eligible
     kind_scale = {
-        kind: ratio * float(base.sum()) / float((base * np.exp(elasticity * hz.log_size)).sum())
+        kind: ratio * float(stoppage_base.sum()) / float((base * np.exp(elasticity * hz.log_size)).sum())
         for kind, (ratio, elasticity) in OTHER_KIND_RATIO.items()
     }
     for _ in range(spec.contagion_rounds):  # undo contagion's inflation of the expected counts
@@ -168,8 +220,30 @@ def _simulate(
 
     enterprises = enterprise_frame(reg, spec, drv, np.random.default_rng([*key, 4]))
     ids = enterprises["enterprise_id"]
+    # Officers' actions: the world without them stands (calibration, draws); the acted
+    # firms' drivers are rewritten and the events drawn again from the same numbers.
+    drawn, kept = events, None  # the frames draw every incident of the world without actions
+    acted_table: pd.DataFrame | None = None
+    hazard_without = None
+    if actions is not None:
+        plan = plan_actions(actions, ids, first, t_count)
+        if strict and (plan.firm < 0).any():
+            unknown = plan.table.loc[plan.firm < 0, "enterprise_id"].iloc[0]
+            raise ValueError(f"an action names enterprise {unknown!r}, which is not in this world")
+        hazard_without, kept = hazard, events
+        if plan.applied.any():
+            acted = apply_actions(reg, drv, hz, spec, plan)
+            drv, hz = acted.drivers, acted.hazard
+            hazard, kept = run_events(
+                reg, drv, hz, eta + acted.eta_shift, kind_scale, key, spec.contagion_scale
+            )
+            if (kept & ~drawn).any():
+                raise RuntimeError("an action added an incident: its effects must only lower hazards")
+        acted_table = action_truth(plan, drv.operating, hazard_without, hazard, drawn[0], kept[0], first)
     indicators = indicator_frame(reg, drv, ids, first, np.random.default_rng([*key, 5]))
-    incidents = incident_frame(reg, drv, hz, events, ids, spec, first, np.random.default_rng([*key, 6]))
+    incidents = incident_frame(
+        reg, drv, hz, drawn, ids, spec, first, np.random.default_rng([*key, 6]), occurred=kept
+    )
     founded_month = month_number(reg.founded_day.astype("datetime64[D]"))
     exists = np.arange(first, first + t_count)[None, :] >= founded_month[:, None]
     ent, t = np.nonzero(exists)
@@ -180,6 +254,8 @@ def _simulate(
         "hazard": hazard[t, ent],
         "operating": drv.operating[t, ent],
     })  # fmt: skip
+    if hazard_without is not None:
+        true_hazard["hazard_without_actions"] = hazard_without[t, ent]
     params: dict[str, Any] = {
         "preset": spec.name,
         "seed": seed,
@@ -209,4 +285,6 @@ def _simulate(
             for p in spec.provinces
         },
     }
-    return World(enterprises, indicators, incidents, true_hazard, params)
+    if actions is not None:
+        params["actions"] = summary(plan)
+    return World(enterprises, indicators, incidents, true_hazard, params, acted_table)
