@@ -1064,8 +1064,22 @@ def ingest_delivery(
             history = volume
             if history is None:
                 stating = [f for f in _VOLUME_FIELDS if typed["indicators"][f].notna().any()]
-                history = MonthlyEnterprises.of(store.stored_indicator_rows(), delivery.source_name, stating)
-            anomalies = volume_anomalies(history.counts(), history.counts_with(new_indicators))
+                # Only months after the newest one known are judged: when the store already
+                # holds this source's rows for the delivery's last month, no month is new and
+                # the whole stored history (tens of millions of rows nationally) is not read.
+                last = [pd.Timestamp(new_indicators["month"].max())]
+                newest = MonthlyEnterprises.of(
+                    store.stored_indicator_rows(months=last), delivery.source_name, stating
+                )
+                if not newest.counts():
+                    history = MonthlyEnterprises.of(
+                        store.stored_indicator_rows(), delivery.source_name, stating
+                    )
+            anomalies = (
+                volume_anomalies(history.counts(), history.counts_with(new_indicators))
+                if history is not None
+                else []
+            )
             if anomalies and not accept_volume:
                 label = raw["indicators"].attrs.get("label", "indicators")
                 raise _refuse(label, _volume_refusal(anomalies, delivery.source_name))

@@ -64,11 +64,16 @@ def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv"
 
 
 def write_truth(world: World, out: Path) -> list[Path]:
-    """Write the truth (true hazard, calibration report) to ``out/truth``, atomically."""
+    """Write the truth (true hazard, calibration report, and for a world given officers'
+    actions the actions with their effects: ``actions.parquet``) to ``out/truth``, atomically."""
     truth = Path(out) / "truth"
     truth.mkdir(parents=True, exist_ok=True)
     hazard_path = truth / "true_hazard.parquet"
     _write_atomic(world.true_hazard, hazard_path, "parquet")
+    actions: list[Path] = []
+    if world.actions is not None:
+        actions.append(truth / "actions.parquet")
+        _write_atomic(world.actions, actions[0], "parquet")
     report_path = truth / "calibration.json"
     tmp = report_path.with_name(report_path.name + ".tmp")
     payload = {"report": calibration_report(world), "params": world.params}
@@ -76,7 +81,7 @@ def write_truth(world: World, out: Path) -> list[Path]:
         json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=float), encoding="utf-8"
     )
     os.replace(tmp, report_path)
-    return [hazard_path, report_path]
+    return [hazard_path, *actions, report_path]
 
 
 class _Appender:
@@ -135,6 +140,7 @@ def write_blocks(
     *,
     start: str | None = None,
     end: str | None = None,
+    by_province: bool = False,
 ) -> list[Path]:
     """Write a world generated in blocks (`simulate_blocks`) as a source folder.
 
@@ -146,22 +152,37 @@ def write_blocks(
     temporary name and renamed when every block is done; on failure nothing is renamed and
     the temporary files are removed. Same arguments, same rows. Reports progress
     ("world blocks") through `vocab.progress`. Returns the paths, contract tables first.
+
+    ``by_province`` writes the contract tables as one delivery folder per post-2025
+    province instead, ``out/provinces/<province code>/``, as each province's agencies
+    would deliver them (its blocks' enterprises, indicators and incidents; the same rows,
+    split); the truth stays whole in ``out/truth``.
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"unknown format {fmt!r}; use 'csv' or 'parquet'")
     spec = PRESETS[preset] if isinstance(preset, str) else preset
     out = Path(out)
     (out / "truth").mkdir(parents=True, exist_ok=True)
-    tables = {
-        name: _Appender(out / f"{name}.{fmt}", fmt) for name in ("enterprises", "indicators", "incidents")
+    names = ("enterprises", "indicators", "incidents")
+    folders = {
+        province.code: out / "provinces" / (province.province_code or province.code) if by_province else out
+        for province in spec.provinces
     }
+    sinks = {
+        (folder, name): _Appender(folder / f"{name}.{fmt}", fmt)
+        for folder in dict.fromkeys(folders.values())
+        for name in names
+    }
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
     truth = _Appender(out / "truth" / "true_hazard.parquet", "parquet")
     blocks: dict[str, dict[str, Any]] = {}
     params: dict[str, Any] = {}
     try:
         for done, world in enumerate(simulate_blocks(spec, seed=seed, start=start, end=end), start=1):
-            for name, sink in tables.items():
-                sink.write(_integers_as_int(getattr(world, name)))
+            folder = folders[str(world.params["block"])]
+            for name in names:
+                sinks[folder, name].write(_integers_as_int(getattr(world, name)))
             truth.write(world.true_hazard)
             monthly = monthly_stoppages(world)
             code = str(world.params["block"])
@@ -178,10 +199,10 @@ def write_blocks(
             params[code] = world.params
             del world
             progress.advance("world blocks", done, len(spec.provinces))
-        paths = [sink.commit() for sink in tables.values()]
+        paths = [sink.commit() for sink in sinks.values()]
         paths.append(truth.commit())
     except BaseException:
-        for sink in (*tables.values(), truth):
+        for sink in (*sinks.values(), truth):
             sink.close()
             sink.tmp.unlink(missing_ok=True)
         raise

@@ -50,7 +50,9 @@ def test_movers() -> None:
     assert movers(CUR, None, k=3).empty
 
 
-@pytest.mark.parametrize(("lang", "words"), [("vi", "nợ BHXH tăng từ 2 lên 5 tháng"), ("en", "debt up from 2 to 5")])
+@pytest.mark.parametrize(
+    ("lang", "words"), [("vi", "nợ BHXH tăng từ 2 lên 5 tháng"), ("en", "debt up from 2 to 5")]
+)
 def test_each_mover_says_why_it_moved(lang: str, words: str) -> None:
     why = pd.DataFrame(
         {
