@@ -28,8 +28,8 @@ from simulator import (
 from simulator.actions import ACTION_EFFECTS, ACTION_KINDS, ACTION_TRUTH_COLUMNS
 
 #: sha256 (first 16 hex digits) of `simulate("tiny", seed=3)`'s tables as CSV and of its
-#: params as sorted JSON, computed before actions existed (the same figures as
-#: tests/simulator/test_national.py's, pinned before the national preset).
+#: params as sorted JSON, pinned before the national preset and actions existed: neither
+#: may change the other presets' worlds.
 TINY_SEED_3 = {
     "enterprises": "95dd4a0cc53102e9",
     "indicators": "5b38a924d209240b",
@@ -110,6 +110,7 @@ def test_without_actions_the_world_is_the_one_before_actions() -> None:
     digests["params"] = _params_digest(world.params)
     assert digests == TINY_SEED_3
     assert world.actions is None and tuple(world.true_hazard.columns) == TRUTH_COLUMNS
+    assert np.isfinite(world.true_hazard["hazard"]).all()
 
 
 def test_an_empty_table_of_actions_changes_nothing_but_the_truth_columns() -> None:
