@@ -38,6 +38,10 @@ sources_app = typer.Typer(
     help="Check the sources file; list and confirm unmatched rows.", no_args_is_help=True
 )
 app.add_typer(sources_app, name="sources")
+actions_app = typer.Typer(
+    help="Record and list what was done about an enterprise (append-only).", no_args_is_help=True
+)
+app.add_typer(actions_app, name="actions")
 
 # Piped output (reports, CI logs) gets wide tables instead of rich's 80-column default.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -889,6 +893,94 @@ def models_rollback() -> None:
         return rollback(settings.model_name, settings.db_path)
 
     out.print(_run(action))
+
+
+@actions_app.command("add")
+def actions_add(
+    enterprise_id: Annotated[str, typer.Argument(help="Enterprise id (tax code).")],
+    kind: Annotated[
+        str,
+        typer.Option(help="inspection, mediation, wage_payment, insurance_payment or support."),
+    ],
+    started: Annotated[str, typer.Option(help="First day of the action, YYYY-MM-DD.")],
+    ended: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (none while under way).")] = None,
+    outcome: Annotated[
+        str | None, typer.Option(help="paid, agreed, no_change or pending (none when not known).")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Free text (at most 1000 characters).")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who records it.")] = os.environ.get("USER", "operator"),
+) -> None:
+    """Record an action taken about an enterprise; a value that does not fit exits 3."""
+    settings = _settings()
+
+    def action() -> Any:
+        from outputs.actions import ActionRefused, record_action
+
+        try:
+            return record_action(
+                settings.db_path,
+                enterprise_id=enterprise_id,
+                kind=kind,
+                started=started,
+                ended=ended,
+                outcome=outcome,
+                note=note,
+                recorded_by=by,
+            )
+        except ActionRefused as exc:  # input refused: one line, exit 3
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(EXIT_INPUT_REFUSED) from None
+
+    saved = _run(action)
+    out.print(
+        shown(f"action {saved.id}: {saved.kind} at {saved.enterprise_id} recorded by {saved.recorded_by}")
+    )
+
+
+@actions_app.command("list")
+def actions_list(
+    enterprise: Annotated[str | None, typer.Option("--enterprise", help="Only this enterprise.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as one strict JSON object.")
+    ] = False,
+    lang: Annotated[str, typer.Option(help="Language of the kinds and outcomes: vi or en.")] = "vi",
+) -> None:
+    """Every recorded action (of one enterprise), in the order recorded."""
+    lang = _language(lang)
+    settings = _settings()
+
+    def action() -> Any:
+        from outputs.actions import read_actions
+
+        return read_actions(settings.db_path, enterprise_id=enterprise)
+
+    frame = _run(action)
+    if as_json:
+        _print_json({"actions": frame.to_dict("records")})
+        return
+    from vocab.i18n import label, t
+
+    table = Table(title=f"{t('actions', lang)}: {len(frame)}")
+    columns = ("enterprise_id", "action", "started", "ended", "outcome", "note", "recorded_by", "recorded_at")
+    for column in columns:
+        table.add_column(t(column, lang), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            *(
+                shown(v or "")
+                for v in (
+                    row.enterprise_id,
+                    label("action", row.kind, lang),
+                    row.started,
+                    row.ended,
+                    label("outcome", row.outcome, lang) if row.outcome else "",
+                    row.note,
+                    row.recorded_by,
+                    row.recorded_at,
+                )
+            )
+        )
+    out.print(table)
 
 
 @app.command()

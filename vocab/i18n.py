@@ -17,7 +17,18 @@ LANGS: tuple[str, ...] = ("vi", "en")
 DEFAULT_LANG = "vi"
 
 #: Code families with labels in the catalogue, as their key prefixes.
-FAMILIES: tuple[str, ...] = ("band", "ownership", "zone_type", "kind", "cause", "status", "sector", "mover")
+FAMILIES: tuple[str, ...] = (
+    "band",
+    "ownership",
+    "zone_type",
+    "kind",
+    "cause",
+    "status",
+    "sector",
+    "mover",
+    "action",
+    "outcome",
+)
 
 
 class UnknownLanguage(ValueError):
@@ -160,6 +171,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "past_reviews": ("Các đánh giá đã ghi", "Recorded reviews"),
     "no_reviews": ("Chưa có đánh giá nào.", "No review yet."),
     "recorded_at": ("Thời điểm ghi", "Recorded at"),
+    # ------------------------------------------------------------------ actions
+    "actions": ("Các hành động đã ghi", "Recorded actions"),
+    "action": ("Hành động", "Action"),
+    "outcome": ("Kết quả xử lý", "Outcome"),
+    "recorded_by": ("Người ghi", "Recorded by"),
     # ------------------------------------------------------------------ model and data freshness
     "model_scored": ("Mô hình đã chấm điểm đêm này", "Model that scored this night"),
     "run_id": ("Mã lần chạy", "Run id"),
@@ -231,6 +247,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "status.reviewed": ("Đã xem xét", "Reviewed"),
     "status.action_taken": ("Đã có hành động", "Action taken"),
     "status.false_alarm": ("Cảnh báo sai", "False alarm"),
+    # what was done about an enterprise (`outputs.actions.ACTION_KINDS`)
+    "action.inspection": ("Thanh tra, kiểm tra", "Inspection"),
+    "action.mediation": ("Hòa giải", "Mediation"),
+    "action.wage_payment": ("Buộc trả lương", "Enforced payment of wages"),
+    "action.insurance_payment": ("Buộc đóng BHXH", "Enforced payment of insurance"),
+    "action.support": ("Hỗ trợ doanh nghiệp", "Support to the enterprise"),
+    # how an action ended (`outputs.actions.ACTION_OUTCOMES`)
+    "outcome.paid": ("Đã trả", "Paid"),
+    "outcome.agreed": ("Đã thỏa thuận", "Agreed"),
+    "outcome.no_change": ("Không thay đổi", "No change"),
+    "outcome.pending": ("Đang xử lý", "Pending"),
     # how an enterprise moved since the previous night (`present.nightly_report.movers`)
     "mover.new_in_top_k": ("Mới vào nhóm đầu", "New in the top"),
     "mover.riser": ("Tăng hạng mạnh", "Big riser"),
