@@ -161,6 +161,32 @@ class Schema:
         return [s.format_map(words) for s in self.statements] + list(self.only.get(backend, ()))
 
 
+def append_only(table: str) -> dict[Backend, tuple[str, ...]]:
+    """The triggers (per backend, for `Schema.only`) that refuse every UPDATE and DELETE of
+    `table`, and on PostgreSQL its TRUNCATE: a record kept with who and when stays as written."""
+    message = f"{table} are append-only"
+    return {
+        "sqlite": tuple(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{event.lower()} BEFORE {event} ON {table}\n"
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            for event in ("UPDATE", "DELETE")
+        ),
+        "postgresql": (
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN RAISE EXCEPTION '{message}'; END $$",
+            *(
+                statement
+                for event, each in (("UPDATE", "ROW"), ("DELETE", "ROW"), ("TRUNCATE", "STATEMENT"))
+                for statement in (
+                    f"DROP TRIGGER IF EXISTS {table}_no_{event.lower()} ON {table}",
+                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}"
+                    f" FOR EACH {each} EXECUTE FUNCTION {table}_append_only()",
+                )
+            ),
+        ),
+    }
+
+
 # ------------------------------------------------------------------------------- engines
 
 _ENGINES: dict[tuple[Database, bool, int], Engine] = {}
@@ -448,6 +474,7 @@ __all__ = [
     "CONNECT_TIMEOUT_SECONDS",
     "TYPE_WORDS",
     "Backend",
+    "append_only",
     "Database",
     "DatabaseLike",
     "Schema",

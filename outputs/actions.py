@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from data.database import Database, DatabaseLike, Schema, has_table, read_only, transaction
+from data.database import Database, DatabaseLike, Schema, append_only, has_table, read_only, transaction
 from data.errors import EwsError
 
 #: What was done (labels: the "action" family of `vocab.i18n`); the same codes as the
@@ -56,7 +56,6 @@ def _quoted(codes: tuple[str, ...]) -> str:
     return ", ".join(f"'{code}'" for code in codes)
 
 
-_APPEND_ONLY = "actions are append-only"
 _SCHEMA = Schema(
     tables=("actions",),
     statements=(
@@ -74,31 +73,7 @@ _SCHEMA = Schema(
 )""",
         "CREATE INDEX IF NOT EXISTS actions_by_enterprise ON actions (enterprise_id, recorded_at)",
     ),
-    only={
-        "sqlite": (
-            "CREATE TRIGGER IF NOT EXISTS actions_no_update BEFORE UPDATE ON actions\n"
-            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
-            "CREATE TRIGGER IF NOT EXISTS actions_no_delete BEFORE DELETE ON actions\n"
-            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
-        ),
-        "postgresql": (
-            "CREATE OR REPLACE FUNCTION actions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$",
-            *(
-                statement
-                for name, event, each in (
-                    ("actions_no_update", "UPDATE", "ROW"),
-                    ("actions_no_delete", "DELETE", "ROW"),
-                    ("actions_no_truncate", "TRUNCATE", "STATEMENT"),
-                )
-                for statement in (
-                    f"DROP TRIGGER IF EXISTS {name} ON actions",
-                    f"CREATE TRIGGER {name} BEFORE {event} ON actions"
-                    f" FOR EACH {each} EXECUTE FUNCTION actions_append_only()",
-                )
-            ),
-        ),
-    },
+    only=append_only("actions"),
 )
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
-from data.database import Database, DatabaseLike, Schema, has_table, read_only, transaction
+from data.database import Database, DatabaseLike, Schema, append_only, has_table, read_only, transaction
 from data.errors import EwsError
 
 #: What an analyst can record: looked at it; acted on it; the warning was wrong.
@@ -37,7 +37,6 @@ REVIEW_COLUMNS: tuple[str, ...] = (
     "recorded_at",
 )
 
-_APPEND_ONLY = "reviews are append-only"
 _SCHEMA = Schema(
     tables=("reviews",),
     statements=(
@@ -52,31 +51,7 @@ _SCHEMA = Schema(
 )""",
         "CREATE INDEX IF NOT EXISTS reviews_by_enterprise ON reviews (enterprise_id, recorded_at)",
     ),
-    only={
-        "sqlite": (
-            "CREATE TRIGGER IF NOT EXISTS reviews_no_update BEFORE UPDATE ON reviews\n"
-            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
-            "CREATE TRIGGER IF NOT EXISTS reviews_no_delete BEFORE DELETE ON reviews\n"
-            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END",
-        ),
-        "postgresql": (
-            "CREATE OR REPLACE FUNCTION reviews_append_only() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$",
-            *(
-                statement
-                for name, event, each in (
-                    ("reviews_no_update", "UPDATE", "ROW"),
-                    ("reviews_no_delete", "DELETE", "ROW"),
-                    ("reviews_no_truncate", "TRUNCATE", "STATEMENT"),
-                )
-                for statement in (
-                    f"DROP TRIGGER IF EXISTS {name} ON reviews",
-                    f"CREATE TRIGGER {name} BEFORE {event} ON reviews"
-                    f" FOR EACH {each} EXECUTE FUNCTION reviews_append_only()",
-                )
-            ),
-        ),
-    },
+    only=append_only("reviews"),
 )
 
 
