@@ -1239,6 +1239,20 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated(signum)
 
 
+#: Made before any command runs: out of memory, even making the exit's exception can fail.
+_OUT_OF_MEMORY_EXIT = SystemExit(EXIT_UNEXPECTED)
+_OUT_OF_MEMORY_LINE = "error: out of memory; free memory or lower the load, then run the command again\n"
+
+
+def _quiet_out_of_memory(unraisable: Any) -> None:
+    """`sys.unraisablehook`: a MemoryError in a finalizer while memory is exhausted (a
+    library's generator closed on the way out) is the same failure `main` reports in one
+    line, not a second traceback; anything else is reported as Python would."""
+    if isinstance(getattr(unraisable, "exc_value", None), MemoryError):
+        return
+    sys.__unraisablehook__(unraisable)
+
+
 def main() -> None:
     """Console entry point. SIGTERM ends a command like a failure: its cleanup runs, one line
     on stderr, exit status 143. Inside a flow run Prefect turns the signal into a crash of the
@@ -1246,6 +1260,7 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
+    sys.unraisablehook = _quiet_out_of_memory
     try:
         app()
     except Terminated:
@@ -1261,8 +1276,8 @@ def main() -> None:
         # Out of memory even to print the failure (Rich imports as it renders): a plain write.
         if _State.debug:
             raise
-        sys.stderr.write("error: out of memory; free memory or lower the load, then run the command again\n")
-        raise SystemExit(EXIT_UNEXPECTED) from None
+        sys.stderr.write(_OUT_OF_MEMORY_LINE)
+        raise _OUT_OF_MEMORY_EXIT from None
 
 
 if __name__ == "__main__":
