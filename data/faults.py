@@ -51,12 +51,19 @@ def _planned(name: str) -> tuple[str, Path] | None:
     return None
 
 
+def _write_marker(path: Path, name: str) -> None:
+    """Write the marker whole (temp file, then rename): a watcher that sees it, reads it."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(name, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def pause_point(name: str) -> None:
     """Pause, hold or fail here when `EWS_FAULT_PAUSE_AT` or the plan file names this point."""
     if os.environ.get(PAUSE_ENV) == name:
         marker = os.environ.get(MARKER_ENV)
         if marker:
-            Path(marker).write_text(name, encoding="utf-8")
+            _write_marker(Path(marker), name)
         time.sleep(PAUSE_SECONDS)
         return
     planned = _planned(name)
@@ -66,7 +73,7 @@ def pause_point(name: str) -> None:
     if action == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
     held = plan_marker(plan)
-    held.write_text(name, encoding="utf-8")
+    _write_marker(held, name)
     if action == "pause":
         time.sleep(PAUSE_SECONDS)
         return
