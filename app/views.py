@@ -20,7 +20,7 @@ from outputs.views import BANDS
 from present.nightly_report import movers
 from vocab.formats import format_date, format_percent, format_timestamp
 from vocab.i18n import DEFAULT_LANG, UnknownLanguage, check_lang, label, t
-from vocab.terms import capacity_count
+from vocab.terms import ENTERPRISE_ID_TYPED, capacity_count
 
 #: Roll-up dimensions the page offers (allow-listed: they become group-by columns).
 ROLLUP_COLUMNS: tuple[str, ...] = ("district", "zone_id", "sector", "province")
@@ -40,7 +40,6 @@ TABLE_COLUMNS: tuple[str, ...] = (
 )
 _CODED = ("band", "ownership", "kind", "cause", "status")
 _AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ENTERPRISE_ID = re.compile(r"^[0-9A-Za-z._-]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def parse_query(params: Mapping[str, str], nights: Sequence[str], known_ids: set
         return None
 
     night = allowed("night", _AS_OF, nights) or nights[-1]
-    enterprise = allowed("enterprise", _ENTERPRISE_ID, known_ids)
+    enterprise = allowed("enterprise", ENTERPRISE_ID_TYPED, known_ids)
     page = params.get("page") or ("enterprise" if enterprise else "ranking")
     if page not in PAGES:
         problems.append(t("bad_param", lang, name="page"))

@@ -44,7 +44,8 @@ def server_bin() -> Path:
     raise PostgresUnavailable("PostgreSQL's initdb was not found: run `make postgres` (Debian's postgresql)")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -97,7 +98,7 @@ def local_postgres(folder: Path | None = None, port: int | None = None) -> Itera
         pw = pwd.getpwnam("postgres")
         os.chown(root, pw.pw_uid, pw.pw_gid)
         root.chmod(0o755)
-    port = port or _free_port()
+    port = port or free_port()
     log = root / "server.log"
     run = {"check": True, "capture_output": True, "text": True}
     try:

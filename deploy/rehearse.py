@@ -28,7 +28,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploy.postgres import Server, local_postgres
+from deploy.postgres import Server, free_port, local_postgres
 
 #: The tiny world's training date and the night scored (as the end-to-end tests do).
 AS_OF = "2025-01-25"
@@ -48,12 +47,6 @@ POOL = "ews"
 
 class StepFailed(RuntimeError):
     """One step of the rehearsal failed; the message names it and its log."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _answers(url: str, timeout: float = 2.0) -> bool:
@@ -132,7 +125,7 @@ def cluster(root: Path, workers: int = 2) -> Iterator[Cluster]:
         pg.create_database("prefect")
         mlflow_db = pg.create_database("mlflow")
         ews_db = pg.create_database("ews")
-        prefect_port, mlflow_port, dask_port = _free_port(), _free_port(), _free_port()
+        prefect_port, mlflow_port, dask_port = free_port(), free_port(), free_port()
         base = {
             key: value
             for key, value in os.environ.items()

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from data.database import Database, DatabaseLike, Schema, append_only, has_table, read_only, transaction
 from data.errors import EwsError
+from vocab.terms import ENTERPRISE_ID_TYPED
 
 #: What was done (labels: the "action" family of `vocab.i18n`); the same codes as the
 #: simulator's `ACTION_KINDS`. Declared here, like the review statuses, and not in
@@ -37,7 +38,6 @@ MAX_RECORDED_BY_CHARS = 80
 #: Nights and action dates are days in Vietnam (UTC+7, no daylight saving time).
 VIETNAM = dt.timezone(dt.timedelta(hours=7))
 #: Enterprise ids are tax codes: ASCII letters, digits and a few separators.
-_ENTERPRISE_ID = re.compile(r"^[0-9A-Za-z._-]{1,32}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ACTION_COLUMNS: tuple[str, ...] = (
     "id",
@@ -135,7 +135,7 @@ def record_action(
 
     Every field is checked before anything is written: a refusal is one `ActionRefused` line.
     """
-    if not isinstance(enterprise_id, str) or not _ENTERPRISE_ID.match(enterprise_id):
+    if not isinstance(enterprise_id, str) or not ENTERPRISE_ID_TYPED.match(enterprise_id):
         raise ActionRefused(f"enterprise id {str(enterprise_id)[:40]!r} is not a valid id")
     if kind not in ACTION_KINDS:
         raise ActionRefused(f"kind {str(kind)[:40]!r} is not one of {', '.join(ACTION_KINDS)}")

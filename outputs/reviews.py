@@ -19,13 +19,13 @@ import sqlalchemy as sa
 
 from data.database import Database, DatabaseLike, Schema, append_only, has_table, read_only, transaction
 from data.errors import EwsError
+from vocab.terms import ENTERPRISE_ID_TYPED
 
 #: What an analyst can record: looked at it; acted on it; the warning was wrong.
 STATUSES: tuple[str, ...] = ("reviewed", "action_taken", "false_alarm")
 MAX_NOTE_CHARS = 1000
 MAX_REVIEWER_CHARS = 80
 #: Enterprise ids are tax codes: ASCII letters, digits and a few separators.
-_ENTERPRISE_ID = re.compile(r"^[0-9A-Za-z._-]{1,32}$")
 _AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 REVIEW_COLUMNS: tuple[str, ...] = (
     "review_id",
@@ -93,7 +93,7 @@ def record_review(
     now: dt.datetime | None = None,
 ) -> Review:
     """Append one review (recorded at `now`, UTC, default the clock) and return it as stored."""
-    if not isinstance(enterprise_id, str) or not _ENTERPRISE_ID.match(enterprise_id):
+    if not isinstance(enterprise_id, str) or not ENTERPRISE_ID_TYPED.match(enterprise_id):
         raise ReviewError(f"enterprise id {str(enterprise_id)[:40]!r} is not a valid id")
     if not isinstance(as_of, str) or not _AS_OF.match(as_of):
         raise ReviewError(f"night {str(as_of)[:20]!r} must be a date YYYY-MM-DD")

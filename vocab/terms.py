@@ -9,6 +9,7 @@ translation catalogue (`vocab.i18n`).
 from __future__ import annotations
 
 import math
+import re
 
 ZONE_TYPES: tuple[str, ...] = ("industrial_zone", "industrial_cluster", "outside")
 OWNERSHIPS: tuple[str, ...] = ("fdi", "private", "state")
@@ -39,3 +40,8 @@ def capacity_count(n: int, capacity: float) -> int:
     """The monthly review capacity as a count of `n` enterprises: a share when < 1, a count otherwise."""
     k = int(math.ceil(capacity * n)) if capacity < 1 else int(capacity)
     return max(1, min(n, k))
+
+
+#: An enterprise id a person may type or a link may carry (a review, an action, the page's
+#: query): letters, digits and . _ -, at most 32; anything else is refused before use.
+ENTERPRISE_ID_TYPED = re.compile(r"^[0-9A-Za-z._-]{1,32}$")
