@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 from explaining.movement import Movement
+from present.phrasebook import _mvnd as phrase_mvnd
+from present.phrasebook import _mvnd_vi, _n, _n_vi
 from vocab.formats import format_number, format_percent
 
 #: An input's effect on the log-odds below this is not named (about a 2% relative change of the score).
@@ -24,17 +26,11 @@ MIN_EFFECT = 0.02
 
 
 def _months(value: float, lang: str) -> str:
-    whole = abs(value - round(value)) < 0.05
-    text = (
-        format_number(value, "vi", 0 if whole else 1)
-        if lang == "vi"
-        else (f"{value:.0f}" if whole else f"{value:.1f}")
-    )
-    return text
+    """A count or a number of months as the reasons write it (no decimals when whole)."""
+    return _n_vi(value) if lang == "vi" else _n(value)
 
 
-def _count(value: float, lang: str) -> str:
-    return _months(value, lang)
+_count = _months
 
 
 def _pct(value: float, lang: str) -> str:
@@ -42,7 +38,7 @@ def _pct(value: float, lang: str) -> str:
 
 
 def _mvnd(value: float, lang: str) -> str:
-    return format_number(value / 1e6, "vi", 1) if lang == "vi" else f"{value / 1e6:.1f}"
+    return _mvnd_vi(value) if lang == "vi" else phrase_mvnd(value)
 
 
 def _times(value: float, lang: str) -> str:
