@@ -76,16 +76,23 @@ if os.environ.get(PAUSE_ENV, "").startswith("mlflow."):
     MlflowClient.set_model_version_tag = paused_set_tag
 
 if os.environ.get("EWS_TEST_LIMIT_MEMORY_IN_FEATURE_BUILD"):
+    import faulthandler
+
     import features.build
+
+    faulthandler.enable()  # a crash in C under the limit names its threads in the failure
 
     build = features.build.build_features
 
     def limited_build(*args, **kwargs):  # no address space beyond what the process holds
         with open("/proc/self/status") as fh:
             size = int(re.search(r"VmSize:\s+(\d+) kB", fh.read()).group(1)) * 1024
-        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         resource.setrlimit(resource.RLIMIT_AS, (size, hard))
-        return build(*args, **kwargs)
+        try:
+            return build(*args, **kwargs)
+        finally:  # the build's memory is exhausted, not the handling's: what unwinds is freed
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
     features.build.build_features = limited_build
 
