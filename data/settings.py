@@ -107,6 +107,16 @@ class Settings(BaseSettings):
         ),
     )
 
+    training_on_disk: bool = Field(
+        default=False,
+        description=(
+            "Stream the training table to a Parquet file in the workspace's tmp/ folder while it "
+            "is built, and let each backtest fit read only the months it needs "
+            "(EWS_TRAINING_ON_DISK); for national tables. With a Dask cluster on other machines, "
+            "the workspace must be reachable there at the same path. Off: the table is held in memory."
+        ),
+    )
+
     @property
     def root(self) -> Path:
         """The workspace folder, expanded and absolute."""
@@ -129,6 +139,11 @@ class Settings(BaseSettings):
     @property
     def prefect_dir(self) -> Path:
         return self.root / "prefect"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch files of runs (a training table on disk), removed when the run ends."""
+        return self.root / "tmp"
 
     @property
     def exports_dir(self) -> Path:

@@ -9,7 +9,9 @@ the same cells and the same assembly). Each task fits on one thread, so its figu
 those of the serial run at one thread per fit, exactly (tested); the serial default lets
 the fits use every core, which moves probabilities in the 8th digit or so.
 
-The training frame is sent to every worker once (`scatter`), never with each task. The
+The training frame is sent to every worker once (`scatter`), never with each task; a frame
+streamed to disk (EWS_TRAINING_ON_DISK) is sent as its file's name, and each fit reads only the
+months up to its origin (the workspace must then be reachable from the workers). The
 tasks go through `DaskTaskRunner.submit`, which is what `Task.submit` calls on a flow's own
 runner: the runner is entered for the backtest alone, so the rest of the training flow
 pays for no cluster, and the frame never becomes a flow parameter (Prefect would copy a
@@ -126,7 +128,8 @@ def dask_backtest(
             info.get("address"),
             len(info.get("workers", {})),
         )
-        shared = client.scatter(frame, broadcast=True, hash=False)
+        # A frame on disk travels as its file's name: each fit reads the months it needs.
+        shared = frame if frame.on_disk else client.scatter(frame, broadcast=True, hash=False)
         futures = [
             runner.submit(
                 backtest_fit,

@@ -8,6 +8,10 @@ retry after a partial success would write twice.
 
 from __future__ import annotations
 
+import contextlib
+import time
+import uuid
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +20,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from data import ingest as ingest_module
+from data.settings import Settings
 from data.store import Store
 from features import build
 from models import backtest, champion, registry
+from models.train import ModelParams
 from outputs import ranking as ranking_rules
 from outputs import rankings
 
@@ -46,7 +52,53 @@ log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(registr
 load_champion = task(name="load-verified-champion", cache_policy=NO_CACHE)(champion.load_champion)
 rank_scores = task(name="rank", cache_policy=NO_CACHE)(ranking_rules.rank_scores)
 publish_ranking = task(name="publish-ranking", cache_policy=NO_CACHE)(rankings.publish)
-build_training_frame = task(name="build-training-frame", cache_policy=NO_CACHE)(backtest.build_training_frame)
+#: Training tables on disk older than this are a killed run's leftovers, removed at the next.
+STALE_TRAINING_TABLE_SECONDS = 24 * 3600
+
+
+@task(name="build-training-frame", cache_policy=NO_CACHE)
+def build_training_frame(
+    enterprises: pd.DataFrame,
+    indicators: pd.DataFrame,
+    incidents: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    params: ModelParams,
+    fit_origins: bool = False,
+) -> backtest.TrainingFrame:
+    """`models.backtest.build_training_frame`, streamed to the workspace's tmp/ folder when the
+    settings ask for it (EWS_TRAINING_ON_DISK). The file is removed when the frame is no
+    longer used in this process (or at its exit); a killed run's file, at the next training."""
+    settings = Settings()
+    if not settings.training_on_disk:
+        return backtest.build_training_frame(
+            enterprises, indicators, incidents, as_of=as_of, params=params, fit_origins=fit_origins
+        )
+    folder = settings.tmp_dir
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    now = time.time()
+    for old in folder.glob("training-*.parquet"):
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > STALE_TRAINING_TABLE_SECONDS:
+                old.unlink()
+    path = folder / f"training-{uuid.uuid4().hex}.parquet"
+    try:
+        frame = backtest.build_training_frame(
+            enterprises,
+            indicators,
+            incidents,
+            as_of=as_of,
+            params=params,
+            fit_origins=fit_origins,
+            on_disk=path,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    weakref.finalize(frame, path.unlink, missing_ok=True)
+    return frame
+
+
 run_backtest = task(name="rolling-origin-backtest", cache_policy=NO_CACHE)(backtest.run_backtest)
 fit_final = task(name="fit-final", cache_policy=NO_CACHE)(backtest.fit_at)
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 
-from features.build import build_features, known_at
+from features.build import build_features, known_at, write_features
 from features.labels import add_labels, label_column, label_grid
 from features.sets import categorical_columns, feature_set, union_name
 from models.baselines import fit_monotone_logistic
@@ -91,14 +93,62 @@ def candidate_params(params: ModelParams, name: str) -> ModelParams:
 
 @dataclass(frozen=True)
 class TrainingFrame:
-    """The feature table behind the final fit and every origin, and what it was built from."""
+    """The feature table behind the final fit and every origin, and what it was built from.
 
-    table: pd.DataFrame
+    `source` is the table itself, or the Parquet file it was streamed to (`build_training_frame`
+    with `on_disk`): `table` then reads the file when first asked, and `through(origin)` gives
+    a frame that reads only the months up to an origin (one row group per block of months), so
+    a backtest fit on a Dask worker reads what it uses instead of receiving the whole table.
+    The table is sorted by (as_of, enterprise_id), so those months are its first rows, in the
+    same order: every figure of a fit is the same from either source (tested).
+    """
+
+    source: pd.DataFrame | Path
     incidents: pd.DataFrame
     as_of: pd.Timestamp
     grid: pd.DatetimeIndex
     full_from: pd.Timestamp
     params: ModelParams
+    #: Only the rows of as-of dates up to this one (None: every row).
+    until: pd.Timestamp | None = None
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The training rows (read from the file on first use when the frame is on disk)."""
+        if isinstance(self.source, pd.DataFrame):
+            return self.source
+        import pyarrow.parquet as pq
+
+        filters = None if self.until is None else [("as_of", "<=", pd.Timestamp(self.until).to_pydatetime())]
+        table = pq.read_table(self.source, filters=filters).to_pandas()
+        return check_training_rows(table)
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the table is read from a file (and only its needed months, per fit)."""
+        return not isinstance(self.source, pd.DataFrame)
+
+    def through(self, origin: pd.Timestamp) -> TrainingFrame:
+        """This frame as a fit at `origin` needs it: on disk, only the months up to the origin
+        (a fit reads no later row); in memory, the frame itself (a slice would be a copy)."""
+        origin = pd.Timestamp(origin)
+        if not self.on_disk or origin >= self.as_of or (self.until is not None and self.until <= origin):
+            return self
+        return replace(self, until=origin)
+
+    def with_params(self, params: ModelParams) -> TrainingFrame:
+        """The same rows under other parameters, without reading the file again."""
+        frame = replace(self, params=params)
+        if "table" in self.__dict__:
+            frame.__dict__["table"] = self.__dict__["table"]
+        return frame
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A frame on disk travels without its rows (a Dask task reads the months it needs)."""
+        state = dict(self.__dict__)
+        if self.on_disk:
+            state.pop("table", None)
+        return state
 
     def origins(self, n: int) -> pd.DatetimeIndex:
         """The last n month ends whose target window has closed by the training date."""
@@ -139,13 +189,16 @@ def build_training_frame(
     as_of: pd.Timestamp,
     params: ModelParams,
     fit_origins: bool = False,
+    on_disk: Path | None = None,
 ) -> TrainingFrame:
     """Features for the final fit and the backtest, from what was known at `as_of`.
 
     Months used for calibration or evaluation by any origin keep every row; earlier
     months keep every positive and a `negative_rate` sample of negatives. When the history
     is too short for `params.backtest_origins`, it is an error, or with `fit_origins` the
-    frame's params carry the most origins that fit (at least one).
+    frame's params carry the most origins that fit (at least one). With `on_disk` (a Parquet
+    file's path), the same rows are streamed there block by block, never held whole while
+    they are built, and the frame reads them back as its fits need them.
     """
     as_of = pd.Timestamp(as_of).normalize()
     indicators, incidents = known_at(indicators, incidents, as_of)
@@ -175,6 +228,9 @@ def build_training_frame(
 
     # Evaluation dates are the origins themselves, already in the grid. The feature table
     # enters the models room here, as the training rows (a fraction of a second on millions).
+    if on_disk is not None:
+        write_features(enterprises, indicators, incidents, grid, on_disk, rows=wanted)
+        return TrainingFrame(Path(on_disk), incidents, as_of, grid, full_from, params)
     table = check_training_rows(build_features(enterprises, indicators, incidents, grid, rows=wanted))
     return TrainingFrame(table, incidents, as_of, grid, full_from, params)
 
@@ -201,6 +257,7 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     scale is kept); the C months after them, whose outcomes are known by O, calibrate a
     sigmoid on the frozen model. The blend fits each of `BLEND_MEMBERS` so, and averages them.
     """
+    frame = frame.through(origin)
     if name == BLEND:
         return _fit_blend_at(frame, origin)
     params = candidate_params(frame.params, name)
@@ -363,6 +420,7 @@ def backtest_cell(
     process and any order, at the same number of OpenMP and BLAS threads: that number moves
     the boosted trees' and the logistic model's probabilities in the 8th digit or so.
     """
+    frame = frame.through(origin)
     rows = frame.table.loc[origin_rows(frame, origin)]
     if recipe is None:
         return predict_rows(fit_at(frame, origin, name).model, rows, candidate_params(frame.params, name))
@@ -370,7 +428,7 @@ def backtest_cell(
         update={"negative_rate": frame.params.negative_rate, "horizon_months": frame.params.horizon_months}
     )
     # The columns the recipe's learner reads (a blend reads the union of its members' sets).
-    model = fit_at(replace(frame, params=same_rows), origin, recipe.learner).model
+    model = fit_at(frame.with_params(same_rows), origin, recipe.learner).model
     return predict_rows(model, rows, candidate_params(same_rows, recipe.learner))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -101,7 +102,9 @@ def test_the_train_flow_backtests_on_the_cluster_at_ews_dask_address(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each fit is a task on the running cluster, recorded in the training run under its own
-    name, and the figures the run logs are the serial backtest's."""
+    name, and the figures the run logs are the serial backtest's. The training table is
+    streamed to the workspace (EWS_TRAINING_ON_DISK): the tasks carry its file's name, each
+    reads its months, and the file is gone when the run is over."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
@@ -116,6 +119,7 @@ def test_the_train_flow_backtests_on_the_cluster_at_ews_dask_address(
     address = cluster.scheduler_address
     monkeypatch.setenv("EWS_DASK_ADDRESS", address)
     monkeypatch.delenv("EWS_DASK_WORKERS", raising=False)
+    monkeypatch.setenv("EWS_TRAINING_ON_DISK", "1")
     shutil.copytree(tiny_store.root, Settings().store_dir)
     origins = TINY_PARAMS.backtest_origins
     with distributed.Client(address) as client:
@@ -129,6 +133,9 @@ def test_the_train_flow_backtests_on_the_cluster_at_ews_dask_address(
                 return_state=True,
             )
         result = state.result()
+        gc.collect()
+        assert Settings().tmp_dir.is_dir()  # where the table was streamed
+        assert not list(Settings().tmp_dir.glob("training-*.parquet"))
         # Three members at each origin; the blend is their mean, and a first model has no champion.
         assert fits_seen(client) - before == 3 * origins
 

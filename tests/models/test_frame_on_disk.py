@@ -1,0 +1,87 @@
+"""The training table streamed to disk: the same rows, and fits that read only their months."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from models.backtest import (
+    BLEND,
+    BLEND_MEMBERS,
+    TrainingFrame,
+    assemble_backtest,
+    backtest_cell,
+    backtest_cells,
+    build_training_frame,
+    fit_at,
+    predict_rows,
+)
+
+from ..conftest import AS_OF, TINY_PARAMS
+
+
+@pytest.fixture(scope="module")
+def on_disk(
+    tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory
+) -> TrainingFrame:
+    """The tiny world's training frame, streamed to a Parquet file."""
+    enterprises, indicators, incidents = tiny_frames
+    path = tmp_path_factory.mktemp("frame") / "training.parquet"
+    return build_training_frame(
+        enterprises, indicators, incidents, as_of=AS_OF, params=TINY_PARAMS, on_disk=path
+    )
+
+
+def test_the_file_holds_the_rows_of_the_table_in_memory(
+    on_disk: TrainingFrame, tiny_frame: TrainingFrame
+) -> None:
+    assert on_disk.on_disk and not tiny_frame.on_disk
+    assert isinstance(on_disk.source, Path) and on_disk.source.is_file()
+    assert pq.ParquetFile(on_disk.source).metadata.num_rows == len(tiny_frame.table)
+    pd.testing.assert_frame_equal(on_disk.table, tiny_frame.table, check_categorical=True)
+    np.testing.assert_array_equal(on_disk.labels(AS_OF), tiny_frame.labels(AS_OF))
+
+
+def test_a_fit_at_an_origin_reads_only_the_months_up_to_it(on_disk: TrainingFrame) -> None:
+    origin = on_disk.origins(TINY_PARAMS.backtest_origins)[0]
+    through = on_disk.through(origin)
+    assert through.until == origin and "table" not in through.__dict__
+    assert through.table["as_of"].max() == origin
+    whole = on_disk.table
+    # The first rows of the whole table, in its order: the seeded draws line up row for row.
+    pd.testing.assert_frame_equal(through.table, whole.iloc[: len(through.table)])
+    np.testing.assert_array_equal(through.keep_draw, on_disk.keep_draw[: len(through.table)])
+    # The final fit (at the training date) and a frame in memory read everything.
+    assert on_disk.through(on_disk.as_of) is on_disk
+
+
+def test_every_figure_of_the_backtest_and_the_final_fit_is_the_same(
+    on_disk: TrainingFrame, tiny_frame: TrainingFrame
+) -> None:
+    candidates = (*BLEND_MEMBERS, BLEND)
+    recipe = {"champion": TINY_PARAMS.model_copy(update={"learner": "logistic", "logistic_c": 1.0})}
+    tables = []
+    for frame in (tiny_frame, on_disk):
+        cells = backtest_cells(frame, candidates=candidates, recipes=recipe)
+        probabilities = [backtest_cell(frame, c.origin, c.name, c.recipe) for c in cells]
+        tables.append(assemble_backtest(frame, cells, probabilities, candidates=candidates))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    rows = tiny_frame.table.loc[tiny_frame.table["as_of"] == tiny_frame.grid[-1]]
+    memory, disk = (fit_at(frame, frame.as_of, "hgb").model for frame in (tiny_frame, on_disk))
+    np.testing.assert_array_equal(
+        predict_rows(memory, rows, TINY_PARAMS), predict_rows(disk, rows, TINY_PARAMS)
+    )
+
+
+def test_a_frame_on_disk_travels_without_its_rows(on_disk: TrainingFrame, tiny_frame: TrainingFrame) -> None:
+    assert "table" in on_disk.__dict__  # read by the tests above
+    sent = pickle.dumps(on_disk)
+    assert len(sent) < len(pickle.dumps(tiny_frame)) / 5
+    received = pickle.loads(sent)
+    assert "table" not in received.__dict__
+    pd.testing.assert_frame_equal(received.table, on_disk.table)
