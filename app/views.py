@@ -12,19 +12,29 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+import altair as alt
 import numpy as np
 import pandas as pd
 
 from features.panel import INDICATOR_COLUMNS
 from outputs.views import BANDS
+from present.movers import MovedSince
 from present.nightly_report import movers
-from vocab.formats import format_date, format_percent, format_timestamp
-from vocab.i18n import DEFAULT_LANG, UnknownLanguage, check_lang, label, t
+from vocab.formats import (
+    format_date,
+    format_percent,
+    format_probability,
+    format_significant,
+    format_timestamp,
+)
+from vocab.i18n import DEFAULT_LANG, LABELS, UnknownLanguage, check_lang, label, t
 from vocab.terms import ENTERPRISE_ID_TYPED, capacity_count
 
+#: Changed inputs drawn in the "why it moved" chart (the table lists them all).
+CHART_INPUTS = 10
 #: Roll-up dimensions the page offers (allow-listed: they become group-by columns).
 ROLLUP_COLUMNS: tuple[str, ...] = ("district", "zone_id", "sector", "province")
-PAGES: tuple[str, ...] = ("ranking", "enterprise", "freshness")
+PAGES: tuple[str, ...] = ("ranking", "enterprise", "supervisors", "map", "freshness")
 #: What an analyst reads first comes first: who, how likely, why; then where and what.
 TABLE_COLUMNS: tuple[str, ...] = (
     "rank",
@@ -38,7 +48,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
     "sector",
     "ownership",
 )
-_CODED = ("band", "ownership", "kind", "cause", "status")
+_CODED = ("band", "ownership", "kind", "cause", "status", "action", "outcome")
 _AS_OF = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -123,24 +133,67 @@ def labelled(frame: pd.DataFrame, lang: str, columns: Sequence[str]) -> pd.DataF
     return view.rename(columns={c: t(c, lang) for c in present})
 
 
-def ranking_table(frame: pd.DataFrame, lang: str, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The ranking as the page shows it: labelled, score as a percentage, latest review."""
+def action_column(ranking: pd.DataFrame, latest: pd.DataFrame, lang: str) -> pd.Series:
+    """Per ranking row, its enterprise's latest action (`outputs.actions.latest_actions`) as
+    'kind (dd/mm/yyyy, outcome)', '' when none."""
+    if latest.empty:
+        return pd.Series("", index=ranking.index, dtype=object)
+    text = {}
+    for row in latest.itertuples(index=False):
+        parts = [format_date(row.started, lang)]
+        if isinstance(row.outcome, str) and row.outcome:
+            parts.append(label("outcome", row.outcome, lang))
+        text[row.enterprise_id] = f"{label('action', row.kind, lang)} ({', '.join(parts)})"
+    return ranking["enterprise_id"].map(text).fillna("").astype(object)
+
+
+def actions_table(actions: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """An enterprise's recorded actions for display: latest recorded first, codes and dates in `lang`."""
+    view = actions.sort_values(["recorded_at", "id"], ascending=False, kind="stable").copy()
+    view["action"] = view["kind"]
+    for column in ("started", "ended"):
+        view[column] = view[column].map(lambda d: format_date(d, lang) if d else "")
+    view["recorded_at"] = view["recorded_at"].map(lambda d: format_timestamp(d, lang))
+    return labelled(
+        view, lang, ["action", "started", "ended", "outcome", "note", "recorded_by", "recorded_at"]
+    )
+
+
+def ranking_table(
+    frame: pd.DataFrame,
+    lang: str,
+    reviews: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The ranking as the page shows it: labelled, score as a percentage, latest review and action."""
     view = frame.copy()
     view["score"] = view["score"].map(lambda p: format_percent(p, lang, 2))
-    columns = list(TABLE_COLUMNS)
+    done = []  # what was done about the firm, beside its band: in sight without scrolling
+    if actions is not None:
+        view["last_action"] = action_column(view, actions, lang)
+        done.append("last_action")
     if reviews is not None:
         view["last_review"] = review_column(view, reviews, lang)
-        columns.append("last_review")
-    return labelled(view, lang, columns)
+        done.append("last_review")
+    at = TABLE_COLUMNS.index("band") + 1
+    return labelled(view, lang, [*TABLE_COLUMNS[:at], *done, *TABLE_COLUMNS[at:]])
 
 
-def export_frame(frame: pd.DataFrame, lang: str, reviews: pd.DataFrame | None = None) -> pd.DataFrame:
+def export_frame(
+    frame: pd.DataFrame,
+    lang: str,
+    reviews: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The current view for CSV/Excel: the contract's ranking columns, numeric score, labels in `lang`."""
     view = frame.copy()
     columns = [*TABLE_COLUMNS, "province", "as_of", "model_version"]
     if reviews is not None:
         view["last_review"] = review_column(view, reviews, lang)
         columns.append("last_review")
+    if actions is not None:
+        view["last_action"] = action_column(view, actions, lang)
+        columns.append("last_action")
     return labelled(view, lang, columns)
 
 
@@ -222,6 +275,169 @@ def freshness(
     }
 
 
+def moved_text(moved: Sequence[MovedSince], lang: str) -> str:
+    """Each comparison of `present.movers.enterprise_movement` as the line `ews explain` prints
+    ("Since D: score a → b; why"), joined: what the brief says under "why it moved"."""
+    return " · ".join(
+        t(
+            "moved_since",
+            lang,
+            night=format_date(since.then, lang),
+            before=format_probability(since.score_before, lang),
+            now=format_probability(since.score_now, lang),
+            why=(since.why if lang == "vi" else since.why_en) or t("moved_for_no_figure", lang),
+        )
+        for since in moved
+    )
+
+
+def contribution_table(contributions: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The inputs that moved a score (`present.movers.contributions` rows) for display: the
+    change in words in `lang` (the input's name when it has none), both values, the effect."""
+    phrase = contributions["phrase" if lang == "vi" else "phrase_en"]
+    view = pd.DataFrame(
+        {
+            "moved_phrase": phrase.where(phrase.notna(), contributions["input"]).astype(str),
+            "moved_input": contributions["input"].astype(str),
+            "moved_before": contributions["before"].map(lambda v: _shown_value(v, lang)),
+            "moved_now": contributions["now"].map(lambda v: _shown_value(v, lang)),
+            "moved_effect": contributions["effect"].map(lambda v: format_significant(v, lang, 2)),
+        }
+    )
+    return view.rename(columns={c: t(c, lang) for c in view.columns})
+
+
+def _shown_value(value: object, lang: str) -> str:
+    if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+        return format_significant(value, lang)
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def contribution_chart(contributions: pd.DataFrame, lang: str, top: int = CHART_INPUTS) -> alt.Chart:
+    """Bars of the `top` changed inputs' effects on the log-odds, largest first (red raises the
+    score, green lowers it); the table beside it lists them all."""
+    phrase = contributions["phrase" if lang == "vi" else "phrase_en"]
+    data = pd.DataFrame(
+        {
+            "what": phrase.where(phrase.notna(), contributions["input"]).astype(str).str.slice(0, 90),
+            "effect": contributions["effect"].astype(float),
+        }
+    ).head(top)
+    data["up"] = data["effect"] > 0
+    return (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("effect:Q", title=t("moved_effect", lang)),
+            y=alt.Y("what:N", sort=None, title=None, axis=alt.Axis(labelLimit=520)),
+            color=alt.Color(
+                "up:N", scale=alt.Scale(domain=[True, False], range=["#c0392b", "#27ae60"]), legend=None
+            ),
+            tooltip=[
+                alt.Tooltip("what:N", title=t("moved_phrase", lang)),
+                alt.Tooltip("effect:Q", format=".3f"),
+            ],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
+def _time_axis(lang: str) -> alt.Axis:
+    """A date axis written as the reader writes months (Vega's own labels are English)."""
+    return alt.Axis(format="%m/%Y" if lang == "vi" else "%Y-%m", labelAngle=0)
+
+
+def keyed_table(frame: pd.DataFrame, lang: str, prefix: str) -> pd.DataFrame:
+    """`frame` for display: coded values in `lang`, missing as '', and each column headed by the
+    catalogue's `prefix + column` when it has one, else by `column` (the page's own keys)."""
+    view = labelled(frame, lang, list(frame.columns))
+    headers = {t(c, lang): t(prefix + c, lang) for c in frame.columns if prefix + c in LABELS}
+    return view.rename(columns=headers)
+
+
+def warned_chart(monthly: pd.DataFrame, lang: str) -> alt.Chart:
+    """Per closed month: bars of the stoppages, and of those warned before (in front)."""
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {"month": monthly["month"], "what": t("sv_stoppages", lang), "n": monthly["stoppages"]}
+            ),
+            pd.DataFrame({"month": monthly["month"], "what": t("sv_warned", lang), "n": monthly["warned"]}),
+        ],
+        ignore_index=True,
+    )
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=t("sv_month", lang)),
+            xOffset=alt.XOffset("what:N", sort=None),
+            y=alt.Y("n:Q", title=None),
+            color=alt.Color("what:N", sort=None, title=None, scale=alt.Scale(range=["#7f8c8d", "#c0392b"])),
+            tooltip=["month:O", "what:N", "n:Q"],
+        )
+        .properties(height=260)
+    )
+
+
+def calibration_chart(calibration: pd.DataFrame, lang: str) -> alt.Chart:
+    """Per band: the mean predicted probability beside the observed share (percent)."""
+    bands = calibration["band"].map(lambda b: label("band", b, lang))
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {"band": bands, "what": t("sv_predicted", lang), "p": 100 * calibration["predicted"]}
+            ),
+            pd.DataFrame({"band": bands, "what": t("sv_observed", lang), "p": 100 * calibration["observed"]}),
+        ],
+        ignore_index=True,
+    )
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("band:N", sort=list(bands), title=t("band", lang)),
+            xOffset=alt.XOffset("what:N", sort=None),
+            y=alt.Y("p:Q", title="%"),
+            color=alt.Color("what:N", sort=None, title=None, scale=alt.Scale(range=["#2980b9", "#e67e22"])),
+            tooltip=["band:N", "what:N", alt.Tooltip("p:Q", format=".2f")],
+        )
+        .properties(height=260)
+    )
+
+
+def versions_chart(per_night: pd.DataFrame, lang: str) -> alt.Chart:
+    """The model version that scored each night (a step line: a champion change is a step)."""
+    data = per_night.assign(as_of=pd.to_datetime(per_night["as_of"]))
+    return (
+        alt.Chart(data)
+        .mark_line(interpolate="step-after", point=True)
+        .encode(
+            x=alt.X("as_of:T", title=t("as_of", lang), axis=_time_axis(lang)),
+            y=alt.Y("model_version:Q", title=t("sv_version", lang), axis=alt.Axis(tickMinStep=1)),
+            tooltip=[alt.Tooltip("as_of:T"), alt.Tooltip("model_version:Q")],
+        )
+        .properties(height=200)
+    )
+
+
+def alerts_chart(alerts: pd.DataFrame, lang: str) -> alt.Chart:
+    """How many alerts each night raised, by severity."""
+    counts = alerts.groupby(["as_of", "severity"]).size().rename("n").reset_index()
+    counts["as_of"] = pd.to_datetime(counts["as_of"])
+    return (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("as_of:T", title=t("as_of", lang), axis=_time_axis(lang)),
+            y=alt.Y("n:Q", title=None, axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("severity:N", title=t("sv_severity", lang)),
+            tooltip=["as_of:T", "severity:N", "n:Q"],
+        )
+        .properties(height=200)
+    )
+
+
 def reviews_table(reviews: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Review records for display or export: newest first, statuses and dates in `lang`."""
     view = reviews.sort_values(["recorded_at", "review_id"], ascending=False, kind="stable").copy()
@@ -254,15 +470,23 @@ def safe_float(value: object) -> float:
 
 __all__ = [
     "INDICATOR_COLUMNS",
+    "action_column",
+    "actions_table",
     "PAGES",
     "ROLLUP_COLUMNS",
     "PageRequest",
+    "alerts_chart",
+    "calibration_chart",
     "chart_frame",
+    "contribution_chart",
+    "contribution_table",
     "export_frame",
     "freshness",
     "incidents_known",
     "indicator_history",
+    "keyed_table",
     "labelled",
+    "moved_text",
     "movers_table",
     "parse_query",
     "plain",
@@ -272,4 +496,6 @@ __all__ = [
     "review_column",
     "rollup",
     "safe_float",
+    "versions_chart",
+    "warned_chart",
 ]

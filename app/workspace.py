@@ -10,6 +10,7 @@ without a restart.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from data.workspace import DEFAULT_HOME
 from outputs.rankings import publication_stamp
 from vocab.terms import DEFAULT_CAPACITY
 
+DEFAULT_MODEL_NAME = str(Settings.model_fields["model_name"].default)
+DEFAULT_HORIZON_MONTHS = int(Settings.model_fields["horizon_months"].default)
+
 
 class SettingsRefused(EwsError):
     """An `EWS_*` variable the project's `Settings` refuse: the page cannot know its workspace."""
@@ -37,6 +41,10 @@ class Workspace:
     root: Path
     capacity: float = DEFAULT_CAPACITY
     db_url: str | None = field(default=None, repr=False)  # it may hold a password
+    model_name: str = DEFAULT_MODEL_NAME
+    horizon_months: int = DEFAULT_HORIZON_MONTHS
+    #: Derived from the root (or `MLFLOW_TRACKING_URI`): not part of what the workspace is.
+    mlflow_uri: str | None = field(default=None, repr=False, compare=False)  # a URL may hold a password
 
     @property
     def db_path(self) -> Database:
@@ -64,7 +72,23 @@ def from_environment() -> Workspace:
         layout.database(settings.root, settings.db_url)
     except EwsError as exc:
         raise SettingsRefused(f"settings refused: {exc}") from None
-    return Workspace(root=settings.root, capacity=settings.capacity, db_url=settings.db_url)
+    return Workspace(
+        root=settings.root,
+        capacity=settings.capacity,
+        db_url=settings.db_url,
+        model_name=settings.model_name,
+        horizon_months=settings.horizon_months,
+        mlflow_uri=settings.mlflow_tracking_uri,
+    )
+
+
+def point_mlflow_at(ws: Workspace) -> None:
+    """Before the champion is loaded: MLflow reads the workspace's tracking store unless the
+    operator named one (`ews dashboard` has set it already; a page started by hand has not)."""
+    if ws.mlflow_uri:
+        os.environ.setdefault("MLFLOW_TRACKING_URI", ws.mlflow_uri)
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
 def _refusal_line(exc: ValidationError) -> str:
@@ -109,5 +133,6 @@ __all__ = [
     "Workspace",
     "db_version",
     "from_environment",
+    "point_mlflow_at",
     "store_version",
 ]

@@ -90,10 +90,11 @@ def prepare_world(seed: int) -> dict[str, str]:
     return {"as_of": str(as_of), "seconds": f"{time.monotonic() - started:.0f}"}
 
 
-def score(as_of: str, nights: int, profile: str | None) -> dict[str, object]:
+def score(as_of: str, nights: int, profile: str | None, profile_night: int = 0) -> dict[str, object]:
     """Score `nights` consecutive nights ending at `as_of` in this process; time each call.
 
-    With `profile`, the first night runs under cProfile and the stats go to that file.
+    With `profile`, night `profile_night` (0: the first) runs under cProfile and the stats go
+    to that file.
     """
     started = time.monotonic()
     _configure()
@@ -104,7 +105,7 @@ def score(as_of: str, nights: int, profile: str | None) -> dict[str, object]:
     rows = 0
     first = dt.date.fromisoformat(as_of) - dt.timedelta(days=nights - 1)
     for i in range(nights):
-        profiler = cProfile.Profile() if profile and i == 0 else None
+        profiler = cProfile.Profile() if profile and i == profile_night else None
         t0 = time.monotonic()
         if profiler is not None:
             profiler.enable()
@@ -131,7 +132,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nights", type=int, default=2, help="nights scored in the timed process")
-    parser.add_argument("--profile", help="write cProfile stats of the first night to this file")
+    parser.add_argument("--profile", help="write cProfile stats of one night to this file")
+    parser.add_argument(
+        "--profile-night", type=int, default=0, help="which night --profile profiles (0: the first)"
+    )
     parser.add_argument(
         "--workspace", help="keep the prepared workspaces in this folder and reuse them on the next run"
     )
@@ -145,7 +149,7 @@ def main() -> None:
         print(json.dumps(prepare_world(args.seed)))
         return
     if args.child == "score":
-        print(json.dumps(score(args.as_of, args.nights, args.profile)))
+        print(json.dumps(score(args.as_of, args.nights, args.profile, args.profile_night)))
         return
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -175,7 +179,12 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         nights = ["--nights", str(args.nights)]
         if args.profile:
-            nights += ["--profile", str(Path(args.profile).resolve())]
+            nights += [
+                "--profile",
+                str(Path(args.profile).resolve()),
+                "--profile-night",
+                str(args.profile_night),
+            ]
         timed = _child(["--child", "score", "--as-of", str(prepared["as_of"]), *nights], scoring_env)
         load_after = os.getloadavg()[0]
     print(

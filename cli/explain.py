@@ -160,10 +160,12 @@ def _print_movement(
 ) -> None:
     """Why the score moved since the previous scored night and since a month before: the
     champion scores the firm's features of both dates (as known then), and the change is
-    split among the figures that changed (`present.movers`). Without a champion it says so."""
+    split among the figures that changed (`present.movers.enterprise_movement`, shared with
+    the analysts' page). Without a champion it says so."""
     from data.errors import ServiceUnavailable
+    from features.sets import feature_set
     from models.champion import load_champion
-    from present.movers import why_it_moved
+    from present.movers import enterprise_movement, features_at, since_dates
 
     as_of = pd.Timestamp(features["as_of"].iloc[0])
     try:
@@ -172,29 +174,22 @@ def _print_movement(
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         console.print(t("moved_unavailable", lang, reason=reason), markup=False, highlight=False)
         return
-    from features.sets import feature_set
-
-    columns = feature_set(version.feature_set)
-    earlier = [d for d in score_history(settings.db_path, enterprise_id)["as_of"] if d < str(as_of.date())]
-    dates = [pd.Timestamp(earlier[-1])] if earlier else []
-    month_before = as_of - pd.DateOffset(months=1)
-    if month_before not in dates:
-        dates.append(month_before)
-    for then in dates:
-        known = known_at(indicators, incidents, then)
-        before = build_features(enterprises, *known, [then])
-        table = why_it_moved(model, columns, features, before, [enterprise_id])
-        if table.empty:
-            continue
-        row = table.iloc[0]
-        why = row["why"] if lang == "vi" else row["why_en"]
+    nights = list(score_history(settings.db_path, enterprise_id)["as_of"])
+    before = [
+        (kind, then, features_at(enterprises, indicators, incidents, then))
+        for kind, then in since_dates(nights, as_of)
+    ]
+    for moved in enterprise_movement(
+        model, feature_set(version.feature_set), enterprise_id, features, before
+    ):
+        why = moved.why if lang == "vi" else moved.why_en
         console.print(
             t(
                 "moved_since",
                 lang,
-                night=format_date(then, lang),
-                before=format_probability(row["score_before"], lang),
-                now=format_probability(row["score_now"], lang),
+                night=format_date(moved.then, lang),
+                before=format_probability(moved.score_before, lang),
+                now=format_probability(moved.score_now, lang),
                 why=why or t("moved_for_no_figure", lang),
             ),
             markup=False,

@@ -303,7 +303,11 @@ def simulate(
         else:
             world = sim.simulate(preset, seed=seed, start=start, end=end)
             if form is SourceForm.agencies:
-                paths = [*sim.write_agencies(world, out_dir, seed=seed), *sim.write_truth(world, out_dir)]
+                paths = [
+                    *sim.write_agencies(world, out_dir, seed=seed),
+                    *sim.write_truth(world, out_dir),
+                    sim.write_areas(world, out_dir / "areas.csv"),
+                ]
             else:
                 paths = sim.write_source(world, out_dir, fmt.value)
             report = sim.calibration_report(world)
@@ -661,10 +665,23 @@ def rank(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write csv, json or xlsx to this file.")
     ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Only acute warnings (an actionable signal: arrears, debt, layoffs, a stoppage nearby)"
+            " or structural ones (base rates).",
+        ),
+    ] = None,
 ) -> None:
     """The ranking analysts read, with reasons in plain words; the same filters as the analysts' page."""
+    from outputs.tables import WARNING_KINDS
+
     as_of_date = _date(as_of, "--as-of")
     lang = _language(lang)
+    if kind is not None and kind not in WARNING_KINDS:
+        err.print(Text(f"error: --kind {kind[:40]!r} is not one of {', '.join(WARNING_KINDS)}"), markup=False)
+        raise typer.Exit(EXIT_ERROR)
     settings = _settings()
     if fmt is Format.xlsx and output is None:
         err.print("error: --format xlsx writes a file: add --output FILE.xlsx", markup=False)
@@ -685,12 +702,14 @@ def rank(
             search=search,
         )
         frame = apply_filter(frame, check_filter(choice, frame))
+        if kind is not None:  # a night scored before kinds were kept has none: nothing matches
+            frame = frame.loc[frame["warning_kind"] == kind]
         if lang == "en":
             frame = frame.assign(reasons=frame["reasons_en"])
         return frame.head(top) if top else frame
 
     frame = _run(action)
-    view = frame.loc[:, list(RANK_COLUMNS)]
+    view = frame.loc[:, [*RANK_COLUMNS, "warning_kind"]]
     if fmt is Format.json:
         records = view.astype(object).where(view.notna(), None).to_dict(orient="records")
         text = strict_json(records)
@@ -699,7 +718,7 @@ def rank(
         from present.exports import escape_formula
 
         safe = view.copy()
-        for column in ("enterprise_id", "name", "district", "zone_id", "reasons"):
+        for column in ("enterprise_id", "name", "district", "zone_id", "reasons", "warning_kind"):
             safe[column] = safe[column].map(escape_formula)
         _emit(safe.to_csv(index=False), output)
     elif fmt is Format.xlsx and output is not None:
@@ -708,12 +727,15 @@ def rank(
         _run(lambda: atomic_write_bytes(output, xlsx_bytes(view)))
         out.print(f"wrote {len(view)} rows to {output}")
     else:
+        from present.signals import kind_label
         from vocab.formats import format_date, format_probability
         from vocab.i18n import label, t
 
         night = format_date(view["as_of"].iloc[0], lang) if len(view) else "-"
         table = Table(title=f"{t('page_ranking', lang)}: {t('as_of', lang)} {night}")
-        for column in ("rank", "enterprise_id", "name", "district", "sector", "score", "band", "reasons"):
+        for column in (
+            "rank", "enterprise_id", "name", "district", "sector", "score", "band", "warning_kind", "reasons"
+        ):  # fmt: skip
             table.add_column(t(column, lang), overflow="fold")
         for row in view.itertuples(index=False):
             table.add_row(
@@ -727,6 +749,7 @@ def rank(
                         row.sector,
                         format_probability(row.score, lang),
                         label("band", row.band, lang),
+                        kind_label(row.warning_kind, lang),
                         row.reasons or "",
                     )
                 )
@@ -984,6 +1007,26 @@ def actions_list(
 
 
 @app.command()
+def brief(
+    enterprise_id: Annotated[str, typer.Argument(help="Enterprise id (tax code).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write (printable, A4).")],
+    night: Annotated[
+        str | None, typer.Option("--night", help="Scored night YYYY-MM-DD (default: the latest).")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language: vi or en.")] = "vi",
+) -> None:
+    """A one-page brief of one enterprise for a field visit: score, reasons, arrears and
+    debt over 24 months, incidents and actions, as known on the night (HTML, prints on A4)."""
+    from cli.brief import write_brief
+
+    night_date = _date(night, "--night")
+    lang = _language(lang)
+    settings = _settings()
+    path = _run(lambda: write_brief(settings, enterprise_id, night_date, output, lang))
+    out.print(shown(f"wrote {path}"))
+
+
+@app.command()
 def deploy(
     pool: Annotated[str, typer.Option(help="Prefect process work pool (created if missing).")] = "ews",
 ) -> None:
@@ -1150,10 +1193,12 @@ def evaluate(
         typer.Option("--train-as-of", help="Train the reference as of this date (default: the model's)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    lang: Annotated[str, typer.Option(help="Language of the acted / not-acted table: vi or en.")] = "vi",
 ) -> None:
-    """Score the published month-end rankings against the stoppages that followed, beside a reference GBM and the checklist."""
+    """Score the published month-end rankings against the stoppages that followed, beside a reference GBM and the checklist, then the warnings acted on and not acted on apart."""
     first, last = _month(from_month, "--from"), _month(to_month, "--to")
     trained = _date(train_as_of, "--train-as-of")
+    lang = _language(lang)
     _settings()
 
     def action() -> dict[str, Any]:
@@ -1197,6 +1242,48 @@ def evaluate(
         ]
         table.add_row(month, str(rows["rows"]), str(rows["positives"]), *cells)
     out.print(table)
+    # The warnings acted on and not acted on apart (`judging.acted.evaluation_split`).
+    from vocab.formats import format_number, format_percent, format_probability, format_significant
+    from vocab.i18n import label, t
+
+    split = summary["acted"]
+
+    def rate(value: Any, show: Callable[[Any], str]) -> str:
+        return "-" if value is None or value != value else show(value)
+
+    capacity = split["capacity"]
+    shown_k = format_percent(capacity, lang) if capacity < 1 else format_number(capacity, lang)
+    known = format_number(split["actions_known"], lang)
+    out.print(
+        Text(
+            t(
+                "acted_definition",
+                lang,
+                k=shown_k,
+                months=split["window_months"],
+                until=split["actions_known_until"],
+                actions=known,
+            )
+        )
+    )
+    by_action = Table(title=t("acted_title", lang))
+    for key in ("acted_group", "band", "acted_warnings", "acted_struck", "acted_stoppages", "acted_hit_rate",
+                "acted_mean_predicted", "acted_ratio", "acted_before_action"):  # fmt: skip
+        by_action.add_column(t(key, lang), justify="left" if key in ("acted_group", "band") else "right")
+    for row in split["table"]:
+        band = t("acted_all_bands", lang) if row["band"] == "all" else label("band", row["band"], lang)
+        by_action.add_row(
+            Text(t(f"acted_group.{row['group']}", lang)),
+            Text(band),
+            format_number(row["warnings"], lang),
+            format_number(row["struck"], lang),
+            format_number(row["stoppages"], lang),
+            rate(row["hit_rate"], lambda v: format_percent(v, lang)),
+            rate(row["mean_predicted"], lambda v: format_probability(v, lang)),
+            rate(row["ratio"], lambda v: format_significant(v, lang, 3)),
+            format_number(row["struck_before_action"], lang),
+        )
+    out.print(by_action)
 
 
 @app.command()

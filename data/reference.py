@@ -21,6 +21,7 @@ notes). The two tables agree on the former Hải Dương communes except Nguyễ
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from data import admin_units
+from data.errors import EwsError
 from vocab.months import CALENDAR_DAYS_PER_MONTH
 
 REFERENCE_DIR = Path(__file__).parent / "reference"
@@ -290,3 +292,114 @@ def months_to_next_minimum_wage_rise(dates: Any) -> np.ndarray:
     out = np.full(days.shape, np.nan)
     out[ok] = (changes[idx[ok]] - days[ok]) / CALENDAR_DAYS_PER_MONTH
     return out
+
+
+# ============================================================================ areas
+# Coordinates of zones and places, for the analysts' map: an optional workspace file.
+
+#: The workspace's area reference, in `EWS_HOME`; a workspace without it has no map.
+AREAS_FILE = "areas.csv"
+#: Columns of the area reference, in order.
+AREA_COLUMNS: tuple[str, ...] = ("area_id", "kind", "name", "province", "latitude", "longitude")
+#: Kinds of area: zones are keyed by their `zone_id`, districts and communes by their name
+#: within the province (as the enterprises table writes them).
+ZONE_AREA_KINDS: tuple[str, ...] = ("industrial_zone", "industrial_cluster")
+AREA_KINDS: tuple[str, ...] = (*ZONE_AREA_KINDS, "district", "commune")
+#: Vietnam's bounding box, islands included (Trường Sa reaches 6.9 N and 117.8 E): a point
+#: outside it is a swapped pair, a sign error or a place abroad.
+LATITUDE_RANGE: tuple[float, float] = (6.5, 23.5)
+LONGITUDE_RANGE: tuple[float, float] = (102.0, 118.0)
+_AREA_ID_MAX = 64
+_INVISIBLE_CHARS = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060\ufeff]")
+
+
+class AreasRefused(EwsError):
+    """The area reference file is unreadable or has a bad row: refused whole, in one line."""
+
+
+def areas_path(home: Path) -> Path:
+    """Where a workspace keeps its area reference: ``EWS_HOME/areas.csv``."""
+    return Path(home) / AREAS_FILE
+
+
+def empty_areas() -> pd.DataFrame:
+    """An area table without rows (a workspace that declares no coordinates)."""
+    frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in AREA_COLUMNS[:4]})
+    frame["latitude"] = pd.Series([], dtype="float64")
+    frame["longitude"] = pd.Series([], dtype="float64")
+    return frame
+
+
+def _area_problem(row: pd.Series) -> str | None:
+    """What is wrong with one area row (text cells), or None."""
+    area_id = row["area_id"]
+    if not area_id or len(area_id) > _AREA_ID_MAX or area_id != area_id.strip():
+        return f"area_id must be 1 to {_AREA_ID_MAX} characters without spaces around it"
+    if _INVISIBLE_CHARS.search(area_id):
+        return "area_id holds an invisible character"
+    if row["kind"] not in AREA_KINDS:
+        return f"kind {row['kind']!r} is not one of {', '.join(AREA_KINDS)}"
+    for column in ("name", "province"):
+        if not row[column].strip():
+            return f"{column} is empty"
+    for column, (low, high) in (("latitude", LATITUDE_RANGE), ("longitude", LONGITUDE_RANGE)):
+        try:
+            value = float(row[column])
+        except ValueError:
+            return f"{column} {row[column]!r} is not a number"
+        if not low <= value <= high:  # NaN fails too
+            return f"{column} {row[column]} is outside Vietnam ({low} to {high})"
+    return None
+
+
+def validate_areas(raw: pd.DataFrame, label: str = AREAS_FILE) -> pd.DataFrame:
+    """The area table of text cells `raw`, checked and typed (latitude, longitude as floats).
+
+    Refused whole (`AreasRefused`, one line naming `label`, the row and the problem) when a
+    column is missing or unknown, a row has an empty or malformed id, an unknown kind, an
+    empty name or province, a coordinate that is not a number inside Vietnam's bounding
+    box, or when two rows share a key: (kind, province, area_id), and a zone's id names one
+    zone only. A file of a few hundred places is fixed at its source, not quarantined.
+    """
+    columns = list(raw.columns)
+    missing = [c for c in AREA_COLUMNS if c not in columns]
+    unknown = [c for c in columns if c not in AREA_COLUMNS]
+    if missing or unknown:
+        what = (
+            f"missing column(s) {', '.join(missing)}"
+            if missing
+            else f"unknown column(s) {', '.join(unknown)}"
+        )
+        raise AreasRefused(f"{label}: {what}; expected {', '.join(AREA_COLUMNS)}")
+    text = raw.loc[:, list(AREA_COLUMNS)].astype("object").where(raw.notna(), "").astype("str")
+    for position, (_, row) in enumerate(text.iterrows(), start=2):  # row 1 is the header
+        problem = _area_problem(row)
+        if problem is not None:
+            raise AreasRefused(f"{label}: row {position}: {problem}")
+    keyed = text.assign(_zone=text["kind"].isin(ZONE_AREA_KINDS))
+    keyed["_province"] = keyed["province"].map(normalize_place).where(~keyed["_zone"], "")
+    keyed["_group"] = keyed["kind"].where(~keyed["_zone"], "zone")
+    repeated = keyed.duplicated(["_group", "_province", "area_id"], keep="first").to_numpy()
+    if repeated.any():
+        position = int(np.flatnonzero(repeated)[0]) + 2
+        raise AreasRefused(
+            f"{label}: row {position}: area {text['area_id'].iloc[position - 2]!r} is listed twice"
+        )
+    out = text.copy()
+    out["latitude"] = out["latitude"].astype("float64")
+    out["longitude"] = out["longitude"].astype("float64")
+    return out.reset_index(drop=True)
+
+
+def read_areas(path: Path) -> pd.DataFrame:
+    """The validated area reference at `path` (UTF-8 CSV, columns `AREA_COLUMNS`); an empty
+    table when the file does not exist: coordinates are optional."""
+    path = Path(path)
+    if not path.exists():
+        return empty_areas()
+    try:
+        raw = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AreasRefused(f"{path.name}: cannot be read as a UTF-8 CSV ({first})") from None
+    return validate_areas(raw, path.name)

@@ -40,6 +40,7 @@ def run_demo(settings: Settings, *, preset: str, seed: int, console: Console) ->
     # example sources file (simulator/agency_sources.toml) that says how to read them.
     sim.write_agencies(world, source, seed=seed)
     sim.write_truth(world, source)
+    sim.write_areas(world, settings.root / "areas.csv")  # the map's coordinates (docs/contract.md, "areas")
     report = sim.calibration_report(world)
     step(
         f"wrote {source / 'agencies'}: {report.get('enterprises')} enterprises, "

@@ -20,13 +20,14 @@ from prefect import flow, get_run_logger
 from data.settings import Settings
 from flows import tasks
 from flows.tasks import build_training_frame, fit_final
-from judging import metrics
+from judging import acted, metrics
 from judging.evaluate import month_end_rows, month_ends_between, outcomes_known_until
 from models import registry
 from models.backtest import candidate_params, predict_rows
 from models.baselines import checklist_score
 from models.selection import recipe_of
 from outputs import rankings
+from outputs.actions import read_actions
 
 MODEL = "model"
 REFERENCE = "reference_gbm"
@@ -94,6 +95,16 @@ def evaluate_flow(first: str, last: str, train_as_of: dt.date | None = None) -> 
         scored["as_of"].to_numpy(),
         capacity=settings.capacity,
     )
+    # Actions recorded by the cutoff only: what the evaluation could know.
+    split = acted.evaluation_split(
+        pd.concat([published[day] for day in closed], ignore_index=True),
+        read_actions(settings.db_path, up_to=str(cutoff.date())),
+        frames.incidents,
+        cutoff=cutoff,
+        horizon_months=params.horizon_months,
+        capacity=settings.capacity,
+        kinds=params.target_kinds,
+    )
     logger.info(
         "evaluated %d months of version %s against outcomes known by %s",
         len(closed),
@@ -108,4 +119,5 @@ def evaluate_flow(first: str, last: str, train_as_of: dt.date | None = None) -> 
         "open_months": open_months,
         "capacity": settings.capacity,
         "table": table.to_dict("records"),
+        "acted": split,
     }

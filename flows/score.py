@@ -27,6 +27,7 @@ from judging.night_checks import Alert
 from models import registry
 from models.train import model_input, predict
 from outputs import alerts, rankings
+from outputs.actions import read_actions
 from outputs.nights import nightly_decision
 from outputs.ranking import assemble_ranking
 from present.exports import check_writable, write_exports
@@ -89,14 +90,31 @@ def watch_night(
     """Exports, the HTML report, freshness, drift, churn and calibration checks, alerts: after publication."""
     logger = get_run_logger()
     k = capacity_count(len(ranking), settings.capacity)
+    actions = read_actions(settings.db_path, up_to=as_of)  # recorded by the night: shown beside firms
     exports = write_exports(
-        ranking, settings.exports_dir, as_of=as_of, code_version=code_version(), model_sha256=version.digest
+        ranking,
+        settings.exports_dir,
+        as_of=as_of,
+        code_version=code_version(),
+        model_sha256=version.digest,
+        actions=actions,
     )
     fresh = night_checks.night_freshness(indicators, enterprises, ranking, as_of)
     reference = registry.reference_features(settings.model_name, version.version)
     drift = night_checks.night_drift(reference, features, ranking, version.feature_set)
     churn = monitoring.top_k_churn(previous, ranking, k)
     calibration = calibration_watch(settings, incidents, as_of)
+    # The alert judges the warnings no one acted on: an action is meant to change the outcome.
+    judged = monitoring.calibration_nights(
+        rankings.scored_dates(settings.db_path), as_of, settings.horizon_months
+    )
+    by_action = night_checks.calibration_by_action(
+        rankings.read_scores(settings.db_path, judged),
+        incidents,
+        actions,
+        as_of=as_of,
+        horizon_months=settings.horizon_months,
+    )
     html = render_report(
         ranking,
         previous,
@@ -108,6 +126,7 @@ def watch_night(
         dashboard_url=settings.dashboard_url,
         calibration=calibration,
         why_moved=why_moved,
+        actions=actions,
     )
     written_report = write_report(html, report_path(settings, as_of))
     stale_share = night_checks.stale_share(ranking)
@@ -116,7 +135,7 @@ def watch_night(
         churn=churn,
         k=k,
         has_previous=previous is not None,
-        calibration=calibration,
+        calibration=by_action.alerted,
         stale_share=stale_share,
     )
     raised = night_checks.without_repeated_drift(raised, alerts.read_alerts(settings.db_path), as_of)
@@ -140,6 +159,7 @@ def watch_night(
         "exports": exports,
         "alerts": [alert.message for alert in raised],
         "calibration": calibration,
+        "calibration_by_action": by_action.groups,
     }
 
 

@@ -20,12 +20,14 @@ Thresholds and why:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
 
+from features.labels import DEFAULT_KINDS
 from features.sets import feature_set
-from judging import monitoring
+from judging import acted, monitoring
 from outputs.ranking import STALE_AFTER_MONTHS
 
 # Share of the top k that may change from one night to the next before an alert.
@@ -168,12 +170,98 @@ def calibration_alerts(calibration: pd.DataFrame) -> list[Alert]:
     raised: list[Alert] = []
     for record in calibration.loc[calibration["status"] == "alert"].to_dict("records"):
         row = {str(key): value for key, value in record.items()}
+        scope = " (not acted on)" if row.get("scope") == acted.NOT_ACTED else ""
         message = (
-            f"band {row['band']}: {row['events']} events observed where {row['expected']:.1f} were predicted "
+            f"band {row['band']}{scope}: {row['events']} events observed where {row['expected']:.1f} were predicted "
             f"over {row['nights']} past nights (z {row['z']:+.1f})"
         )
+        if scope:
+            message += f"; acted on: {row.get('acted_events', 0)} events in {row.get('acted_rows', 0)} rows"
         raised.append(Alert("calibration", "warn", message, row))
     return raised
+
+
+class ActedCalibration(NamedTuple):
+    """The calibration of past nights with the actions known: what the alert judges, and both groups.
+
+    `alerted` has the columns of `monitoring.calibration_check` plus `scope` (``not_acted``
+    when actions are known, else ``all``) and the acted group's figures of the same band
+    (`acted_rows`, `acted_events`, `acted_mean_predicted`, `acted_observed_rate`), so that an
+    alert's recorded details carry both; `groups` is the checked table of each group
+    (column `group`: ``acted``, ``not_acted``), one row per group and band.
+    """
+
+    alerted: pd.DataFrame
+    groups: pd.DataFrame
+    scope: str
+
+
+#: The acted group's figures set beside each band of the table the alert judges.
+ACTED_FIGURES: dict[str, str] = {
+    "rows": "acted_rows",
+    "events": "acted_events",
+    "mean_predicted": "acted_mean_predicted",
+    "observed_rate": "acted_observed_rate",
+}
+
+
+def calibration_by_action(
+    published: pd.DataFrame,
+    incidents: pd.DataFrame,
+    actions: pd.DataFrame,
+    *,
+    as_of: str,
+    horizon_months: int,
+    kinds: Sequence[str] = DEFAULT_KINDS,
+) -> ActedCalibration:
+    """Calibration of the published past nights against their outcomes, acted-on rows apart.
+
+    An officer's action on a flagged firm (wages paid, a mediation) is meant to make the
+    stoppage less likely: pooled with the rest it would pull a band's observed rate down and
+    raise a false "over-predicted" alert, or hide a real under-prediction. So when actions
+    are known on the night `as_of` (recorded by the end of its day), the alert compares the
+    rows *not* acted on only; a row of night D is acted on when an action on its firm started
+    in (D, D + H] (`judging.acted`; every band, since an action changes the outcome whatever
+    the band). Without any known action the table is exactly `monitoring.calibration_check`'s
+    over every row, as before. `published`: as_of, enterprise_id, score, band of the nights
+    to judge (`monitoring.calibration_nights`); `incidents`: those known on `as_of`.
+    """
+    nights = int(pd.Series(published["as_of"]).nunique())
+    design_effect = float(min(horizon_months, max(nights, 1)))
+    rows = published.loc[:, ["as_of", "enterprise_id", "score", "band"]].reset_index(drop=True)
+    marked = acted.mark_acted(rows, actions, cutoff=as_of, horizon_months=horizon_months)
+
+    def checked(part: pd.DataFrame) -> pd.DataFrame:
+        table = monitoring.calibration_against_outcomes(
+            part.loc[:, ["as_of", "enterprise_id", "score", "band"]],
+            incidents,
+            horizon_months,
+            as_of_cutoff=as_of,
+            kinds=kinds,
+        )
+        return monitoring.calibration_check(table, design_effect=design_effect)
+
+    by_group = {
+        group: checked(marked.loc[marked["acted"] == (group == acted.ACTED)]) for group in acted.GROUPS
+    }
+    groups = (
+        pd.concat(
+            [table.assign(group=group) for group, table in by_group.items() if not table.empty],
+            ignore_index=True,
+        )
+        if any(not table.empty for table in by_group.values())
+        else pd.DataFrame(columns=["group"])
+    )
+    groups = groups.loc[:, ["group", *[c for c in groups.columns if c != "group"]]]
+    has_actions = not acted.known_actions(actions, as_of).empty
+    scope = acted.NOT_ACTED if has_actions else "all"
+    alerted = by_group[acted.NOT_ACTED] if has_actions else checked(marked)
+    beside = by_group[acted.ACTED].loc[:, ["band", *ACTED_FIGURES]].rename(columns=ACTED_FIGURES)
+    alerted = alerted.merge(beside, on="band", how="left")
+    alerted["acted_rows"] = alerted["acted_rows"].fillna(0).astype(int)
+    alerted["acted_events"] = alerted["acted_events"].fillna(0).astype(int)
+    alerted["scope"] = scope
+    return ActedCalibration(alerted=alerted, groups=groups, scope=scope)
 
 
 #: A column that keeps drifting is alerted again only after this many days: the operator

@@ -59,6 +59,8 @@ def rank_scores(
     out["score"] = np.round(np.asarray(score, dtype=np.float64), 10)
     out["reasons"] = reasons["reasons"].to_numpy()
     out["reasons_en"] = reasons["reasons_en"].to_numpy()
+    if "warning_kind" in reasons.columns:  # `present.reasons.explain_scores`: acute or structural
+        out["warning_kind"] = reasons["warning_kind"].to_numpy()
     out = out.sort_values(["score", "enterprise_id"], ascending=[False, True], kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
     out["band"] = bands_from_probability(out["score"].to_numpy(), len(out), capacity, base_rate=base_rate)

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from data.database import Database, DatabaseLike, Schema, connect, insert_rows, transaction
 from data.errors import EwsError
 from data.faults import pause_point
-from outputs.tables import RANKING, check_table
+from outputs.tables import RANKING, RANKING_ADDED, check_table
 
-# The published columns in the `scores` table's order, as `outputs.tables.RANKING` declares them.
-SCORE_COLUMNS: tuple[str, ...] = tuple(RANKING.columns)
+# The published columns in the `scores` table's order, as `outputs.tables.RANKING` declares them,
+# then the columns added since (`outputs.tables.RANKING_ADDED`).
+SCORE_COLUMNS: tuple[str, ...] = tuple(RANKING.columns) + tuple(RANKING_ADDED.columns)
 
 _SCHEMA = Schema(
     tables=("scores", "score_runs"),
@@ -43,6 +44,7 @@ _SCHEMA = Schema(
     input_digest TEXT NOT NULL,
     months_stale {float},
     stale INTEGER,
+    warning_kind TEXT,
     PRIMARY KEY (as_of, enterprise_id)
 )""",
         """CREATE TABLE IF NOT EXISTS score_runs (
@@ -61,6 +63,7 @@ _SCHEMA = Schema(
         ("scores", "months_stale", "{float}"),
         ("scores", "stale", "INTEGER"),
         ("score_runs", "completed_at", "TEXT"),
+        ("scores", "warning_kind", "TEXT"),
     ),
     # One firm's history (`ews explain`, the page's chart) without reading every night's rows.
     indexes=(("scores_by_enterprise", "scores", ("enterprise_id", "as_of")),),
@@ -85,9 +88,13 @@ def publish(db: DatabaseLike, ranking: pd.DataFrame) -> int:
 
     `ranking` is checked against `outputs.tables.RANKING` first (columns, dtypes, NOT NULL
     columns, bands, one row per enterprise and night): a bad one is refused with a one-line
-    PublishError before the database is touched.
+    PublishError before the database is touched. Columns added since the first release
+    (`outputs.tables.RANKING_ADDED`, e.g. `warning_kind`) may be absent: they are stored NULL.
     """
     check_table(RANKING, ranking, error=PublishError)
+    absent = {c: None for c in RANKING_ADDED.columns if c not in ranking.columns}
+    ranking = ranking.assign(**absent) if absent else ranking
+    check_table(RANKING_ADDED, ranking, error=PublishError)
     frame = ranking.loc[:, list(SCORE_COLUMNS)].copy()
     frame["as_of"] = pd.to_datetime(frame["as_of"]).dt.strftime("%Y-%m-%d")
     # The flag is stored as 0/1 on both backends (PostgreSQL will not take True for an INTEGER).

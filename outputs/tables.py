@@ -10,7 +10,11 @@ import pandera.pandas as pa
 from data.tables import TableError, check_table, of_kind, unique_key
 from vocab.terms import BANDS
 
-__all__ = ["RANKING", "TableError", "check_table"]
+__all__ = ["RANKING", "RANKING_ADDED", "WARNING_KINDS", "TableError", "check_table"]
+
+#: The kind of a night's warning (`present.signals`): "acute" when its reasons hold a recent,
+#: actionable sign (arrears, debt, layoffs, a stoppage next door), else "structural" (base rates).
+WARNING_KINDS: tuple[str, ...] = ("acute", "structural")
 
 
 # Text as the score flow builds it (str), or as read back from the database (object where a
@@ -50,5 +54,17 @@ RANKING = pa.DataFrameSchema(
         "stale": pa.Column(None, checks=of_kind("bool", "integer", "float"), nullable=True),
     },
     checks=[unique_key("as_of", "enterprise_id")],
+    name="ranking",
+)
+
+
+# Columns published since the first release, after RANKING's in the `scores` table. A ranking
+# made without them (by code that does not know them) is published with NULLs there, as the
+# nights published before they existed read back.
+RANKING_ADDED = pa.DataFrameSchema(
+    {
+        # "acute" or "structural" (`WARNING_KINDS`); NULL for nights scored before kinds were kept.
+        "warning_kind": _text(pa.Check.isin(list(WARNING_KINDS)), nullable=True),
+    },
     name="ranking",
 )

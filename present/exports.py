@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from data.errors import EwsError, StoreError
 from data.faults import pause_point
+from outputs.actions import night_cutoff
 
 try:  # POSIX advisory lock; other platforms rely on the deployment's concurrency limit.
     import fcntl
@@ -241,6 +242,35 @@ def _validate(ranking: pd.DataFrame, as_of: str) -> None:
         raise ExportError("ranking holds an enterprise twice")
 
 
+#: A firm's latest recorded action as an export carries it (`outputs.actions`): the codes of its
+#: kind and outcome, its start and end dates; all None for a firm without one.
+ACTION_EXPORT_COLUMNS: tuple[str, ...] = ("action_kind", "action_started", "action_ended", "action_outcome")
+_ACTION_SOURCES: tuple[str, ...] = ("kind", "started", "ended", "outcome")
+
+
+def with_latest_actions(ranking: pd.DataFrame, actions: pd.DataFrame, *, as_of: str) -> pd.DataFrame:
+    """`ranking` plus `ACTION_EXPORT_COLUMNS`: each firm's latest action known on the night `as_of`.
+
+    `actions` holds rows of `outputs.actions.read_actions` or `latest_actions`; those recorded
+    after the night (`recorded_at` at or after `night_cutoff(as_of)`) are left out, so a night
+    exported again later shows what was known that night. `ranking` is not modified.
+    """
+    known = actions
+    if "recorded_at" in known.columns and len(known):
+        known = known.loc[known["recorded_at"].astype(str) < night_cutoff(as_of)]
+        order = [c for c in ("recorded_at", "id") if c in known.columns]
+        known = known.sort_values(order, kind="stable")
+    latest = known.groupby(known["enterprise_id"].astype(str), sort=False).tail(1)
+    latest = latest.set_index(latest["enterprise_id"].astype(str))
+    out = ranking.copy()
+    ids = out["enterprise_id"].astype(str)
+    for source, column in zip(_ACTION_SOURCES, ACTION_EXPORT_COLUMNS, strict=True):
+        values = ids.map(latest[source]) if source in latest.columns else pd.Series(None, index=out.index)
+        known_values = [None if pd.isna(v) else v for v in values.to_numpy(dtype=object)]
+        out[column] = pd.Series(known_values, index=out.index, dtype=object)  # None, not NaN, where none
+    return out
+
+
 def export_paths(out_dir: Path, as_of: str) -> dict[str, Path]:
     """Where the exports of one night live: parquet, csv, json and manifest."""
     out_dir = Path(out_dir)
@@ -256,8 +286,12 @@ def write_exports(
     as_of: str,
     code_version: str | None = None,
     model_sha256: str | None = None,
+    actions: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Publish one night's ranking as Parquet, CSV (BOM, formulas escaped) and JSON, then a manifest.
+
+    With `actions` (rows of `outputs.actions.read_actions` or `latest_actions`), each row
+    also carries its firm's latest action known on the night (`with_latest_actions`).
 
     The manifest also records the code version and the SHA-256 of the model's artifact (I5),
     so that each file can be traced to the code and the exact model bytes that produced it.
@@ -268,7 +302,7 @@ def write_exports(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = export_paths(out_dir, as_of)
-    frame = _normalise(ranking)
+    frame = _normalise(ranking if actions is None else with_latest_actions(ranking, actions, as_of=as_of))
     with _locked(out_dir):
         remove_leftovers(out_dir)
         contents = {"parquet": _parquet_bytes(frame), "csv": _csv_bytes(frame), "json": _json_bytes(frame)}
@@ -327,6 +361,7 @@ def verify_exports(out_dir: Path, as_of: str) -> bool:
 
 
 __all__ = [
+    "ACTION_EXPORT_COLUMNS",
     "FORMULA_PREFIXES",
     "ExportError",
     "atomic_write_bytes",
@@ -334,6 +369,7 @@ __all__ = [
     "export_paths",
     "remove_leftovers",
     "verify_exports",
+    "with_latest_actions",
     "write_exports",
 ]
 

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from explaining.movement import Movement
+from explaining.movement import Movement, movement
 from present.phrasebook import _mvnd as phrase_mvnd
 from present.phrasebook import _mvnd_vi, _n, _n_vi
 from vocab.formats import format_number, format_percent
@@ -151,31 +152,43 @@ def movers_table(
     """For each firm (the index of `result`): scores at both dates and the change's reasons.
 
     `why` lists up to `n` inputs that moved the score the most, in the direction it moved
-    (an input that pulled against the move is not a reason for it), as one text.
+    (an input that pulled against the move is not a reason for it), as one text. The
+    ordering is done on arrays for every firm at once (a night lists thousands of movers);
+    only the phrases are made firm by firm.
     """
-    rows = []
-    for firm in result.delta.index:
-        delta = float(result.delta.loc[firm])
-        effects = result.effects.loc[firm]
-        same_way = effects[(effects * delta > 0) & (effects.abs() >= MIN_EFFECT)]
-        order = same_way.abs().sort_values(ascending=False, kind="stable").index
+    firms = result.delta.index
+    effects = result.effects.reindex(index=firms)
+    columns = [str(c) for c in effects.columns]
+    delta = result.delta.to_numpy(dtype=np.float64)
+    values = effects.to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        same_way = (values * delta[:, None] > 0) & (np.abs(values) >= MIN_EFFECT)
+    # Largest effect first; ties keep the columns' order (a stable sort of the negated sizes).
+    order = np.argsort(np.where(same_way, -np.abs(values), np.inf), axis=1, kind="stable")
+    was = before.reindex(index=firms, columns=effects.columns).to_numpy(dtype=object)
+    is_ = now.reindex(index=firms, columns=effects.columns).to_numpy(dtype=object)
+    whys = []
+    for i in range(len(firms)):
         said: list[str] = []
-        for column in order:
-            phrase = change_phrase(str(column), before.at[firm, column], now.at[firm, column], lang)
+        for j in order[i]:
+            if not same_way[i, j] or len(said) == n:
+                break
+            phrase = change_phrase(columns[j], was[i, j], is_[i, j], lang)
             if phrase:
                 said.append(phrase)
-            if len(said) == n:
-                break
-        rows.append(
-            {
-                "enterprise_id": firm,
-                "score_before": float(result.p_before.loc[firm]),
-                "score_now": float(result.p_now.loc[firm]),
-                "change": float(result.p_now.loc[firm] - result.p_before.loc[firm]),
-                "why": "; ".join(said),
-            }
-        )
-    return pd.DataFrame(rows, columns=["enterprise_id", "score_before", "score_now", "change", "why"])
+        whys.append("; ".join(said))
+    p_before = result.p_before.reindex(firms).to_numpy(dtype=np.float64)
+    p_now = result.p_now.reindex(firms).to_numpy(dtype=np.float64)
+    return pd.DataFrame(
+        {
+            "enterprise_id": list(firms),
+            "score_before": p_before,
+            "score_now": p_now,
+            "change": p_now - p_before,
+            "why": whys,
+        },
+        columns=["enterprise_id", "score_before", "score_now", "change", "why"],
+    )
 
 
 def why_it_moved(
@@ -192,7 +205,6 @@ def why_it_moved(
     the two dates; a firm missing from either (new, or gone) is left out. One model scores
     both dates, so the change is the firm's, never the model's.
     """
-    from explaining.movement import movement
     from models.train import model_input
 
     now = now_features.drop_duplicates("enterprise_id").set_index("enterprise_id")
@@ -208,3 +220,127 @@ def why_it_moved(
     table = movers_table(result, x_now, x_before, n=n, lang="vi")
     table["why_en"] = movers_table(result, x_now, x_before, n=n, lang="en")["why"].to_numpy()
     return table
+
+
+# ----------------------------------------------------------------------------- one firm, two dates
+
+#: What `since_dates` calls the two comparisons (the CLI and the page word them alike).
+SINCE_KINDS: tuple[str, ...] = ("previous_night", "month_before")
+CONTRIBUTION_COLUMNS: tuple[str, ...] = ("input", "before", "now", "effect", "phrase", "phrase_en")
+
+
+@dataclass(frozen=True)
+class MovedSince:
+    """How one firm's score moved since an earlier date, and the inputs that moved it.
+
+    `contributions` has one row per input whose value changed and moved the log-odds
+    (`CONTRIBUTION_COLUMNS`, largest effect first); `residual` is what the inputs' effects
+    leave of the change (interactions; 0 for an additive model).
+    """
+
+    kind: str
+    then: pd.Timestamp
+    score_before: float
+    score_now: float
+    why: str
+    why_en: str
+    contributions: pd.DataFrame
+    residual: float
+
+    @property
+    def change(self) -> float:
+        return self.score_now - self.score_before
+
+
+def since_dates(scored_nights: list[str], as_of: pd.Timestamp) -> list[tuple[str, pd.Timestamp]]:
+    """The dates a night is compared with: the scored night just before `as_of` (when there is
+    one) and the same day a month before (unless it is that night), as (kind, date)."""
+    night = str(pd.Timestamp(as_of).date())
+    earlier = sorted(n for n in scored_nights if n < night)
+    out: list[tuple[str, pd.Timestamp]] = []
+    if earlier:
+        out.append((SINCE_KINDS[0], pd.Timestamp(earlier[-1])))
+    month_before = pd.Timestamp(as_of) - pd.DateOffset(months=1)
+    if all(then != month_before for _, then in out):
+        out.append((SINCE_KINDS[1], month_before))
+    return out
+
+
+def contributions(result: Movement, now: pd.DataFrame, before: pd.DataFrame, firm: Any) -> pd.DataFrame:
+    """The inputs that moved `firm`'s log-odds, largest absolute effect first, with both values
+    and the change in words (None where the input has no change phrase)."""
+    effects = result.effects.loc[firm]
+    effects = effects[effects != 0.0]
+    order = effects.abs().sort_values(ascending=False, kind="stable").index
+    rows = [
+        {
+            "input": str(column),
+            "before": before.at[firm, column],
+            "now": now.at[firm, column],
+            "effect": float(effects[column]),
+            "phrase": change_phrase(str(column), before.at[firm, column], now.at[firm, column], "vi"),
+            "phrase_en": change_phrase(str(column), before.at[firm, column], now.at[firm, column], "en"),
+        }
+        for column in order
+    ]
+    return pd.DataFrame(rows, columns=list(CONTRIBUTION_COLUMNS))
+
+
+def features_at(
+    enterprises: pd.DataFrame, indicators: pd.DataFrame, incidents: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """Every enterprise's features as of `as_of`, from what was known then (contagion and peer
+    features need the whole universe, so the whole night is built)."""
+    from features.build import build_features, known_at
+
+    stamp = pd.Timestamp(as_of)
+    return build_features(enterprises, *known_at(indicators, incidents, stamp), [stamp])
+
+
+def enterprise_movement(
+    model: Any,
+    columns: tuple[str, ...],
+    enterprise_id: str,
+    now_features: pd.DataFrame,
+    before: list[tuple[str, pd.Timestamp, pd.DataFrame]],
+    n: int = 3,
+) -> list[MovedSince]:
+    """Why `enterprise_id` moved since each earlier date of `before` (kind, date, that date's
+    feature table as known then): the same model scores both dates (so the change is the
+    firm's), the change is split among the inputs that changed (`explaining.movement`) and
+    the largest, in the direction of the move, are said in words (`movers_table`).
+
+    A date at which the firm had no features (not yet founded, no figure) is left out.
+    This is the shared part of `ews explain` and the analysts' page; reading the store and
+    loading the champion are the callers'.
+    """
+    from models.train import model_input
+
+    now = now_features.loc[now_features["enterprise_id"] == enterprise_id].head(1)
+    if now.empty:
+        return []
+    x_now = model_input(now, columns)
+    x_now.index = pd.Index([enterprise_id], name="enterprise_id")
+    out: list[MovedSince] = []
+    for kind, then, features in before:
+        then_row = features.loc[features["enterprise_id"] == enterprise_id].head(1)
+        if then_row.empty:
+            continue
+        x_before = model_input(then_row, columns)
+        x_before.index = x_now.index
+        result = movement(model, x_now, x_before)
+        vi = movers_table(result, x_now, x_before, n=n, lang="vi").iloc[0]
+        en = movers_table(result, x_now, x_before, n=n, lang="en").iloc[0]
+        out.append(
+            MovedSince(
+                kind=kind,
+                then=pd.Timestamp(then),
+                score_before=float(vi["score_before"]),
+                score_now=float(vi["score_now"]),
+                why=str(vi["why"]),
+                why_en=str(en["why"]),
+                contributions=contributions(result, x_now, x_before, enterprise_id),
+                residual=float(result.residual.loc[enterprise_id]),
+            )
+        )
+    return out

@@ -27,7 +27,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from data.faults import pause_point
-from present.exports import atomic_write_bytes, remove_leftovers
+from present.exports import atomic_write_bytes, remove_leftovers, with_latest_actions
+from present.signals import ACUTE, STRUCTURAL, kind_label
 from vocab.formats import (
     format_date,
     format_month,
@@ -68,6 +69,8 @@ _HEADERS: frozenset[str] = frozenset(
         "previous_rank",
         "rank_change",
         "why_moved",
+        "warning_kind",
+        "latest_action",
     }
 )
 #: Columns holding probabilities, shown as percentages (`vocab.formats.format_probability`).
@@ -260,6 +263,42 @@ def _definition_list(items: Iterable[tuple[str, Any]], lang: str) -> str:
     return "<table>" + "".join(f"<tr><th>{k}</th><td>{_e(v, lang)}</td></tr>" for k, v in items) + "</table>"
 
 
+def _action_text(record: pd.Series, lang: str) -> str:
+    """A firm's latest action in words: "Hòa giải, 03/11/2026 – 05/11/2026, Đã thỏa thuận"; "" without one."""
+    kind = record.get("action_kind")
+    if kind is None or (isinstance(kind, float) and np.isnan(kind)):
+        return ""
+    started, ended, outcome = (record.get(c) for c in ("action_started", "action_ended", "action_outcome"))
+    dates = format_date(started, lang) or str(started)
+    if isinstance(ended, str) and ended:
+        dates += f" – {format_date(ended, lang) or ended}"
+    parts = [label("action", kind, lang), dates]
+    if isinstance(outcome, str) and outcome:
+        parts.append(label("outcome", outcome, lang))
+    return ", ".join(parts)
+
+
+def _with_action_text(frame: pd.DataFrame, actions: pd.DataFrame, as_of: str, lang: str) -> pd.DataFrame:
+    """`frame` plus `latest_action`: each firm's latest action known on the night, in words."""
+    acted = with_latest_actions(frame, actions, as_of=as_of)
+    return frame.assign(latest_action=[_action_text(r, lang) for _, r in acted.iterrows()])
+
+
+def _kind_counts(ranking: pd.DataFrame, lang: str) -> str:
+    """High and elevated warnings by kind: "Cao: Cấp tính 12, Cơ cấu 424; Khá cao: …"."""
+    kinds = ranking["warning_kind"]
+    parts = []
+    for band in BANDS[:2]:
+        in_band = kinds[ranking["band"] == band]
+        counts = [(kind_label(k, lang), int((in_band == k).sum())) for k in (ACUTE, STRUCTURAL)]
+        unknown = int((~in_band.isin([ACUTE, STRUCTURAL])).sum())
+        if unknown:
+            counts.append((t("top_unclassified", lang), unknown))
+        shown = ", ".join(f"{words} {format_number(n, lang)}" for words, n in counts)
+        parts.append(f"{label('band', band, lang)}: {shown}")
+    return "; ".join(parts)
+
+
 def render_report(
     ranking: pd.DataFrame,
     previous: pd.DataFrame | None,
@@ -273,11 +312,18 @@ def render_report(
     lang: str = "vi",
     calibration: pd.DataFrame | None = None,
     why_moved: pd.DataFrame | None = None,
+    actions: pd.DataFrame | None = None,
 ) -> str:
     """The nightly report as one self-contained, escaped HTML page, in `lang` ("vi" or "en").
 
     `why_moved` (`present.movers.movers_table` rows for both languages: `enterprise_id`,
     `why` and `why_en`) says for each mover which changes of its figures moved its score.
+    `actions` (rows of `outputs.actions.read_actions` or `latest_actions`) puts each top
+    firm's and mover's latest action known on the night beside it.
+
+    With a `warning_kind` column (`present.signals`), the summary counts high and elevated
+    warnings by kind and the top k are listed acute first, in their own tables (firms of a
+    night scored before kinds were kept last, as not classified).
 
     Sections: summary, top k with reasons, movers, score distribution, data freshness,
     drift and churn, calibration against outcomes (past nights whose horizon has closed), and a
@@ -292,6 +338,11 @@ def render_report(
         return ordered[column].iloc[0] if column in ordered.columns and len(ordered) else None
 
     model = " ".join(str(x) for x in (first("model_name"), first("model_version")) if x is not None)
+    has_kinds = (
+        "warning_kind" in ordered.columns
+        and "band" in ordered.columns
+        and ordered["warning_kind"].notna().any()
+    )
     band_counts = ordered["band"].value_counts() if "band" in ordered.columns else pd.Series(dtype=int)
     bands_text = ", ".join(
         f"{label('band', b, lang)}: {format_number(int(band_counts.get(b, 0)), lang)}" for b in BANDS
@@ -306,6 +357,7 @@ def render_report(
                     (_label("run", lang), first("run_id")),
                     (_label("scored", lang), len(ordered)),
                     (_label("bands", lang), bands_text),
+                    *([(_label("warning_kinds", lang), _kind_counts(ordered, lang))] if has_kinds else []),
                 ],
                 lang,
             ),
@@ -321,17 +373,28 @@ def render_report(
         else ordered.head(k)
     )
     top_cols += ["reasons"] if "reasons" in top.columns else []
+    if actions is not None and "enterprise_id" in top.columns:
+        top = _with_action_text(top, actions, as_of, lang)
+        top_cols.append("latest_action")
 
     def enterprise_link(record: dict[Any, Any]) -> str | None:
         return page_url(dashboard_url, enterprise=str(record["enterprise_id"]), night=as_of, lang=lang)
 
-    parts.append(
-        _section(
-            f"{_label('top', lang)} (top {int(k)})",
-            _table(top, top_cols, lang, link=enterprise_link),
-            "top-k",
+    if has_kinds:
+        groups = [
+            ("top_acute", top["warning_kind"] == ACUTE),
+            ("top_structural", top["warning_kind"] == STRUCTURAL),
+            ("top_unclassified", ~top["warning_kind"].isin([ACUTE, STRUCTURAL])),
+        ]
+        top_body = "".join(
+            f'<h3 id="{key.replace("_", "-")}">{_label(key, lang)} ({format_number(int(mask.sum()), lang)})</h3>'
+            + _table(top.loc[mask], top_cols, lang, link=enterprise_link)
+            for key, mask in groups
+            if mask.any() or key != "top_unclassified"
         )
-    )
+    else:
+        top_body = _table(top, top_cols, lang, link=enterprise_link)
+    parts.append(_section(f"{_label('top', lang)} (top {int(k)})", top_body, "top-k"))
 
     moved = movers(ordered, previous, k)
     no_previous = previous is None or previous.empty
@@ -346,7 +409,11 @@ def render_report(
         )
         why = _why_moved(why_moved, lang)
         moved["why_moved"] = moved["enterprise_id"].map(why).fillna("") if why is not None else ""
-        movers_body = _table(moved, MOVER_TABLE_COLUMNS, lang, link=enterprise_link)
+        mover_cols = list(MOVER_TABLE_COLUMNS)
+        if actions is not None:
+            moved = _with_action_text(moved, actions, as_of, lang)
+            mover_cols.append("latest_action")
+        movers_body = _table(moved, mover_cols, lang, link=enterprise_link)
     before = (
         previous["as_of"].iloc[0] if previous is not None and len(previous) and "as_of" in previous else None
     )

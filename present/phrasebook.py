@@ -6,6 +6,11 @@ column of `features.sets.EWS_FEATURES_V1` has a phrase; a phrase states when it 
 (e.g. Tết within 3 months), and a feature without a phrase that applies to the value
 (province, a zero count) is skipped in favour of the next one.
 
+`warning_reasons` (what a night publishes) says acute signs first and tells whether the
+warning is acute or structural (`present.signals`). An old dispute of the firm itself reads as
+history ("đã có tranh chấp tập thể cách đây 5 năm" / "a collective dispute 5 years ago
+(history)"), not as news; beyond `YEARS_AFTER_MONTHS` months a time ago is said in years.
+
 Numbers in Vietnamese reasons are written the Vietnamese way by `vocab.formats` ("1,5 tháng",
 "1,95 lần", "quy mô 1.500 lao động"); the English reasons keep Python's plain digits. Names of
 sectors, ownerships and zone types come from the catalogue (`vocab.i18n`).
@@ -21,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from present.signals import ACUTE_MIN_CONTRIBUTION, RECENT_DISPUTE_MONTHS, acute_mask, warning_kinds
 from vocab.formats import format_number, format_percent
 from vocab.i18n import label, t
 
@@ -40,6 +46,37 @@ def _of(value: float, noun: str) -> str:
     """'1 month', '3 months', '1.5 months'."""
     text = _n(value)
     return f"{text} {noun}" if text == "1" else f"{text} {noun}s"
+
+
+#: Beyond this many months a time ago is said in whole years ("cách đây 5 năm", "5 years ago").
+YEARS_AFTER_MONTHS = 24
+
+
+def _ago_vi(months: float) -> str:
+    """How long ago, in Vietnamese: months up to `YEARS_AFTER_MONTHS`, else whole years."""
+    if months > YEARS_AFTER_MONTHS:
+        return f"{_n_vi(float(months // 12))} năm"
+    return f"{_n_vi(months)} tháng"
+
+
+def _ago_en(months: float) -> str:
+    """How long ago, in English: months up to `YEARS_AFTER_MONTHS`, else whole years."""
+    if months > YEARS_AFTER_MONTHS:
+        return _of(float(months // 12), "year")
+    return _of(months, "month")
+
+
+def _last_dispute_vi(months: float) -> str:
+    """A recent dispute of the firm is news; an older one (`present.signals.RECENT_DISPUTE_MONTHS`) is history."""
+    if months <= RECENT_DISPUTE_MONTHS:
+        return f"tranh chấp tập thể gần nhất cách đây {_n_vi(months)} tháng"
+    return f"đã có tranh chấp tập thể cách đây {_ago_vi(months)}"
+
+
+def _last_dispute_en(months: float) -> str:
+    if months <= RECENT_DISPUTE_MONTHS:
+        return f"last collective incident {_of(months, 'month')} ago"
+    return f"a collective dispute {_ago_en(months)} ago (history)"
 
 
 def _tet_vi(months: float) -> str:
@@ -251,11 +288,7 @@ PHRASES: dict[str, Phrase | None] = {
         lambda v: f"{_n_vi(v)} vụ ngừng việc trong tỉnh tháng qua",
         lambda v: f"{_of(v, 'stoppage')} in the province last month",
     ),
-    "months_since_last_incident": _num(
-        lambda v: v >= 0,
-        lambda v: f"tranh chấp tập thể gần nhất cách đây {_n_vi(v)} tháng",
-        lambda v: f"last collective incident {_of(v, 'month')} ago",
-    ),
+    "months_since_last_incident": _num(lambda v: v >= 0, _last_dispute_vi, _last_dispute_en),
     "incidents_12m": _num(
         lambda v: v >= 0.5,
         lambda v: f"{_n_vi(v)} vụ tranh chấp tập thể trong 12 tháng",
@@ -294,12 +327,11 @@ PHRASES: dict[str, Phrase | None] = {
 }
 
 
-def reasons_table(contrib: pd.DataFrame, features: pd.DataFrame, n: int = 3) -> pd.DataFrame:
-    """Columns `reasons` (Vietnamese) and `reasons_en`: the n strongest positive contributions in words.
-
-    Rows align with `contrib` (and `features`, by position). Only features with a phrase that
-    applies to the row's value count; strongest first, joined with "; "; "" when none.
-    """
+def _candidates(
+    contrib: pd.DataFrame, features: pd.DataFrame
+) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+    """The phrased features, their contributions (-inf where not positive or no phrase applies)
+    and their values, for the rows of `contrib` (and `features`, by position)."""
     if len(contrib) != len(features):
         raise ValueError("contrib and features must have the same rows")
     names = [c for c in contrib.columns if PHRASES.get(c) is not None and c in features.columns]
@@ -311,9 +343,13 @@ def reasons_table(contrib: pd.DataFrame, features: pd.DataFrame, n: int = 3) -> 
         assert phrase is not None
         values[candidate[~phrase.applies(feature_values[name][candidate])], j] = 0.0
     values[~(values > 0)] = -np.inf
-    width = min(n, len(names))
-    order = np.argsort(-values, axis=1, kind="stable")[:, :width]
-    chosen = np.isfinite(np.take_along_axis(values, order, axis=1))
+    return names, values, feature_values
+
+
+def _say(
+    order: np.ndarray, chosen: np.ndarray, names: list[str], feature_values: dict[str, np.ndarray]
+) -> tuple[list[str], list[str]]:
+    """The chosen features of each row (`order`: column positions in `names`), said in vi and en."""
     vi = np.full(order.shape, "", dtype=object)
     en = np.full(order.shape, "", dtype=object)
     for j, name in enumerate(names):
@@ -325,13 +361,52 @@ def reasons_table(contrib: pd.DataFrame, features: pd.DataFrame, n: int = 3) -> 
         picked = feature_values[name][np.nonzero(hit)[0]]
         vi[hit] = [phrase.vi(v) for v in picked]
         en[hit] = [phrase.en(v) for v in picked]
-    return pd.DataFrame(
-        {
-            "reasons": ["; ".join(p for p in row if p) for row in vi],
-            "reasons_en": ["; ".join(p for p in row if p) for row in en],
-        },
-        index=contrib.index,
+    return ["; ".join(p for p in row if p) for row in vi], ["; ".join(p for p in row if p) for row in en]
+
+
+def reasons_table(contrib: pd.DataFrame, features: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """Columns `reasons` (Vietnamese) and `reasons_en`: the n strongest positive contributions in words.
+
+    Rows align with `contrib` (and `features`, by position). Only features with a phrase that
+    applies to the row's value count; strongest first, joined with "; "; "" when none.
+    """
+    names, values, feature_values = _candidates(contrib, features)
+    width = min(n, len(names))
+    order = np.argsort(-values, axis=1, kind="stable")[:, :width]
+    chosen = np.isfinite(np.take_along_axis(values, order, axis=1))
+    vi, en = _say(order, chosen, names, feature_values)
+    return pd.DataFrame({"reasons": vi, "reasons_en": en}, index=contrib.index)
+
+
+def warning_reasons(contrib: pd.DataFrame, features: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """`reasons_table` with acute signs first, and each row's `warning_kind` (`present.signals`).
+
+    An acute sign (`present.signals.acute_mask`) whose phrase applies is stated before the
+    structural ones when it is among the row's n strongest signs or contributes at least
+    `present.signals.ACUTE_MIN_CONTRIBUTION`; acute ones by strength, then the others by
+    strength, n in all. `warning_kind` is "acute" when a stated reason is acute (so the text
+    then opens with it), else "structural" (also when nothing is stated).
+    """
+    names, values, feature_values = _candidates(contrib, features)
+    rows = len(values)
+    width = min(n, len(names))
+    strength = np.argsort(-values, axis=1, kind="stable")
+    finite = np.isfinite(values)
+    strongest = np.zeros(values.shape, dtype=bool)
+    np.put_along_axis(strongest, strength[:, :width], True, axis=1)
+    acute = (
+        np.column_stack([acute_mask(name, feature_values[name]) for name in names])
+        if names
+        else np.zeros((rows, 0), dtype=bool)
     )
+    first = acute & finite & (strongest | (values >= ACUTE_MIN_CONTRIBUTION))
+    # Acute signs first, each group by strength: a stable sort of the strength order on "not first".
+    regroup = np.argsort(~np.take_along_axis(first, strength, axis=1), axis=1, kind="stable")
+    order = np.take_along_axis(strength, regroup, axis=1)[:, :width]
+    chosen = np.isfinite(np.take_along_axis(values, order, axis=1))
+    vi, en = _say(order, chosen, names, feature_values)
+    kinds = warning_kinds(np.take_along_axis(first, order, axis=1) & chosen)
+    return pd.DataFrame({"reasons": vi, "reasons_en": en, "warning_kind": kinds}, index=contrib.index)
 
 
 def reasons(

@@ -33,7 +33,7 @@ from simulator.frames import (
 )
 from simulator.presets import PRESETS, Preset, ProvinceSpec, national_preset
 from simulator.world import World, simulate, simulate_blocks
-from simulator.write import write_blocks, write_source, write_truth
+from simulator.write import write_areas, write_blocks, write_source, write_truth
 
 __all__ = [
     "ACTION_EFFECTS",
@@ -56,6 +56,7 @@ __all__ = [
     "simulate",
     "simulate_blocks",
     "write_agencies",
+    "write_areas",
     "write_blocks",
     "write_source",
     "write_truth",

@@ -2,7 +2,9 @@
 
 `write_source` writes one World; `write_blocks` writes a world generated in blocks (the
 `national` preset) one block at a time, appending to the same files, so that only one
-block is ever in memory.
+block is ever in memory. Both write beside the tables the world's area reference
+(``areas.csv``, `write_areas`): coordinates of its zones, districts and communes, which a
+workspace declares as ``EWS_HOME/areas.csv`` (docs/contract.md, "areas").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.calibration import calibration_report, monthly_stoppages, national_summary
+from simulator.geography import area_table
 from simulator.presets import PRESETS, Preset
 from simulator.world import World, simulate_blocks
 from vocab import progress
@@ -45,11 +48,30 @@ def _integers_as_int(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def areas_of(world: World) -> pd.DataFrame:
+    """The area reference of a world (`simulator.geography.area_table`): its zones holding
+    enterprises, districts and communes with coordinates; deterministic from the seed."""
+    legacy = world.params.get("legacy")
+    return area_table(
+        world.enterprises, world.params["zones"], int(world.params["seed"]), str(legacy) if legacy else None
+    )
+
+
+def write_areas(world: World, path: Path) -> Path:
+    """Write the world's area reference as a UTF-8 CSV at ``path``, atomically; same world,
+    same bytes. A workspace takes it as ``EWS_HOME/areas.csv``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(areas_of(world), path, "csv")
+    return path
+
+
 def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv") -> list[Path]:
-    """Write the three contract tables to ``out`` and the truth to ``out/truth``.
+    """Write the three contract tables to ``out``, the area reference to ``out/areas.csv``
+    and the truth to ``out/truth``.
 
     Files are written atomically (temporary file, then ``os.replace``); same world, same bytes.
-    Returns the paths written, contract tables first.
+    Returns the paths written, contract tables first, then ``areas.csv``.
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"unknown format {fmt!r}; use 'csv' or 'parquet'")
@@ -60,6 +82,7 @@ def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv"
         path = out / f"{name}.{fmt}"
         _write_atomic(_integers_as_int(getattr(world, name)), path, fmt)
         paths.append(path)
+    paths.append(write_areas(world, out / "areas.csv"))
     return [*paths, *write_truth(world, out)]
 
 
@@ -146,7 +169,8 @@ def write_blocks(
 
     The same files as `write_source`: ``enterprises``, ``indicators`` and ``incidents``
     (one file per table, as the contract wants; Parquet row groups or CSV rows appended
-    block by block), ``truth/true_hazard.parquet`` and ``truth/calibration.json`` (the
+    block by block), ``areas.csv`` (every block's areas; beside the tables, also when
+    ``by_province``), ``truth/true_hazard.parquet`` and ``truth/calibration.json`` (the
     `national_summary` under ``report``, each block's `calibration_report` and monthly
     stoppages under ``blocks``, their params under ``params``). Each file is written to a
     temporary name and renamed when every block is done; on failure nothing is renamed and
@@ -178,12 +202,14 @@ def write_blocks(
     truth = _Appender(out / "truth" / "true_hazard.parquet", "parquet")
     blocks: dict[str, dict[str, Any]] = {}
     params: dict[str, Any] = {}
+    areas: list[pd.DataFrame] = []
     try:
         for done, world in enumerate(simulate_blocks(spec, seed=seed, start=start, end=end), start=1):
             folder = folders[str(world.params["block"])]
             for name in names:
                 sinks[folder, name].write(_integers_as_int(getattr(world, name)))
             truth.write(world.true_hazard)
+            areas.append(areas_of(world))
             monthly = monthly_stoppages(world)
             code = str(world.params["block"])
             with warnings.catch_warnings():  # a small block may have no stoppage: NaN shares
@@ -200,6 +226,9 @@ def write_blocks(
             del world
             progress.advance("world blocks", done, len(spec.provinces))
         paths = [sink.commit() for sink in sinks.values()]
+        areas_path = out / "areas.csv"
+        _write_atomic(pd.concat(areas, ignore_index=True), areas_path, "csv")
+        paths.append(areas_path)
         paths.append(truth.commit())
     except BaseException:
         for sink in (*sinks.values(), truth):

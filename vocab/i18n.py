@@ -176,6 +176,128 @@ LABELS: dict[str, tuple[str, str]] = {
     "action": ("Hành động", "Action"),
     "outcome": ("Kết quả xử lý", "Outcome"),
     "recorded_by": ("Người ghi", "Recorded by"),
+    # ------------------------------------------------------------------ evaluation by action (`judging.acted`)
+    "acted_title": (
+        "Cảnh báo đã xử lý và chưa xử lý: tỷ lệ trúng và hiệu chuẩn",
+        "Warnings acted on and not acted on: hit rate and calibration",
+    ),
+    "acted_definition": (
+        "Cảnh báo: doanh nghiệp trong nhóm đầu (k = {k}) hoặc ở mức Cao / Khá cao trong đêm cuối tháng;"
+        " đã xử lý: có hành động bắt đầu trong {months} tháng sau đêm đó, được ghi đến hết ngày {until}"
+        " (số hành động đã ghi: {actions}).",
+        "Warning: an enterprise in the top (k = {k}) or in band High / Elevated on a month-end night;"
+        " acted on: an action started within the {months} months after that night, recorded by the end"
+        " of {until} (actions recorded: {actions}).",
+    ),
+    "acted_group": ("Nhóm cảnh báo", "Warning group"),
+    "acted_group.acted": ("Đã xử lý", "Acted on"),
+    "acted_group.not_acted": ("Chưa xử lý", "Not acted on"),
+    "acted_all_bands": ("Mọi mức", "All bands"),
+    "acted_warnings": ("Số cảnh báo", "Warnings"),
+    "acted_struck": ("Cảnh báo có ngừng việc sau đó", "Warnings followed by a stoppage"),
+    "acted_stoppages": ("Số vụ ngừng việc sau đó", "Stoppages that followed"),
+    "acted_hit_rate": ("Tỷ lệ trúng", "Hit rate"),
+    "acted_mean_predicted": ("Xác suất dự báo trung bình", "Mean predicted probability"),
+    "acted_ratio": ("Thực tế / dự báo", "Observed / predicted"),
+    "acted_before_action": ("Ngừng việc trước hành động", "Stoppage before the action"),
+    # ------------------------------------------------------------------ the analysts' page: loop (issue 17)
+    "page_supervisors": ("Hiệu quả cảnh báo", "Did the warnings work?"),
+    "page_map": ("Bản đồ", "Map"),
+    "act_record": ("Ghi nhận hành động đã thực hiện", "Record an action taken"),
+    "act_started": ("Ngày thực hiện", "Date taken"),
+    "act_ended": ("Ngày kết thúc (nếu đã xong)", "Date ended (when done)"),
+    "act_outcome_none": ("— chưa rõ —", "— not known yet —"),
+    "act_save": ("Lưu hành động", "Save action"),
+    "act_saved": ("Đã lưu hành động.", "Action saved."),
+    "act_listed_from": (
+        "Danh sách hiện các hành động đã ghi đến hết ngày {night}; hành động ghi sau đó hiện ở các đêm sau.",
+        "The list holds the actions recorded by the end of {night}; later ones show on later nights.",
+    ),
+    "act_none": ("Chưa có hành động nào được ghi đến đêm này.", "No action recorded by this night."),
+    "last_action": ("Hành động gần nhất", "Last action"),
+    "moved_title": ("Vì sao điểm thay đổi", "Why it moved"),
+    "moved_previous_night": (
+        "So với đêm chấm điểm trước ({night})",
+        "Since the previous scored night ({night})",
+    ),
+    "moved_month_before": ("So với một tháng trước ({night})", "Since a month before ({night})"),
+    "moved_scores": ("Điểm: {before} → {now}", "Score: {before} → {now}"),
+    "moved_note": (
+        "Cả hai điểm do mô hình hiện hành (phiên bản {version}) tính trên số liệu đã biết vào mỗi ngày; "
+        "phần thay đổi được chia cho các số liệu đã thay đổi.",
+        "Both scores are the current model's (version {version}) on what was known at each date; "
+        "the change is split among the figures that changed.",
+    ),
+    "moved_none": ("Không có ngày nào trước đó để so sánh.", "No earlier date to compare with."),
+    "moved_residual": (
+        "Phần do các thay đổi tác động lẫn nhau: {value} (log-odds)",
+        "Left to the changes acting together: {value} (log-odds)",
+    ),
+    "moved_input": ("Số liệu đầu vào", "Model input"),
+    "moved_before": ("Trước", "Before"),
+    "moved_now": ("Nay", "Now"),
+    "moved_effect": ("Tác động lên điểm (log-odds)", "Effect on the score (log-odds)"),
+    "moved_phrase": ("Thay đổi", "Change"),
+    "moved_show": ("Xem vì sao điểm thay đổi", "Show why it moved"),
+    "sv_intro": (
+        "Mỗi tháng đã khép lại: các vụ ngừng việc đã xảy ra, bao nhiêu vụ ở doanh nghiệp đã nằm trong "
+        "nhóm {k} doanh nghiệp đầu của một đêm trước đó, và cảnh báo trước bao lâu.",
+        "Each closed month: the stoppages that happened, how many were at a firm in the top {k} of a "
+        "night before them, and how long before.",
+    ),
+    "sv_month": ("Tháng", "Month"),
+    "sv_stoppages": ("Số vụ ngừng việc", "Stoppages"),
+    "sv_warned": ("Đã cảnh báo trước", "Warned before"),
+    "sv_warned_share": ("Tỷ lệ đã cảnh báo", "Share warned"),
+    "sv_median_lead_days": ("Cảnh báo trước (trung vị, ngày)", "Warned ahead (median, days)"),
+    "sv_lead_days": ("Cảnh báo trước (ngày)", "Warned ahead (days)"),
+    "sv_first_warned": ("Đêm đầu tiên trong nhóm đầu", "First night in the top"),
+    "sv_events": ("Từng vụ ngừng việc", "Each stoppage"),
+    "sv_no_stoppages": (
+        "Chưa có vụ ngừng việc nào trong các tháng đã khép lại sau đêm chấm điểm đầu tiên.",
+        "No stoppage yet in the closed months after the first scored night.",
+    ),
+    "sv_calibration": ("Hiệu chuẩn theo mức cảnh báo", "Calibration by band"),
+    "sv_calibration_note": (
+        "Mỗi mức: xác suất dự báo trung bình và tỷ lệ doanh nghiệp có ngừng việc trong {h} tháng sau đêm "
+        "chấm điểm (chỉ những gì đã biết đến đêm này; đêm chưa đủ {h} tháng là số tạm).",
+        "Each band: the mean predicted probability and the share of firms with a stoppage within {h} "
+        "months of the night (only what is known by this night; nights younger than {h} months are provisional).",
+    ),
+    "sv_predicted": ("Dự báo", "Predicted"),
+    "sv_observed": ("Thực tế", "Observed"),
+    "sv_nights_used": ("Số đêm", "Nights"),
+    "sv_complete": ("Đủ thời hạn", "Horizon closed"),
+    "sv_no_calibration": ("Chưa có đêm nào để đối chiếu.", "No night to compare yet."),
+    "sv_models": ("Lịch sử phiên bản mô hình", "Model version history"),
+    "sv_no_models": ("Chưa ghi nhận lần đổi mô hình nào.", "No change of model recorded."),
+    "sv_version": ("Phiên bản", "Version"),
+    "sv_previous": ("Phiên bản trước", "Previous version"),
+    "sv_at": ("Thời điểm", "When"),
+    "sv_actor": ("Người thực hiện", "By"),
+    "sv_reason": ("Lý do thay đổi", "Why changed"),
+    "sv_nights_models": ("Phiên bản đã chấm điểm từng đêm", "The version that scored each night"),
+    "sv_alerts": ("Cảnh báo vận hành của các đêm", "Alerts of the nights"),
+    "sv_no_alerts": ("Không có cảnh báo vận hành nào.", "No alert recorded."),
+    "sv_severity": ("Mức độ", "Severity"),
+    "sv_message": ("Nội dung", "Message"),
+    "sv_alert_kind": ("Loại cảnh báo", "Alert"),
+    "page_map_title": ("Nguy cơ theo khu vực, đêm {night}", "Risk by area, {night}"),
+    "page_map_none": (
+        "Chưa có tọa độ khu vực trong không gian làm việc.",
+        "The workspace holds no area coordinates.",
+    ),
+    "page_map_unavailable": ("Bản đồ chưa dùng được ({reason})", "The map is not available ({reason})"),
+    "page_brief_title": ("Phiếu doanh nghiệp", "Enterprise brief"),
+    "page_brief_download": (
+        "Tải phiếu doanh nghiệp (HTML, để in)",
+        "Download the enterprise brief (HTML, to print)",
+    ),
+    "page_brief_show": ("Xem phiếu để in", "Show the brief to print"),
+    "page_brief_unavailable": (
+        "Phiếu doanh nghiệp chưa dùng được ({reason})",
+        "The brief is not available ({reason})",
+    ),
     # ------------------------------------------------------------------ model and data freshness
     "model_scored": ("Mô hình đã chấm điểm đêm này", "Model that scored this night"),
     "run_id": ("Mã lần chạy", "Run id"),
@@ -213,6 +335,30 @@ LABELS: dict[str, tuple[str, str]] = {
     "none": ("Không có dữ liệu", "Not available"),
     "dashboard": ("Mở bảng điều khiển", "Open the dashboard"),
     "quantiles": ("Phân vị", "Quantiles"),
+    # ------------------------------------------------------------------ map of areas
+    "map_chart_title": ("Doanh nghiệp mức cao và khá cao theo khu vực", "High and elevated firms by area"),
+    "map_area": ("Khu vực", "Area"),
+    "map_share_high": ("Tỷ lệ mức cao", "Share high"),
+    "area.industrial_zone": ("Khu công nghiệp (KCN)", "Industrial zone"),
+    "area.industrial_cluster": ("Cụm công nghiệp (CCN)", "Industrial cluster"),
+    "area.zone": ("KCN / CCN", "Zone"),
+    "area.district": ("Huyện / thị xã", "District"),
+    "area.commune": ("Xã / phường", "Commune"),
+    # ------------------------------------------------------------------ one-page brief
+    "brief_heading": ("Phiếu thông tin doanh nghiệp", "Enterprise brief"),
+    "brief_for_visit": ("Dùng cho làm việc tại doanh nghiệp", "For a field visit"),
+    "brief_place": ("Địa chỉ", "Location"),
+    "brief_commune": ("Xã / phường", "Commune"),
+    "brief_chart_arrears": ("Nợ lương (triệu đồng), 24 tháng", "Wage arrears (million VND), 24 months"),
+    "brief_chart_insurance": ("Nợ BHXH (triệu đồng), 24 tháng", "Insurance debt (million VND), 24 months"),
+    "brief_no_figures": ("Không có số liệu đã biết", "No figure known"),
+    "brief_no_actions": ("Chưa ghi hành động nào.", "No action recorded."),
+    "brief_more": ("… và {n} mục trước đó", "… and {n} earlier"),
+    "brief_known_note": (
+        "Chỉ gồm số liệu, vụ việc và hành động đã biết vào đêm {night}.",
+        "Only figures, incidents and actions known on {night}.",
+    ),
+    "brief_latest": ("Tháng gần nhất đã biết ({month})", "Latest month known ({month})"),
     # ------------------------------------------------------------------ yes / no
     "yes": ("có", "yes"),
     "no": ("không", "no"),
@@ -261,6 +407,18 @@ LABELS: dict[str, tuple[str, str]] = {
     # how an enterprise moved since the previous night (`present.nightly_report.movers`)
     "mover.new_in_top_k": ("Mới vào nhóm đầu", "New in the top"),
     "mover.riser": ("Tăng hạng mạnh", "Big riser"),
+    # the kind of a warning (`outputs.tables.WARNING_KINDS`, `present.signals`)
+    "warning_kind": ("Loại cảnh báo", "Warning kind"),
+    "warning_kind.acute": ("Cấp tính", "Acute"),
+    "warning_kind.structural": ("Cơ cấu", "Structural"),
+    "warning_kinds": (
+        "Cảnh báo Cao và Khá cao theo loại (cấp tính: có tín hiệu có thể xử lý ngay; cơ cấu: tỷ lệ nền)",
+        "High and elevated warnings by kind (acute: an actionable signal; structural: base rates)",
+    ),
+    "top_acute": ("Cảnh báo cấp tính: có tín hiệu có thể xử lý ngay", "Acute warnings: an actionable signal"),
+    "top_structural": ("Cảnh báo cơ cấu: tỷ lệ nền", "Structural warnings: base rates"),
+    "top_unclassified": ("Chưa phân loại (đêm chấm điểm cũ)", "Not classified (an older night)"),
+    "latest_action": ("Hành động gần nhất", "Latest action"),
     # VSIC 2-digit sectors the reasons name (`present.phrasebook.NAMED_SECTORS`)
     "sector.13": ("Dệt", "Textiles"),
     "sector.14": ("May mặc", "Garments"),

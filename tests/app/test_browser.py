@@ -1,10 +1,14 @@
 """The analysts' page used as a person would: `ews dashboard` on a free port, driven by headless Chromium.
 
 Debian's `chromium` is driven through Playwright's Python package (no browser download). The
-test loads the ranking, filters it, opens an enterprise, switches to English and records a
-review, then checks the review is in the workspace database. Screenshots go to pytest's
-tmp dir, and to `$EWS_SCREENSHOTS_DIR` when set (that is how `docs/screenshots/` is made).
-Without Chromium the test skips locally; under `CI` it fails, since CI installs it.
+first test loads the ranking, filters it, opens an enterprise, switches to English and
+records a review, then checks the review is in the workspace database. The second closes
+the analysts' loop (issue 17) on a workspace with a champion: it records an action, finds
+it beside the firm on the next night, opens "why it moved", the supervisors' page and the
+map, and prints the enterprise's brief to PDF (one A4 page holding the firm's name).
+Screenshots go to pytest's tmp dir, and to `$EWS_SCREENSHOTS_DIR` when set (that is how
+`docs/screenshots/` is made: `EWS_SCREENSHOTS_DIR=docs/screenshots pytest tests/app/test_browser.py`).
+Without Chromium the tests skip locally; under `CI` they fail, since CI installs it.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from outputs.actions import VIETNAM, read_actions
+from outputs.rankings import read_ranking
 from outputs.reviews import read_reviews
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,9 +79,19 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 9
 @pytest.fixture
 def dashboard(fresh_home: Path) -> Iterator[str]:
     """`ews dashboard --port <free>` on the demo workspace; stopped (Ctrl-C, then kill) afterwards."""
+    yield from _serve(fresh_home)
+
+
+@pytest.fixture
+def champion_dashboard(fresh_champion_home: Path) -> Iterator[str]:
+    """`ews dashboard` on the demo workspace with a champion (`MLFLOW_TRACKING_URI` is its own)."""
+    yield from _serve(fresh_champion_home)
+
+
+def _serve(home: Path) -> Iterator[str]:
     _need(CHROMIUM.exists(), f"{CHROMIUM} is not installed")
     port = _free_port()
-    env = {**os.environ, "EWS_HOME": str(fresh_home), "CI": os.environ.get("CI", "")}
+    env = {**os.environ, "EWS_HOME": str(home), "CI": os.environ.get("CI", "")}
     command = [sys.executable, "-c", "from cli.main import main; main()", "dashboard", "--port", str(port)]
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
@@ -162,8 +179,9 @@ def test_an_analyst_reviews_an_enterprise_in_the_browser(
 
             # 5. Record a review.
             page.get_by_text("Action taken", exact=True).click()
-            page.get_by_label("Note").fill("Met the director about the arrears")
-            page.get_by_label("Reviewer").fill("Trần Thị Bình")
+            review = _section(page, "Save review")  # the action form below has its own note
+            review.get_by_label("Note").fill("Met the director about the arrears")  # type: ignore[attr-defined]
+            review.get_by_label("Reviewer").fill("Trần Thị Bình")  # type: ignore[attr-defined]
             page.get_by_role("button", name="Save review").click()
             expect(page.get_by_text("Review saved.")).to_be_visible()
             expect(page.get_by_text("Met the director about the arrears")).to_be_attached()  # a grid cell
@@ -175,3 +193,199 @@ def test_an_analyst_reviews_an_enterprise_in_the_browser(
     assert list(
         rows[["enterprise_id", "as_of", "status", "reviewer", "note"]].itertuples(index=False, name=None)
     ) == [(GARMENT_ID, "2024-06-30", "action_taken", "Trần Thị Bình", "Met the director about the arrears")]
+
+
+# ----------------------------------------------------------------------------- the analysts' loop
+
+_OBJECT = re.compile(rb"(\d+) 0 obj\s*(.*?)endobj", re.S)
+_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+
+
+def _pdf_pages_and_text(pdf: bytes) -> tuple[int, str]:
+    """The page count and the text of a PDF as Chromium (Skia) writes it: each font's ToUnicode
+    map decodes the glyph ids its text operators show (enough to find a name; no PDF library)."""
+    objects = {int(m.group(1)): m.group(2) for m in _OBJECT.finditer(pdf)}
+
+    def stream(body: bytes) -> bytes:
+        found = _STREAM.search(body)
+        if found is None:
+            return b""
+        data = found.group(1)
+        return zlib.decompress(data) if b"/FlateDecode" in body[: found.start()] else data
+
+    def to_unicode(number: int) -> dict[int, str]:
+        cmap = stream(objects.get(number, b"")).decode("latin-1")
+        out: dict[int, str] = {}
+        for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+            for gid, uni in re.findall(r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
+                out[int(gid, 16)] = bytes.fromhex(uni).decode("utf-16-be")
+        for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+            for low, high, uni in re.findall(
+                r"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block
+            ):
+                first = int(uni, 16)
+                for offset, gid in enumerate(range(int(low, 16), int(high, 16) + 1)):
+                    out[gid] = chr(first + offset)
+        return out
+
+    fonts: dict[int, dict[int, str]] = {}
+    for number, body in objects.items():
+        unicode_ref = re.search(rb"/ToUnicode (\d+) 0 R", body)
+        if b"/Type /Font" in body and unicode_ref:
+            fonts[number] = to_unicode(int(unicode_ref.group(1)))
+    pages = [body for body in objects.values() if re.search(rb"/Type /Page\b", body)]
+    text: list[str] = []
+    for page in pages:
+        names = {name.decode(): int(ref) for name, ref in re.findall(rb"/(F\d+) (\d+) 0 R", page)}
+        contents = re.search(rb"/Contents (\d+) 0 R", page)
+        if contents is None:
+            continue
+        current: dict[int, str] = {}
+        ops = stream(objects[int(contents.group(1))]).decode("latin-1")
+        for font, shown in re.findall(r"/(F\d+) [\d.]+ Tf|(\[.*?\]\s*TJ|<[0-9A-Fa-f]*>\s*Tj)", ops, re.S):
+            if font:
+                current = fonts.get(names.get(font, -1), {})
+                continue
+            for hexed in re.findall(r"<([0-9A-Fa-f]*)>", shown):
+                text.append(
+                    "".join(current.get(int(hexed[i : i + 4], 16), "") for i in range(0, len(hexed), 4))
+                )
+            text.append(" ")
+    return len(pages), "".join(text)
+
+
+def _idle(page: object) -> None:
+    """Wait until the script run is over (Streamlit's "running" widget gone), then a moment."""
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")  # type: ignore[attr-defined]
+
+
+def _pick(page: object, label: str, text: str) -> None:
+    """`_choose`, tried again when a rerun closed the list before the option could be clicked."""
+    for attempt in range(3):
+        _idle(page)
+        box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label)  # type: ignore[attr-defined]
+        box.locator("input").click()
+        box.locator("input").fill(text)
+        option = page.get_by_role("option", name=text, exact=True).first  # type: ignore[attr-defined]
+        try:
+            option.click(timeout=5000)
+            return
+        except Exception:  # noqa: BLE001 - the list closed under us; the last try raises
+            page.keyboard.press("Escape")  # type: ignore[attr-defined]
+            if attempt == 2:
+                raise
+
+
+def _section(page: object, button: str) -> object:
+    """The form whose submit button says `button`."""
+    return page.locator('[data-testid="stForm"]').filter(has_text=button)  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_the_analysts_loop_in_the_browser(
+    champion_dashboard: str,
+    fresh_champion_home: Path,
+    tmp_path: Path,
+    later_night: Callable[[Path, str], None],
+) -> None:
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:  # pragma: no cover - the test extras install it
+        _need(False, "playwright is not installed")
+        return
+
+    import datetime as dt
+
+    home = fresh_champion_home
+    name = str(read_ranking(home / "ews.db", "2024-06-30").set_index("enterprise_id").at[GARMENT_ID, "name"])
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000}, locale="vi-VN")
+            page.set_default_timeout(TIMEOUT_MS)
+            main = page.locator('[data-testid="stMain"]')
+
+            # 1. Record an action on the garment maker, on the night of 30/06/2024.
+            page.goto(f"{champion_dashboard}/?enterprise={GARMENT_ID}&night=2024-06-30")
+            expect(page.get_by_role("heading", name=f"({GARMENT_ID})")).to_be_visible()
+            form = _section(page, "Lưu hành động")
+            _pick(page, "Hành động", "Hòa giải")
+            _pick(page, "Kết quả xử lý", "Đã thỏa thuận")
+            form.get_by_label("Ghi chú").fill("Hòa giải về nợ lương, công ty hứa trả trước 15/7")  # type: ignore[attr-defined]
+            form.get_by_label("Người đánh giá").fill("Lê Văn Cường")  # type: ignore[attr-defined]
+            page.get_by_role("button", name="Lưu hành động").click()
+            expect(page.get_by_text("Đã lưu hành động.")).to_be_visible()
+            form.scroll_into_view_if_needed()  # type: ignore[attr-defined]
+            page.wait_for_timeout(1000)
+            _save(page, "action-recorded", tmp_path)
+            saved = read_actions(home / "ews.db")
+            assert list(
+                saved[["enterprise_id", "kind", "outcome", "recorded_by"]].itertuples(index=False, name=None)
+            ) == [(GARMENT_ID, "mediation", "agreed", "Lê Văn Cường")]
+
+            # 2. The next night is scored; the action is beside the firm in its ranking.
+            today = dt.datetime.now(VIETNAM).date()
+            later_night(home, str(today))
+            page.goto(f"{champion_dashboard}/?page=ranking")
+            expect(page.get_by_text(f"Bảng xếp hạng ngày {today:%d/%m/%Y}")).to_be_visible()
+            page.get_by_label("Tìm theo mã số thuế hoặc tên").fill(GARMENT_ID)
+            page.get_by_label("Tìm theo mã số thuế hoặc tên").press("Enter")
+            expect(page.get_by_text("Đang hiển thị 1 / ")).to_be_visible()
+            expect(page.get_by_text("Hòa giải (30/06/2024, Đã thỏa thuận)")).to_be_attached()  # a grid cell
+            page.wait_for_timeout(2000)
+            _save(page, "action-next-night", tmp_path)
+
+            # ... and listed on its page that night.
+            page.goto(f"{champion_dashboard}/?enterprise={GARMENT_ID}")
+            expect(page.get_by_text("Hòa giải về nợ lương, công ty hứa trả trước 15/7")).to_be_attached()
+
+            # 3. Why it moved, on the night of 30/06/2024: since 31/05 and since a month before.
+            page.goto(f"{champion_dashboard}/?enterprise={GARMENT_ID}&night=2024-06-30")
+            page.get_by_text("Xem vì sao điểm thay đổi").click()
+            expect(page.get_by_text("So với đêm chấm điểm trước (31/05/2024)")).to_be_visible()
+            expect(page.get_by_text("So với một tháng trước (30/05/2024)")).to_be_visible()
+            expect(page.get_by_text("Điểm: ").first).to_be_visible()
+            page.get_by_text("So với đêm chấm điểm trước (31/05/2024)").scroll_into_view_if_needed()
+            page.wait_for_timeout(3000)
+            _save(page, "why-it-moved", tmp_path)
+
+            # 4. The brief: downloaded as HTML, shown in the page, printed to one A4 page.
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Tải phiếu doanh nghiệp (HTML, để in)").click()
+            brief = Path(download.value.path()).read_text(encoding="utf-8")
+            page.get_by_text("Xem phiếu để in").click()
+            expect(page.frame_locator("iframe").first.get_by_text(f"{GARMENT_ID}").first).to_be_visible()
+            page.locator("iframe").first.scroll_into_view_if_needed()
+            page.wait_for_timeout(1000)
+            _save(page, "brief", tmp_path)
+            printable = browser.new_page()
+            printable.set_content(brief)
+            pdf = printable.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+            printable.close()
+            (tmp_path / "brief.pdf").write_bytes(pdf)
+            pages, text = _pdf_pages_and_text(pdf)
+            assert pages == 1, f"the brief printed on {pages} pages"
+            # Chromium places some glyphs one by one: compare without the spaces between them.
+            squeezed = "".join(text.split())
+            assert "".join(name.split()) in squeezed and GARMENT_ID in squeezed, text[:400]
+
+            # 5. The supervisors' page, with its charts.
+            page.goto(f"{champion_dashboard}/?page=supervisors&night=2024-06-30")
+            expect(page.get_by_role("heading", name="Hiệu quả cảnh báo")).to_be_visible()
+            expect(page.get_by_text("Hiệu chuẩn theo mức cảnh báo")).to_be_visible()
+            expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
+            main.evaluate("main => main.scrollTo(0, 0)")
+            page.wait_for_timeout(3000)
+            _save(page, "supervisors", tmp_path)
+
+            # 6. The map of the night.
+            page.goto(f"{champion_dashboard}/?page=map&night=2024-06-30")
+            expect(page.get_by_role("heading", name="Nguy cơ theo khu vực, đêm 30/06/2024")).to_be_visible()
+            if (home / "areas.csv").exists():
+                expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
+            page.wait_for_timeout(3000)
+            _save(page, "map", tmp_path)
+        finally:
+            browser.close()

@@ -163,7 +163,8 @@ def test_a_second_publisher_waits_its_bounded_time_then_the_workspace_is_busy(
 
 
 def test_a_workspace_of_an_older_version_gets_the_new_columns(tmp_path: Path) -> None:
-    """SQLite files made before staleness and completion were recorded still open, and keep their rows."""
+    """SQLite files made before staleness, completion and warning kinds were recorded still open,
+    and keep their rows."""
     db = tmp_path / "ews.db"
     with sqlite3.connect(db) as conn:
         conn.executescript(
@@ -189,7 +190,8 @@ def test_a_workspace_of_an_older_version_gets_the_new_columns(tmp_path: Path) ->
     with sqlite3.connect(db) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(scores)")]
         journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    assert columns[-2:] == ["months_stale", "stale"] and journal == "wal"
+    assert columns[-3:] == ["months_stale", "stale", "warning_kind"] and journal == "wal"
+    assert read_ranking(db, "2024-05-31")["warning_kind"].isna().all()  # an old night has no kinds
     # ... and the index of one firm's history, which older files lacked.
     with sqlite3.connect(db) as conn:
         indexes = [row[1] for row in conn.execute("PRAGMA index_list(scores)")]
