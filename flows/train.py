@@ -21,6 +21,7 @@ from flows.runtime import scheduled_as_of, scheduled_start
 from flows.tasks import build_training_frame, fit_final
 from judging import summary
 from models import backtest, leakage, registry
+from models.censoring import censor_frame
 from models.champion import record_training_aliases
 from models.selection import (
     Promote,
@@ -32,6 +33,7 @@ from models.selection import (
     same_recipe,
 )
 from models.train import ModelParams, model_input
+from outputs.actions import read_actions
 from outputs.nights import retraining_superseded
 from present import model_card as report
 
@@ -84,6 +86,25 @@ def train_flow(
         params=params,
         fit_origins=fit_origins,
     )
+    # Enterprise-months an officer's action reached, under the params' policy (`naive`, the
+    # default, keeps them: nothing is read): the actions recorded by the training night.
+    if params.action_policy != "naive":
+        actions = read_actions(settings.db_path, up_to=as_of_day)
+        censored = censor_frame(frame, actions)
+        if censored is frame:
+            logger.info(
+                "action policy %s: no training row reached by %d recorded actions",
+                params.action_policy,
+                len(actions),
+            )
+        else:
+            logger.info(
+                "%d training rows reached by %d recorded actions left out (action policy %s)",
+                len(frame.table) - len(censored.table),
+                len(actions),
+                params.action_policy,
+            )
+            frame = censored
     if frame.params.backtest_origins < params.backtest_origins:
         logger.warning(
             "only %d labelled months before %s: the backtest uses %d monthly origins instead of %d",

@@ -30,6 +30,9 @@ MONOTONE_INCREASING = ("wage_arrears_months", "insurance_debt_months", "debt_str
 # (`models.blend`, fitted in `models.backtest`).
 LEARNERS: tuple[str, ...] = ("hgb", "logistic", "blend")
 Learner = Literal["auto", "hgb", "logistic", "blend"]
+# What training does with the enterprise-months an officer's action reached (`models.censoring`).
+ACTION_POLICIES: tuple[str, ...] = ("naive", "censor", "censor_before", "censor_open")
+ActionPolicy = Literal["naive", "censor", "censor_before", "censor_open"]
 
 
 class ModelParams(BaseModel):
@@ -79,6 +82,15 @@ class ModelParams(BaseModel):
         description="The learner registered; 'auto': the best of LEARNERS by pooled backtest PR-AUC.",
     )
     logistic_c: float = Field(default=0.1, gt=0, description="Inverse L2 strength of the logistic learner.")
+    # Naive by default, by measurement: on 8 simulated two-year loops of acting on the
+    # model's own warnings, naive retraining lost little against a world nobody acted in and
+    # each censoring policy ranked the untreated risk worse on average (docs/benchmarks.md,
+    # "Acting on warnings: the two-year loop"). Without any recorded action every policy
+    # trains the same model.
+    action_policy: ActionPolicy = Field(
+        default="naive",
+        description="Rows an action reached: 'naive' keeps them; the censor policies drop some (models.censoring).",
+    )
     seed: int = 0
 
 

@@ -82,6 +82,28 @@ ACTION_EFFECTS: Mapping[str, ActionEffect] = {
 #: The kinds of action analysts record, in the table's order.
 ACTION_KINDS: tuple[str, ...] = tuple(ACTION_EFFECTS)
 
+
+def officers_choice(
+    wage_arrears_months: np.ndarray, insurance_debt_months: np.ndarray, recent_incidents: np.ndarray
+) -> np.ndarray:
+    """The kind of action officers take on each warned firm, from the signals it shows.
+
+    Wage arrears (any month overdue) come first: an enforced ``wage_payment``; else
+    social-insurance debt: ``insurance_payment``; else a firm with incidents recently
+    (petitions, gatherings: a grievance in the open) gets ``mediation``; else an
+    ``inspection``. A missing figure counts as none. Used by the simulated loop of acting
+    on warnings (`benchmarks/bench_action_loop.py`); an assumption, like `ACTION_EFFECTS`.
+    """
+    arrears = np.nan_to_num(np.asarray(wage_arrears_months, dtype=np.float64)) > 0
+    debt = np.nan_to_num(np.asarray(insurance_debt_months, dtype=np.float64)) > 0
+    unrest = np.nan_to_num(np.asarray(recent_incidents, dtype=np.float64)) > 0
+    return np.where(
+        arrears,
+        "wage_payment",
+        np.where(debt, "insurance_payment", np.where(unrest, "mediation", "inspection")),
+    ).astype(object)
+
+
 #: The columns of the truth's table of actions (`World.actions`, truth/actions.parquet).
 ACTION_TRUTH_COLUMNS = (
     "enterprise_id", "kind", "month", "effective_from", "effective_to", "applied", "operating",
