@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
 
-.PHONY: demo test test-fast lint typecheck bench clean lock browser postgres
+.PHONY: demo test test-fast test-smoke lint typecheck bench clean lock browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,11 +47,21 @@ test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
 
-# The tests not marked slow (no end-to-end runs): what CI runs on 3.12 and 3.13.
+# The tests not marked slow (no end-to-end runs): what CI runs on 3.13, in shares
+# (PYTEST_ARGS="--shard 1/2").
 test-fast: $(TEST_STAMP) browser postgres
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+# A quick pass that imports every room and runs its pure tests: what CI runs on 3.12, the
+# version between the two that run everything.
+SMOKE_TESTS := tests/docs tests/vocab tests/cli tests/app/test_pure.py tests/data/test_schemas.py \
+	tests/data/test_admin_units.py tests/features/test_build.py tests/models/test_tables.py \
+	tests/judging/test_acted.py tests/present/test_signals.py tests/present/test_brief.py
+test-smoke: $(TEST_STAMP)
+	$(BIN)/python -c "import cli.main, app.main, flows.score, flows.train, deploy.rehearse"
+	$(BIN)/pytest -m "not slow" $(SMOKE_TESTS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

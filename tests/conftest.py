@@ -29,6 +29,32 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `deploy` (the rehearsal's servers) is a folder, not a package installed
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--shard",
+        default=None,
+        help="I/N: run only the I-th of N shares of the test files (CI runs the shares of one "
+        "Python at once); whole files, so a module's fixtures are built once",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--shard I/N`: keep the test files whose place in the sorted list is I modulo N."""
+    shard = config.getoption("--shard")
+    if not shard:
+        return
+    try:
+        index, count = (int(part) for part in str(shard).split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--shard {shard!r}: expected I/N, e.g. 1/2") from None
+    if not 1 <= index <= count:
+        raise pytest.UsageError(f"--shard {shard!r}: I must be between 1 and N")
+    files = sorted({str(item.path) for item in items})
+    kept = {path for place, path in enumerate(files) if place % count == index - 1}
+    config.hook.pytest_deselected(items=[item for item in items if str(item.path) not in kept])
+    items[:] = [item for item in items if str(item.path) in kept]
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Any]:
     """One real PostgreSQL server for the session (`deploy.postgres`); each test makes its own
