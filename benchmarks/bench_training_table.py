@@ -102,7 +102,8 @@ def main() -> None:
             text=True,
         )
         if run.returncode != 0:
-            sys.exit(f"{way} failed:\n{run.stderr[-3000:]}")
+            killed = " (killed: out of memory?)" if run.returncode < 0 else ""
+            sys.exit(f"{way} failed with status {run.returncode}{killed}:\n{run.stderr[-3000:]}")
         results[way] = json.loads(run.stdout.strip().splitlines()[-1])
         print(f"{way}: {results[way]}", file=sys.stderr)
     results["machine"] = f"{platform.machine()}, Python {platform.python_version()}"
