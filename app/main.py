@@ -218,7 +218,7 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
     options = filter_options(ranking)
     columns = st.columns(3)
     chosen: dict[str, str | None] = {}
-    for i, name in enumerate(("province", "district", "zone", "sector", "ownership", "band")):
+    for i, name in enumerate(("province", "district", "zone", "sector", "ownership", "band", "warning_kind")):
         values: list[str | None] = [None, *options[name]]
         with columns[i % 3]:
             chosen[name] = st.selectbox(
@@ -226,7 +226,9 @@ def _ranking_page(ws: Workspace, ranking: pd.DataFrame, previous: pd.DataFrame |
                 values,
                 key=_keyed(f"f_{name}"),
                 format_func=functools.partial(
-                    _option_label, lang=lang, family=name if name in ("band", "ownership") else None
+                    _option_label,
+                    lang=lang,
+                    family=name if name in ("band", "ownership", "warning_kind") else None,
                 ),
             )
             st.session_state[f"f_{name}"] = chosen[name]

@@ -1,7 +1,7 @@
 """Read-only views of a published ranking shared by `ews rank` and the analysts' page.
 
-The filter values are allow-listed: a band or ownership must be one of the contract's
-values, and a province, district, zone or sector must occur in the ranking being filtered,
+The filter values are allow-listed: a band, ownership or warning kind must be one of the
+contract's values, and a province, district, zone or sector must occur in the ranking being filtered,
 so a typo says so instead of silently returning nothing, and no free text reaches a query.
 Search matches an id by prefix or a name by substring, ignoring case and Vietnamese
 diacritics ("hai duong" finds "Hải Dương").
@@ -17,6 +17,7 @@ import pandas as pd
 from data.database import Database, DatabaseLike
 from data.errors import EwsError
 from outputs.rankings import read_history
+from outputs.tables import WARNING_KINDS
 from vocab.terms import BANDS, OWNERSHIPS
 
 #: Filter name -> ranking column.
@@ -27,6 +28,7 @@ FILTER_COLUMNS: dict[str, str] = {
     "sector": "sector",
     "ownership": "ownership",
     "band": "band",
+    "warning_kind": "warning_kind",
 }
 MAX_SEARCH_CHARS = 100
 
@@ -45,17 +47,21 @@ class RankingFilter:
     sector: str | None = None
     ownership: str | None = None
     band: str | None = None
+    warning_kind: str | None = None  # acute / structural; a night scored before kinds has none
     search: str | None = None
 
 
 def filter_options(ranking: pd.DataFrame) -> dict[str, list[str]]:
-    """The allowed values of every filter: fixed lists for band and ownership, else those present."""
+    """The allowed values of every filter: fixed lists for band, ownership and warning kind,
+    else those present."""
     options: dict[str, list[str]] = {}
     for name, column in FILTER_COLUMNS.items():
         if name == "band":
             options[name] = list(BANDS)
         elif name == "ownership":
             options[name] = list(OWNERSHIPS)
+        elif name == "warning_kind":
+            options[name] = list(WARNING_KINDS)
         else:
             values = (
                 ranking[column].dropna().astype(str)
@@ -101,6 +107,9 @@ def apply_filter(ranking: pd.DataFrame, choice: RankingFilter) -> pd.DataFrame:
     for name, column in FILTER_COLUMNS.items():
         value = getattr(choice, name)
         if value is not None:
+            if column not in ranking.columns:  # e.g. no kinds kept: nothing matches a kind
+                mask &= False
+                continue
             mask &= ranking[column].astype("string").eq(value).fillna(False)
     if choice.search:
         needle = fold(choice.search)

@@ -28,6 +28,7 @@ FAMILIES: tuple[str, ...] = (
     "mover",
     "action",
     "outcome",
+    "warning_kind",
 )
 
 

@@ -30,7 +30,7 @@ from vocab.formats import (
     format_percent,
     format_timestamp,
 )
-from vocab.i18n import LABELS, UnknownLanguage, check_lang, t
+from vocab.i18n import LABELS, UnknownLanguage, check_lang, label, t
 
 
 def _ranking() -> pd.DataFrame:
@@ -109,6 +109,20 @@ def test_filters_narrow_and_combine() -> None:
     assert list(both["enterprise_id"]) == ["0800123456"]
     assert list(apply_filter(ranking, RankingFilter(zone="CCN-01"))["rank"]) == [3]
     assert list(apply_filter(ranking, RankingFilter(band="low"))["rank"]) == [4]
+
+
+def test_the_warning_kind_filters_and_a_night_without_kinds_matches_none() -> None:
+    ranking = _ranking().assign(warning_kind=["acute", None, "structural", "acute"])
+    acute = apply_filter(ranking, check_filter(RankingFilter(warning_kind="acute"), ranking))
+    assert list(acute["rank"]) == [1, 4]
+    structural = apply_filter(ranking, check_filter(RankingFilter(warning_kind="structural"), ranking))
+    assert list(structural["rank"]) == [3]
+    assert label("warning_kind", "acute", "vi") == "Cấp tính"
+    # An older night, scored before kinds were kept, has no such column: a kind matches nothing.
+    older = _ranking()
+    assert apply_filter(older, check_filter(RankingFilter(warning_kind="acute"), older)).empty
+    with pytest.raises(FilterError, match="unknown warning_kind"):
+        check_filter(RankingFilter(warning_kind="urgent"), ranking)
 
 
 def test_search_finds_ids_by_prefix_and_names_without_accents() -> None:
