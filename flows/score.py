@@ -103,18 +103,8 @@ def watch_night(
     reference = registry.reference_features(settings.model_name, version.version)
     drift = night_checks.night_drift(reference, features, ranking, version.feature_set)
     churn = monitoring.top_k_churn(previous, ranking, k)
-    calibration = calibration_watch(settings, incidents, as_of)
     # The alert judges the warnings no one acted on: an action is meant to change the outcome.
-    judged = monitoring.calibration_nights(
-        rankings.scored_dates(settings.db_path), as_of, settings.horizon_months
-    )
-    by_action = night_checks.calibration_by_action(
-        rankings.read_scores(settings.db_path, judged),
-        incidents,
-        actions,
-        as_of=as_of,
-        horizon_months=settings.horizon_months,
-    )
+    calibration, by_action = calibration_watch(settings, incidents, as_of, actions)
     html = render_report(
         ranking,
         previous,

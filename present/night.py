@@ -16,7 +16,7 @@ import pandas as pd
 from data.database import DatabaseLike
 from data.settings import Settings
 from judging import monitoring
-from judging.night_checks import Alert
+from judging.night_checks import ActedCalibration, Alert, calibration_by_action
 from outputs import rankings
 from present.exports import verify_exports
 
@@ -61,14 +61,19 @@ def previous_ranking(db_path: DatabaseLike, as_of: str) -> pd.DataFrame | None:
     return rankings.read_ranking(db_path, earlier[-1]) if earlier else None
 
 
-def calibration_watch(settings: Settings, incidents: pd.DataFrame, as_of: str) -> pd.DataFrame:
-    """Published probabilities of past nights (one a month, horizon closed) against the outcomes."""
+def calibration_watch(
+    settings: Settings, incidents: pd.DataFrame, as_of: str, actions: pd.DataFrame
+) -> tuple[pd.DataFrame, ActedCalibration]:
+    """Published probabilities of past nights (one a month, horizon closed) against the outcomes:
+    the table over every row (the report's), and the same nights with the rows acted on apart
+    (`night_checks.calibration_by_action`, whose table the alert judges). One read of the nights."""
     horizon = settings.horizon_months
     nights = monitoring.calibration_nights(rankings.scored_dates(settings.db_path), as_of, horizon)
     published = rankings.read_scores(settings.db_path, nights)
     table = monitoring.calibration_against_outcomes(published, incidents, horizon, as_of_cutoff=as_of)
     design_effect = float(min(horizon, max(len(nights), 1)))
-    return monitoring.calibration_check(table, design_effect=design_effect)
+    by_action = calibration_by_action(published, incidents, actions, as_of=as_of, horizon_months=horizon)
+    return monitoring.calibration_check(table, design_effect=design_effect), by_action
 
 
 def calibration_markdown(calibration: pd.DataFrame) -> str:
