@@ -699,11 +699,10 @@ def rank(
             sector=sector,
             ownership=ownership,
             band=band,
+            warning_kind=kind,  # a night scored before kinds were kept has none: nothing matches
             search=search,
         )
         frame = apply_filter(frame, check_filter(choice, frame))
-        if kind is not None:  # a night scored before kinds were kept has none: nothing matches
-            frame = frame.loc[frame["warning_kind"] == kind]
         if lang == "en":
             frame = frame.assign(reasons=frame["reasons_en"])
         return frame.head(top) if top else frame
