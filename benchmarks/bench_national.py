@@ -169,11 +169,11 @@ def score_night(as_of: str) -> dict[str, Any]:
     }
 
 
-def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run this script as a child; its last stdout line is its JSON result."""
+def _child(args: list[str], env: dict[str, str], script: str = __file__) -> dict[str, Any]:
+    """Run `script` (this one by default) as a child; its last stdout line is its JSON result."""
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *args],
+        [sys.executable, str(Path(script).resolve()), *args],
         env=env,
         capture_output=True,
         text=True,

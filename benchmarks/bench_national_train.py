@@ -168,19 +168,6 @@ def projection(run: dict[str, Any], workers: int) -> dict[str, Any] | None:
     }
 
 
-def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
-    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
-
-
 def _store(out: Path, seed: int, scale: float) -> Path:
     """The ingested store of the national world at `scale` (bench_national's, made if missing)."""
     world = bench_national.world_dir(out, seed, scale)
@@ -229,7 +216,9 @@ def run(
         with local_prefect_server(workspace / "prefect") as url:
             env["PREFECT_API_URL"] = url
             load = round(os.getloadavg()[0], 2)
-            result = _child(["--child", "--as-of", as_of, "--origins", str(origins)], env)
+            result = bench_national._child(
+                ["--child", "--as-of", as_of, "--origins", str(origins)], env, __file__
+            )
             result["load_before"] = load
             result["load_after"] = round(os.getloadavg()[0], 2)
         result["projection"] = projection(result, n)
