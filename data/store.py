@@ -88,6 +88,13 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+#: Stored indicator rows up to which a store's history is read and resolved whole (once,
+#: then cached: see ``Store.load_indicators``); longer histories are read a range of months
+#: at a time (the content digest, training's ``IndicatorWindows``), so that memory follows
+#: the range, not the history (70.8 M rows at national scale do not fit in 24 GB).
+WHOLE_HISTORY_ROWS = 8_000_000
+
+
 class Store:
     """Append-only store of validated deliveries rooted at ``root``."""
 
@@ -128,6 +135,7 @@ class Store:
         delivery_id: str | None = None,
         since: pd.Timestamp | None = None,
         known_by: pd.Timestamp | None = None,
+        until: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         """All stored rows of ``table`` in commit order, typed; only these enterprises when given.
 
@@ -135,8 +143,9 @@ class Store:
         empty. With ``provenance``, also ``_seq``, ``_delivery`` and :data:`PROVENANCE_COLUMNS`
         (deliveries stored before provenance was kept: the manifest's source, no file).
         With ``provenance="light"``, only ``_seq`` and ``_precedence`` (what resolving needs).
-        ``months``, ``since`` (months from this one on) and ``known_by`` (``reported_at`` up
-        to this day) filter indicator rows while reading: row groups outside them are skipped.
+        ``months``, ``since`` (months from this one on), ``until`` (months up to this one)
+        and ``known_by`` (``reported_at`` up to this day) filter indicator rows while
+        reading: row groups outside them are skipped.
         """
         dtypes = stored_dtypes(table)
         parts = [(seq, d, p / f"{table}.parquet") for seq, d, p in self._committed()]
@@ -155,6 +164,8 @@ class Store:
             filters.append(("month", "in", [pd.Timestamp(m).to_datetime64() for m in months]))
         if since is not None:
             filters.append(("month", ">=", pd.Timestamp(since).to_datetime64()))
+        if until is not None:
+            filters.append(("month", "<=", pd.Timestamp(until).to_datetime64()))
         if known_by is not None:
             filters.append(("reported_at", "<=", pd.Timestamp(known_by).to_datetime64()))
         frames = []
@@ -260,23 +271,27 @@ class Store:
         window and the number of enterprises, not the length of the history; the older
         keys are computed once per state of the store and cached.
         """
+        return self.load_indicators_between(as_of, as_of, window_months)
+
+    def load_indicators_between(
+        self, first: pd.Timestamp, last: pd.Timestamp, window_months: int
+    ) -> pd.DataFrame:
+        """:meth:`load_indicators_at` for every as-of date from ``first`` to ``last`` at once.
+
+        The rows known by ``last`` of the months from ``first``'s window on, and of older
+        months the last-known keys (which serve every as-of date: see
+        :func:`last_known_keys`). Features at any date D between the two computed from it
+        equal those computed from :meth:`load_indicators`: rows reported after D are
+        invisible to them, and the months between ``first``'s window and D's are read
+        whole. Training reads its years of as-of dates so, a range at a time
+        (:class:`IndicatorWindows`).
+        """
         if window_months < 1:
             raise ValueError(f"window_months must be at least 1, not {window_months}")
-        cutoff = pd.Timestamp(as_of).normalize()
-        first = int(month_number(cutoff)) - window_months + 1
-        since = pd.Timestamp(month_starts(np.array([first]))[0])
-        rows = self._read_table("indicators", provenance="light", since=since, known_by=cutoff)
-        coverage = self.coverage()
-        if len(coverage):
-            listed = pd.to_datetime(coverage["month"].astype("str"))
-            dated = pd.to_datetime(coverage["reported_at"].astype("str"))
-            coverage = coverage.loc[(listed >= since) & (dated <= cutoff)]
-        if len(coverage):
-            zeros = complete_list_zeros(coverage, self.load_enterprises(), rows, light=True)
-            if len(zeros):
-                rows = pd.concat([rows, zeros[rows.columns].astype(rows.dtypes.to_dict())], ignore_index=True)
-        window = resolve_vintages(rows)
-        del rows
+        cutoff = pd.Timestamp(last).normalize()
+        start = int(month_number(pd.Timestamp(first).normalize())) - window_months + 1
+        since = pd.Timestamp(month_starts(np.array([start]))[0])
+        window = self._resolved_months(since, None, cutoff)
         older = self._last_known(window_months)
         older = older.loc[(older["month"] < since) & (older["reported_at"] <= cutoff)]
         if older.empty:
@@ -286,6 +301,35 @@ class Store:
         stubs["reported_at_imputed"] = False
         out = pd.concat([window, stubs.astype(dtypes)], ignore_index=True)
         return out.sort_values(list(KEYS["indicators"]), kind="stable").reset_index(drop=True)
+
+    def _resolved_months(
+        self, since: pd.Timestamp | None, until: pd.Timestamp | None, known_by: pd.Timestamp | None
+    ) -> pd.DataFrame:
+        """Every resolved vintage of the months ``since..until`` known by ``known_by`` (None:
+        no bound), from those months' stored rows and complete lists alone: vintages never
+        cross months, so no other month is read."""
+        rows = self._read_table("indicators", provenance="light", since=since, until=until, known_by=known_by)
+        coverage = self.coverage()
+        if len(coverage):
+            listed = pd.to_datetime(coverage["month"].astype("str"))
+            dated = pd.to_datetime(coverage["reported_at"].astype("str"))
+            keep = np.ones(len(coverage), dtype=bool)
+            if since is not None:
+                keep &= (listed >= since).to_numpy()
+            if until is not None:
+                keep &= (listed <= until).to_numpy()
+            if known_by is not None:
+                keep &= (dated <= known_by).to_numpy()
+            coverage = coverage.loc[keep]
+        if len(coverage):
+            zeros = complete_list_zeros(coverage, self.load_enterprises(), rows, light=True)
+            if len(zeros):
+                rows = pd.concat([rows, zeros[rows.columns].astype(rows.dtypes.to_dict())], ignore_index=True)
+        return resolve_vintages(rows)
+
+    def indicator_windows(self, known_by: pd.Timestamp, window_months: int) -> IndicatorWindows:
+        """The indicators known by ``known_by``, for a feature build over many as-of dates."""
+        return IndicatorWindows(self, pd.Timestamp(known_by).normalize(), window_months)
 
     def _last_known(self, window_months: int) -> pd.DataFrame:
         """The keys :func:`last_known_keys` keeps, for every state of the store once (cached).
@@ -472,18 +516,122 @@ class Store:
 
     def content_digest(self) -> str:
         """sha256 over the stored (loaded, sorted) tables; independent of delivery order
-        details and of the quarantine, so it identifies the data a model was fed."""
+        details and of the quarantine, so it identifies the data a model was fed.
+
+        The indicators are resolved and hashed a range of months at a time, in month order
+        (:meth:`_month_ranges`): at national scale the whole history with its vintages does
+        not fit in memory, and vintages never cross months.
+        """
         h = hashlib.sha256()
-        loaded = {
-            "enterprises": self.load_enterprises(),
-            "indicators": self.load_indicators(),
-            "incidents": self.load_incidents(),
-        }
-        for table, frame in loaded.items():
+
+        def add(table: str, frames: Iterator[pd.DataFrame]) -> None:
             h.update(table.encode())
-            h.update(json.dumps([[c, str(frame[c].dtype)] for c in frame.columns]).encode())
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            for n, frame in enumerate(frames):
+                if n == 0:
+                    h.update(json.dumps([[c, str(frame[c].dtype)] for c in frame.columns]).encode())
+                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+
+        def by_month() -> Iterator[pd.DataFrame]:
+            # Month-major order: the ranges' boundaries, which follow the stored row counts,
+            # leave the hashed sequence of rows unchanged. One range: the whole (cached) read.
+            order = ["month", "enterprise_id", "reported_at"]
+            ranges = self._month_ranges()
+            for since, until in ranges:
+                frame = (
+                    self.load_indicators() if len(ranges) == 1 else self._resolved_months(since, until, None)
+                )
+                yield frame.sort_values(order, kind="stable").reset_index(drop=True)
+
+        add("enterprises", iter([self.load_enterprises()]))
+        add("indicators", by_month())
+        add("incidents", iter([self.load_incidents()]))
         return h.hexdigest()
+
+    def stored_indicator_count(self) -> int:
+        """How many indicator rows the committed deliveries hold (their files' metadata)."""
+        try:
+            return sum(
+                pq.ParquetFile(path / "indicators.parquet").metadata.num_rows
+                for _, _, path in self._committed()
+                if (path / "indicators.parquet").is_file()
+            )
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"store {self.root}: cannot read indicators: {exc}") from exc
+
+    def _month_ranges(self, rows: int | None = None) -> list[tuple[pd.Timestamp | None, pd.Timestamp | None]]:
+        """Consecutive ranges of months of about ``rows`` (default :data:`WHOLE_HISTORY_ROWS`)
+        stored indicator rows each, from the files' row-group statistics (one row group per
+        month); a store within one range, or whose groups do not say their month (written
+        before), is one range."""
+        rows = WHOLE_HISTORY_ROWS if rows is None else rows
+        if self.stored_indicator_count() <= rows:
+            return [(None, None)]
+        counts: dict[pd.Timestamp, int] = {}
+        try:
+            for _, _, path in self._committed():
+                file = path / "indicators.parquet"
+                if not file.is_file():
+                    continue
+                meta = pq.ParquetFile(file).metadata
+                column = meta.schema.names.index("month")
+                for group in range(meta.num_row_groups):
+                    stats = meta.row_group(group).column(column).statistics
+                    if stats is None or not stats.has_min_max or stats.min != stats.max:
+                        return [(None, None)]
+                    month = pd.Timestamp(stats.min)
+                    counts[month] = counts.get(month, 0) + meta.row_group(group).num_rows
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            raise StoreError(f"store {self.root}: cannot read indicators: {exc}") from exc
+        # Complete lists' months hold zeros too: every listed month falls in some range.
+        coverage = self.coverage()
+        for month in pd.to_datetime(coverage["month"].astype("str")).unique() if len(coverage) else []:
+            counts.setdefault(pd.Timestamp(month), 0)
+        if not counts:
+            return [(None, None)]
+        ranges: list[tuple[pd.Timestamp | None, pd.Timestamp | None]] = []
+        start, total = None, 0
+        for month in sorted(counts):
+            if start is None:
+                start, total = month, 0
+            total += counts[month]
+            if total >= rows:
+                ranges.append((start, month))
+                start = None
+        if start is not None:
+            ranges.append((start, max(counts)))
+        # The first range reaches back and the last forward without bound: nothing is missed.
+        ranges[0] = (None, ranges[0][1])
+        ranges[-1] = (ranges[-1][0], None)
+        return ranges
+
+    def first_indicator_month(self, known_by: pd.Timestamp) -> pd.Timestamp:
+        """The earliest month of an indicator row or complete list reported by ``known_by``
+        (NaT when none): read from the month and date columns alone, a file at a time."""
+        known_by = pd.Timestamp(known_by).normalize()
+        first: pd.Timestamp | None = None
+        try:
+            for _, _, path in self._committed():
+                file = path / "indicators.parquet"
+                if not file.is_file():
+                    continue
+                table = pq.read_table(
+                    file,
+                    columns=["month"],
+                    filters=[("reported_at", "<=", known_by.to_datetime64())],
+                )
+                if table.num_rows:
+                    month = pd.Timestamp(pc.min(table.column("month")).as_py())
+                    first = month if first is None else min(first, month)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"store {self.root}: cannot read indicators: {exc}") from exc
+        coverage = self.coverage()
+        if len(coverage):
+            listed = pd.to_datetime(coverage["month"].astype("str"))
+            dated = pd.to_datetime(coverage["reported_at"].astype("str"))
+            known = listed[(dated <= known_by).to_numpy()]
+            if len(known):
+                first = known.min() if first is None else min(first, known.min())
+        return pd.Timestamp("NaT") if first is None else pd.Timestamp(first)
 
     # ------------------------------------------------------------------ writing
 
@@ -581,6 +729,51 @@ class Store:
         table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
         pq.write_table(table, path, compression="zstd")
         _fsync_path(path)
+
+
+class IndicatorWindows:
+    """The indicators known by a date, read a range of as-of dates at a time.
+
+    Training builds features at every month end of years of history; the whole history
+    with its vintages does not fit in memory at national scale (70.8 M stored rows). The
+    feature builder (``features.build.IndicatorSource``) asks for each range of as-of dates
+    only what those dates read (:meth:`Store.load_indicators_between`), never past
+    ``known_by``. Each call reads the store as it is then: hold :meth:`Store.snapshot`
+    around the whole build for one state of it. A history of at most
+    :data:`WHOLE_HISTORY_ROWS` stored rows is read whole instead, once (from the resolved
+    cache the content digest leaves), and every range is served from it: the same features,
+    without resolving the same vintages again for each range.
+    """
+
+    def __init__(self, store: Store, known_by: pd.Timestamp, window_months: int) -> None:
+        self.store = store
+        self.known_by = pd.Timestamp(known_by).normalize()
+        self.window_months = window_months
+        self._first_month: pd.Timestamp | None = None
+        self._whole: pd.DataFrame | None = None
+
+    @property
+    def first_month(self) -> pd.Timestamp:
+        """The earliest month of any indicator row or complete list known by ``known_by``
+        (NaT when none is): what ``load_indicators()["month"].min()`` gives after the cutoff."""
+        if self._first_month is None:
+            self._first_month = self.store.first_indicator_month(self.known_by)
+        return self._first_month
+
+    def between(self, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+        """What features at the as-of dates ``first..last`` read, known by both ``last`` and
+        ``known_by``."""
+        last = min(pd.Timestamp(last).normalize(), self.known_by)
+        if self._whole is None and self.store.stored_indicator_count() <= WHOLE_HISTORY_ROWS:
+            whole = self.store.load_indicators()
+            self._whole = whole.loc[whole["reported_at"] <= self.known_by]
+        if self._whole is not None:
+            return self._whole.loc[self._whole["reported_at"] <= last]
+        return self.store.load_indicators_between(first, last, self.window_months)
+
+    def __getstate__(self) -> dict[str, object]:
+        # A copy sent elsewhere (a Dask worker) reads the store again rather than carry a history.
+        return {**self.__dict__, "_whole": None}
 
 
 # ================================================================== vintages, complete lists

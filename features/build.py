@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -641,14 +642,58 @@ def _peer_ratio(k: np.ndarray, place: np.ndarray, sector: np.ndarray, wage: np.n
 RowFilter = Callable[[pd.DatetimeIndex, np.ndarray], np.ndarray]
 
 
+class IndicatorSource(Protocol):
+    """Indicators read a range of as-of dates at a time, for histories too long to hold whole.
+
+    `between(first, last)` returns, in the store's indicator frame shape, at least what the
+    features at every as-of date from `first` to `last` read (their windows' months, every
+    vintage known by `last`, and of older months each enterprise's latest keys), as
+    `data.store.IndicatorWindows` does, never a row reported after `known_by`.
+    `first_month` is the earliest month known by then (NaT: none).
+    """
+
+    @property
+    def known_by(self) -> pd.Timestamp: ...
+
+    @property
+    def first_month(self) -> pd.Timestamp: ...
+
+    def between(self, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame: ...
+
+
+Indicators = pd.DataFrame | IndicatorSource
+
+#: Snapshot cells (enterprises × months) one read of an `IndicatorSource` spans at most.
+READ_CELLS = 24_000_000
+
+
 def _block_size(n_as_of: int, window: int, n_enterprises: int, cells: int = 4_000_000) -> int:
     """As-of dates per block: about `cells` snapshot cells, at least one date."""
     return max(1, min(n_as_of, cells // max(1, n_enterprises * window)))
 
 
+def _read_size(n_as_of: int, window: int, n_enterprises: int) -> int:
+    """As-of dates per read of an `IndicatorSource`: k dates span window + k − 1 months of
+    every enterprise, about `READ_CELLS` cells at most (one date at least)."""
+    return max(1, min(n_as_of, READ_CELLS // max(1, n_enterprises) - window + 1))
+
+
+def _reads(
+    indicators: Indicators, grid: pd.DatetimeIndex, window: int, n_enterprises: int
+) -> Iterator[tuple[slice, pd.DataFrame]]:
+    """(as-of positions, the indicators they read): one read of a frame, or a source's ranges."""
+    if isinstance(indicators, pd.DataFrame):
+        yield slice(0, len(grid)), indicators
+        return
+    step = _read_size(len(grid), window, n_enterprises)
+    for first in range(0, len(grid), step):
+        last = min(first + step, len(grid))
+        yield slice(first, last), indicators.between(grid[first], grid[last - 1])
+
+
 def _feature_blocks(
     enterprises: pd.DataFrame,
-    indicators: pd.DataFrame,
+    indicators: Indicators,
     incidents: pd.DataFrame,
     as_of: pd.DatetimeIndex | list[pd.Timestamp],
     window: int,
@@ -684,13 +729,28 @@ def _feature_blocks(
     def blocks() -> Iterator[dict[str, np.ndarray]]:
         alive = operating(ent, grid_days)
         wanted = rows(grid, all_ids) if rows is not None else None
-        arrays = IndicatorArrays.from_frame(indicators, all_ids)
-        known_lag = last_known_lag(arrays, n_e, grid)
         grid_months = month_number(grid.values)
         step = _block_size(len(grid), window, n_e)
-        for first in range(0, len(grid), step):
-            ks = slice(first, min(first + step, len(grid)))
-            in_universe = alive[ks] & np.isfinite(known_lag[ks])
+        for read, frame in _reads(indicators, grid, window, n_e):
+            arrays = IndicatorArrays.from_frame(frame, all_ids)
+            del frame
+            read_lag = last_known_lag(arrays, n_e, grid[read])
+            yield from read_blocks(read, arrays, read_lag, alive, wanted, grid_months, step)
+            del arrays, read_lag
+
+    def read_blocks(
+        read: slice,
+        arrays: IndicatorArrays,
+        read_lag: np.ndarray,
+        alive: np.ndarray,
+        wanted: np.ndarray | None,
+        grid_months: np.ndarray,
+        step: int,
+    ) -> Iterator[dict[str, np.ndarray]]:
+        for first in range(read.start, read.stop, step):
+            ks = slice(first, min(first + step, read.stop))
+            known_lag = read_lag[ks.start - read.start : ks.stop - read.start]
+            in_universe = alive[ks] & np.isfinite(known_lag)
             if wanted is not None:
                 in_universe &= wanted[ks]
             k_idx, e_idx = np.nonzero(in_universe)
@@ -698,7 +758,7 @@ def _feature_blocks(
             if len(k_idx) == 0:
                 continue
             months = arrays.months(int(grid_months[ks].min()) - window + 1, int(grid_months[ks].max()))
-            snapshot = snapshot_from_arrays(months, all_ids, grid[ks], window=window, known_lag=known_lag[ks])
+            snapshot = snapshot_from_arrays(months, all_ids, grid[ks], window=window, known_lag=known_lag)
             inputs = Inputs(
                 snapshot=snapshot,
                 latest=snapshot.latest_lag(),
@@ -738,7 +798,7 @@ def _block_frame(
 
 def build_features(
     enterprises: pd.DataFrame,
-    indicators: pd.DataFrame,
+    indicators: Indicators,
     incidents: pd.DataFrame,
     as_of: pd.DatetimeIndex | list[pd.Timestamp],
     *,
@@ -767,7 +827,7 @@ def build_features(
 
 def write_features(
     enterprises: pd.DataFrame,
-    indicators: pd.DataFrame,
+    indicators: Indicators,
     incidents: pd.DataFrame,
     as_of: pd.DatetimeIndex | list[pd.Timestamp],
     path: str | Path,
@@ -832,8 +892,11 @@ def month_ends(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
 
 __all__ = [
     "HISTORY_MONTHS",
+    "READ_CELLS",
     "REPORTING_LAG_MONTHS",
     "WINDOW_MONTHS",
+    "IndicatorSource",
+    "Indicators",
     "build_features",
     "write_features",
     "feature_names",

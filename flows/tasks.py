@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 
 from data import ingest as ingest_module
 from data.settings import Settings
-from data.store import Store
+from data.store import IndicatorWindows, Store
 from features import build
 from models import backtest, champion, registry
 from models.train import ModelParams
@@ -46,6 +46,18 @@ class StoreFrames:
     as_of: pd.Timestamp | None = None
 
 
+@dataclass(frozen=True)
+class TrainingStore:
+    """What training reads of the store: enterprises and incidents whole, the indicators as
+    a source read a range of as-of months at a time (`data.store.IndicatorWindows`, known
+    by the training date), and the content digest."""
+
+    enterprises: pd.DataFrame
+    indicators: IndicatorWindows
+    incidents: pd.DataFrame
+    digest: str
+
+
 ingest_source = task(name="validate-and-store", cache_policy=NO_CACHE)(ingest_module.ingest)
 build_features = task(name="build-features", cache_policy=NO_CACHE)(build.build_features)
 log_model_version = task(name="log-and-register", cache_policy=NO_CACHE)(registry.log_model_version)
@@ -59,7 +71,7 @@ STALE_TRAINING_TABLE_SECONDS = 24 * 3600
 @task(name="build-training-frame", cache_policy=NO_CACHE)
 def build_training_frame(
     enterprises: pd.DataFrame,
-    indicators: pd.DataFrame,
+    indicators: build.Indicators,
     incidents: pd.DataFrame,
     *,
     as_of: pd.Timestamp,
@@ -101,6 +113,22 @@ def build_training_frame(
 
 run_backtest = task(name="rolling-origin-backtest", cache_policy=NO_CACHE)(backtest.run_backtest)
 fit_final = task(name="fit-final", cache_policy=NO_CACHE)(backtest.fit_at)
+
+
+@task(name="load-training-store", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def load_training_store(store_dir: str, as_of: pd.Timestamp) -> TrainingStore:
+    """The store as training reads it as of `as_of`: years of indicator history are never
+    held whole (at national scale they do not fit in memory), but read by the training
+    table's build a range of as-of months at a time. The caller holds `Store.snapshot`
+    until the table is built, so that every range comes from one state of the store."""
+    store = Store(Path(store_dir))
+    with store.snapshot():
+        return TrainingStore(
+            enterprises=store.load_enterprises(),
+            indicators=store.indicator_windows(pd.Timestamp(as_of), build.WINDOW_MONTHS),
+            incidents=store.load_incidents(),
+            digest=store.content_digest(),
+        )
 
 
 @task(name="load-store", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)

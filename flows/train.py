@@ -13,6 +13,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from data.faults import pause_point
 from data.settings import Settings, code_version
+from data.store import Store
 from features.sets import feature_set, union_name
 from flows import tasks
 from flows.backtest import run_backtest
@@ -77,15 +78,17 @@ def train_flow(
     params = params or ModelParams(horizon_months=settings.horizon_months, seed=settings.seed)
     as_of_ts = pd.Timestamp(as_of or scheduled_as_of() or dt.date.today())
     as_of_day = str(as_of_ts.date())
-    frames = tasks.load_store(str(settings.store_dir))
-    frame = build_training_frame(
-        frames.enterprises,
-        frames.indicators,
-        frames.incidents,
-        as_of=as_of_ts,
-        params=params,
-        fit_origins=fit_origins,
-    )
+    # One state of the store while the table is built from it, a range of months at a time.
+    with Store(settings.store_dir).snapshot():
+        frames = tasks.load_training_store(str(settings.store_dir), as_of_ts)
+        frame = build_training_frame(
+            frames.enterprises,
+            frames.indicators,
+            frames.incidents,
+            as_of=as_of_ts,
+            params=params,
+            fit_origins=fit_origins,
+        )
     # Enterprise-months an officer's action reached, under the params' policy (`naive`, the
     # default, keeps them: nothing is read): the actions recorded by the training night.
     if params.action_policy != "naive":

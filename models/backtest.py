@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 
-from features.build import build_features, known_at, write_features
+from features.build import Indicators, build_features, known_at, write_features
 from features.labels import add_labels, label_column, label_grid
 from features.sets import categorical_columns, feature_set, union_name
 from models.baselines import fit_monotone_logistic
@@ -183,7 +183,7 @@ class TrainingFrame:
 
 def build_training_frame(
     enterprises: pd.DataFrame,
-    indicators: pd.DataFrame,
+    indicators: Indicators,
     incidents: pd.DataFrame,
     *,
     as_of: pd.Timestamp,
@@ -198,13 +198,24 @@ def build_training_frame(
     is too short for `params.backtest_origins`, it is an error, or with `fit_origins` the
     frame's params carry the most origins that fit (at least one). With `on_disk` (a Parquet
     file's path), the same rows are streamed there block by block, never held whole while
-    they are built, and the frame reads them back as its fits need them.
+    they are built, and the frame reads them back as its fits need them. `indicators` is
+    the whole history, or a source that reads it a range of as-of dates at a time (the
+    store's `IndicatorWindows`, known by `as_of` at most): the same rows either way.
     """
     as_of = pd.Timestamp(as_of).normalize()
-    indicators, incidents = known_at(indicators, incidents, as_of)
-    if indicators.empty:
+    if isinstance(indicators, pd.DataFrame):
+        indicators, incidents = known_at(indicators, incidents, as_of)
+        first_month = pd.Timestamp(indicators["month"].min()) if len(indicators) else pd.NaT
+    else:
+        if indicators.known_by > as_of:
+            raise ValueError(
+                f"indicators known by {indicators.known_by.date()} for a frame as of {as_of.date()}"
+            )
+        incidents = incidents.loc[incidents["reported_at"] <= as_of]
+        first_month = indicators.first_month
+    if pd.isna(first_month):
         raise ValueError(f"no indicator rows were known on {as_of.date()}")
-    grid = training_grid(indicators, as_of, params)
+    grid = training_grid(first_month, as_of, params)
     # Six months of fit at least, then the calibration slice and the target window.
     minimum = params.calibration_months + params.horizon_months + 6
     fits = len(grid) - minimum

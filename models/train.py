@@ -94,10 +94,11 @@ class ModelParams(BaseModel):
     seed: int = 0
 
 
-def training_grid(indicators: pd.DataFrame, as_of: pd.Timestamp, params: ModelParams) -> pd.DatetimeIndex:
-    """Month-end as-of dates whose target window (D, D + H] has closed by `as_of`."""
+def training_grid(first_month: pd.Timestamp, as_of: pd.Timestamp, params: ModelParams) -> pd.DatetimeIndex:
+    """Month-end as-of dates whose target window (D, D + H] has closed by `as_of`, from the
+    fourth month of data (`first_month`, the earliest known) on."""
     last = (pd.Timestamp(as_of) - pd.DateOffset(months=params.horizon_months)).normalize()
-    first_data = pd.Timestamp(indicators["month"].min())
+    first_data = pd.Timestamp(first_month)
     first = max(first_data + pd.DateOffset(months=3), last - pd.DateOffset(months=params.history_months))
     return month_ends(first, last)
 

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from data.ingest import ingest
 from data.schemas import stored_dtypes
@@ -145,3 +146,28 @@ def test_resolved_vintages_are_cached_per_state_of_the_store(write_source, store
     # A damaged cache is only a lost shortcut.
     rebuilt.write_bytes(b"not parquet")
     pd.testing.assert_frame_equal(Store(store_root).load_indicators(), second)
+
+
+def test_the_digest_does_not_depend_on_how_the_months_are_split_to_read_them(
+    tiny_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The indicators are hashed a range of months at a time (the whole history does not fit
+    in memory at national scale); the ranges follow stored row counts, never the digest."""
+    digest = tiny_store.content_digest()
+    assert tiny_store._month_ranges() == [(None, None)]
+    ranges = Store._month_ranges
+    for rows in (1, 2_000, 25_000):
+        monkeypatch.setattr(Store, "_month_ranges", lambda self, rows=rows: ranges(self, rows))
+        split = tiny_store._month_ranges()
+        assert len(split) > 1 and split[0][0] is None and split[-1][1] is None
+        assert all(a[1] < b[0] for a, b in zip(split[:-1], split[1:], strict=True))
+        assert tiny_store.content_digest() == digest
+
+
+def test_the_first_month_known_by_a_date(tiny_store: Store) -> None:
+    whole = tiny_store.load_indicators()
+    for day in ("2018-12-31", "2019-02-20", "2019-03-31", "2024-06-30"):
+        known = whole.loc[whole["reported_at"] <= pd.Timestamp(day), "month"]
+        expected = known.min() if len(known) else pd.NaT
+        got = tiny_store.first_indicator_month(pd.Timestamp(day))
+        assert (pd.isna(got) and pd.isna(expected)) or got == expected

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import simulator as sim
+from data import store as store_module
 from data.ingest import ingest
 from data.store import Store
 from features import build
@@ -163,3 +165,62 @@ def test_the_night_before_is_built_right_from_tonights_read_one_month_wider(
     night = tiny_store.load_indicators_at(pd.Timestamp(as_of), WINDOW_MONTHS + 1)
     part = build_features(enterprises, *known_at(night, incidents, day), [day])
     pd.testing.assert_frame_equal(whole, part)
+
+
+class CountingSource:
+    """The store's `IndicatorWindows`, recording the as-of ranges it was asked for."""
+
+    def __init__(self, store: Store, known_by: str) -> None:
+        self.inner = store.indicator_windows(pd.Timestamp(known_by), WINDOW_MONTHS)
+        self.known_by = self.inner.known_by
+        self.asked: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+
+    @property
+    def first_month(self) -> pd.Timestamp:
+        return self.inner.first_month
+
+    def between(self, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+        self.asked.append((first, last))
+        return self.inner.between(first, last)
+
+
+@pytest.mark.parametrize("world", ["tiny", "silent", "tiny-whole"])
+def test_years_of_as_of_dates_read_a_range_at_a_time_equal_the_whole_history(
+    tiny_store: Store,
+    tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    silent_world: SilentWorld,
+    world: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Training's reads of the store (`IndicatorWindows`): a range of as-of dates at a time,
+    or, for a history small enough (`tiny-whole`), the whole history once for every range."""
+    store, frames = (tiny_store, tiny_frames) if world != "silent" else silent_world[:2]
+    if world != "tiny-whole":
+        monkeypatch.setattr(store_module, "WHOLE_HISTORY_ROWS", 0)
+    enterprises, indicators, incidents = frames
+    known_by = "2024-06-30"
+    grid = build.month_ends(pd.Timestamp("2019-04-30"), pd.Timestamp("2024-03-31"))
+    whole_rows, known_incidents = known_at(indicators, incidents, pd.Timestamp(known_by))
+    whole = build_features(enterprises, whole_rows, known_incidents, grid)
+    # Five as-of dates a read: the window's months and four more of every enterprise.
+    monkeypatch.setattr(build, "READ_CELLS", len(enterprises) * (WINDOW_MONTHS + 4))
+    source = CountingSource(store, known_by)
+    part = build_features(enterprises, source, known_incidents, grid)
+    assert len(source.asked) == 12 and all(len(grid[(grid >= a) & (grid <= b)]) <= 5 for a, b in source.asked)
+    assert len(whole) > 5000
+    pd.testing.assert_frame_equal(whole, part)
+    # Streamed to a file, a read at a time: the same table.
+    written = build.write_features(
+        enterprises, CountingSource(store, known_by), known_incidents, grid, tmp_path / "t.parquet"
+    )
+    assert written == len(whole)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), whole, check_categorical=False)
+    assert source.first_month == whole_rows["month"].min()
+
+
+def test_a_source_reads_nothing_reported_after_its_date(tiny_store: Store) -> None:
+    source = tiny_store.indicator_windows(pd.Timestamp("2022-06-30"), WINDOW_MONTHS)
+    rows = source.between(pd.Timestamp("2021-01-31"), pd.Timestamp("2024-12-31"))
+    assert rows["reported_at"].max() <= pd.Timestamp("2022-06-30") and len(rows) > 1000
+    assert rows["month"].max() <= pd.Timestamp("2022-06-30")

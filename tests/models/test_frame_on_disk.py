@@ -10,6 +10,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from data import store as store_module
+from data.store import Store
+from features import build
+from features.build import WINDOW_MONTHS
 from models.backtest import (
     BLEND,
     BLEND_MEMBERS,
@@ -85,3 +89,45 @@ def test_a_frame_on_disk_travels_without_its_rows(on_disk: TrainingFrame, tiny_f
     received = pickle.loads(sent)
     assert "table" not in received.__dict__
     pd.testing.assert_frame_equal(received.table, on_disk.table)
+
+
+@pytest.mark.parametrize(("disk", "ranges"), [(False, True), (True, True), (True, False)])
+def test_a_frame_built_from_the_stores_ranges_of_months_equals_the_one_from_the_whole_history(
+    tiny_store: Store,
+    tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame],
+    tiny_frame: TrainingFrame,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    disk: bool,
+    ranges: bool,
+) -> None:
+    """Training reads the store a range of as-of months at a time (years of history do not
+    fit in memory at national scale), or a small one whole: the rows, grid and sampled
+    negatives are the same as from the whole history."""
+    enterprises, _, incidents = tiny_frames
+    if ranges:
+        monkeypatch.setattr(store_module, "WHOLE_HISTORY_ROWS", 0)
+    monkeypatch.setattr(build, "READ_CELLS", len(enterprises) * (WINDOW_MONTHS + 6))
+    source = tiny_store.indicator_windows(AS_OF, WINDOW_MONTHS)
+    frame = build_training_frame(
+        enterprises,
+        source,
+        incidents,
+        as_of=AS_OF,
+        params=TINY_PARAMS,
+        on_disk=tmp_path / "t.parquet" if disk else None,
+    )
+    assert frame.on_disk is disk
+    pd.testing.assert_index_equal(frame.grid, tiny_frame.grid)
+    assert frame.full_from == tiny_frame.full_from and frame.params == tiny_frame.params
+    pd.testing.assert_frame_equal(frame.table, tiny_frame.table, check_categorical=not disk)
+    np.testing.assert_array_equal(frame.labels(AS_OF), tiny_frame.labels(AS_OF))
+
+
+def test_a_source_known_after_the_training_date_is_refused(
+    tiny_store: Store, tiny_frames: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]
+) -> None:
+    enterprises, _, incidents = tiny_frames
+    later = tiny_store.indicator_windows(AS_OF + pd.Timedelta(days=1), WINDOW_MONTHS)
+    with pytest.raises(ValueError, match="indicators known by 2023-12-21 for a frame as of 2023-12-20"):
+        build_training_frame(enterprises, later, incidents, as_of=AS_OF, params=TINY_PARAMS)
