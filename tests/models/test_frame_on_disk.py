@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +52,14 @@ def test_the_file_holds_the_rows_of_the_table_in_memory(
     np.testing.assert_array_equal(on_disk.labels(AS_OF), tiny_frame.labels(AS_OF))
 
 
+def _unread(frame: TrainingFrame) -> TrainingFrame:
+    """The same frame on disk, none of its rows read yet (the fixture's may have been)."""
+    return replace(frame)
+
+
 def test_a_fit_at_an_origin_reads_only_the_months_up_to_it(on_disk: TrainingFrame) -> None:
     origin = on_disk.origins(TINY_PARAMS.backtest_origins)[0]
-    through = on_disk.through(origin)
+    through = _unread(on_disk).through(origin)
     assert through.until == origin and "table" not in through.__dict__
     assert through.table["as_of"].max() == origin
     whole = on_disk.table
@@ -131,3 +137,21 @@ def test_a_source_known_after_the_training_date_is_refused(
     later = tiny_store.indicator_windows(AS_OF + pd.Timedelta(days=1), WINDOW_MONTHS)
     with pytest.raises(ValueError, match="indicators known by 2023-12-21 for a frame as of 2023-12-20"):
         build_training_frame(enterprises, later, incidents, as_of=AS_OF, params=TINY_PARAMS)
+
+
+def test_a_frame_whose_rows_are_read_gives_an_origin_its_first_rows_without_a_copy(
+    on_disk: TrainingFrame,
+) -> None:
+    """The serial backtest reads the whole table once (the leak sentinel does) and every
+    origin then takes its months from it: at national scale a second table would not fit."""
+    fresh = _unread(on_disk)
+    origin = fresh.origins(TINY_PARAMS.backtest_origins)[0]
+    unread = fresh.through(origin)
+    assert "table" not in unread.__dict__
+    whole = fresh.table
+    taken = fresh.through(origin)
+    assert "table" in taken.__dict__ and taken.until == origin
+    pd.testing.assert_frame_equal(taken.table, unread.table)
+    assert np.shares_memory(taken.table["headcount"].to_numpy(), whole["headcount"].to_numpy())
+    # Sent to a worker, it still travels without its rows and reads its months there.
+    assert "table" not in pickle.loads(pickle.dumps(taken)).__dict__
