@@ -561,6 +561,14 @@ def _group_codes(enterprises: pd.DataFrame) -> pd.DataFrame:
     return ent
 
 
+def province_units(enterprises: pd.DataFrame) -> np.ndarray:
+    """Each enterprise's stable province (`data.admin_units`), by position: zones, areas,
+    peers and contagion are all counted within one, so a province's features read nothing
+    of another's (what lets a night's scoring fan out per province)."""
+    units = admin_units.stable_units(enterprises["province"], enterprises["district"], _commune(enterprises))
+    return np.asarray(units["unit_province"], dtype=object)
+
+
 def _incident_counts(inc: IncidentArrays, n_e: int, grid_days: np.ndarray) -> dict[str, np.ndarray]:
     """Per-group and per-firm incident counts known at each as-of date of `grid_days`, (K, ·)."""
     known_k = first_known_index(grid_days, inc.reported)
@@ -903,4 +911,5 @@ __all__ = [
     "known_at",
     "month_ends",
     "month_number",
+    "province_units",
 ]

@@ -119,7 +119,7 @@ def dask_backtest(
             "EWS_DASK_ADDRESS without PREFECT_API_URL: a Dask worker without PREFECT_API_URL of "
             "its own starts a temporary Prefect server for its task runs"
         )
-    with runner, _api_for_local_workers(runner):
+    with runner, api_for_local_workers(runner):
         client = runner.client
         info = client.scheduler_info()
         logger.info(
@@ -154,7 +154,7 @@ def dask_backtest(
 
 
 @contextlib.contextmanager
-def _api_for_local_workers(runner: DaskTaskRunner) -> Iterator[None]:
+def api_for_local_workers(runner: DaskTaskRunner) -> Iterator[None]:
     """Point the workers of a local cluster at this process's Prefect API when it is temporary.
 
     Without `PREFECT_API_URL`, each worker would start a temporary Prefect server of its own

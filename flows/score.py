@@ -17,9 +17,10 @@ from data.locks import exclusive
 from data.settings import Settings, code_version
 from data.store import Store
 from data.workspace import score_lock_path
-from features.build import known_at
+from features.build import known_at, province_units
 from features.sets import feature_set
-from flows import tasks
+from flows import fanout, tasks
+from flows.backtest import backtest_runner
 from flows.hooks import SCORE_TIMEOUT_SECONDS, alert_on_failure
 from flows.runtime import scheduled_as_of
 from judging import monitoring, night_checks
@@ -243,12 +244,26 @@ def _score(
         str(settings.store_dir), with_digest=False, as_of=as_of_ts, extra_months=MOVED_SINCE_MONTHS
     )
     indicators, incidents = known_at(frames.indicators, frames.incidents, as_of_ts)
-    features = tasks.build_features(frames.enterprises, indicators, incidents, [as_of_ts])
+    columns = feature_set(version.feature_set)
+    # On Dask (EWS_DASK_ADDRESS or EWS_DASK_WORKERS) one task per province, else in this process.
+    runner = backtest_runner(settings)
+    scored = None
+    if runner is not None and len(set(province_units(frames.enterprises))) > 1:
+        scored = fanout.score_by_province(
+            runner, model, columns, frames.enterprises, indicators, incidents, as_of_ts
+        )
+    features = (
+        scored.features
+        if scored is not None
+        else tasks.build_features(frames.enterprises, indicators, incidents, [as_of_ts])
+    )
     if features.empty:
         raise ValueError(f"no enterprise has indicators known on {as_of_ts.date()}; nothing to score")
-    columns = feature_set(version.feature_set)
-    probability = predict(model, features, columns)
-    reasons = explain(model, model_input(features, columns))
+    if scored is not None:
+        probability, reasons = scored.probability, scored.reasons
+    else:
+        probability = predict(model, features, columns)
+        reasons = explain(model, model_input(features, columns))
     base_rate = float(version.tags["base_rate"]) if version.tags.get("base_rate") else None
     ranked = tasks.rank_scores(
         features, probability, capacity=settings.capacity, reasons=reasons, base_rate=base_rate
