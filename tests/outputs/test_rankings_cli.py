@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from outputs.rankings import publish
 
+from .conftest import small_ranking
+
 runner = CliRunner()
 NIGHT = "2024-06-30"
 KINDS = ["structural", "acute", "structural", "acute", None]
@@ -22,30 +24,13 @@ KINDS = ["structural", "acute", "structural", "acute", None]
 
 def _night(as_of: str, kinds: list[str | None] | None) -> pd.DataFrame:
     n = len(KINDS)
-    frame = pd.DataFrame(
-        {
-            "as_of": pd.Timestamp(as_of),
-            "enterprise_id": [f"080{i:07d}" for i in range(n)],
-            "rank": list(range(1, n + 1)),
-            "score": [0.9 - 0.1 * i for i in range(n)],
-            "band": ["high"] * 2 + ["elevated"] * 3,
-            "reasons": [f"lý do {i}" for i in range(n)],
-            "reasons_en": [f"reason {i}" for i in range(n)],
-            "name": [f"Công ty {i}" for i in range(n)],
-            "province": "Hải Dương",
-            "district": "Cẩm Giàng",
-            "zone_id": "KCN-1",
-            "sector": "14",
-            "ownership": "fdi",
-            "model_name": "labor-ews",
-            "model_version": "3",
-            "run_id": "run-1",
-            "input_digest": "0" * 64,
-            "months_stale": 0.0,
-            "stale": False,
-        }
+    return small_ranking(
+        as_of,
+        kinds,
+        n=n,
+        bands=["high"] * 2 + ["elevated"] * 3,
+        reasons=([f"lý do {i}" for i in range(n)], [f"reason {i}" for i in range(n)]),
     )
-    return frame if kinds is None else frame.assign(warning_kind=pd.Series(kinds, dtype=object))
 
 
 @pytest.fixture

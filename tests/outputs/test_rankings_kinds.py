@@ -11,36 +11,14 @@ from data.database import Database, connect
 from outputs.rankings import SCORE_COLUMNS, PublishError, publish, read_ranking, read_scores
 from outputs.tables import WARNING_KINDS
 
+from .conftest import small_ranking
+
 NIGHT = "2024-06-30"
 
 
 def _night(kinds: list[str | None] | None) -> pd.DataFrame:
     """A small ranking as the score flow publishes it, with `warning_kind` when `kinds` is given."""
-    n = 3 if kinds is None else len(kinds)
-    frame = pd.DataFrame(
-        {
-            "as_of": pd.Timestamp(NIGHT),
-            "enterprise_id": [f"080{i:07d}" for i in range(n)],
-            "rank": list(range(1, n + 1)),
-            "score": [0.9 - 0.1 * i for i in range(n)],
-            "band": ["high"] * n,
-            "reasons": "3 tháng nợ lương",
-            "reasons_en": "3 months of wage arrears",
-            "name": [f"Công ty {i}" for i in range(n)],
-            "province": "Hải Dương",
-            "district": "Cẩm Giàng",
-            "zone_id": "KCN-1",
-            "sector": "14",
-            "ownership": "fdi",
-            "model_name": "labor-ews",
-            "model_version": "3",
-            "run_id": "run-1",
-            "input_digest": "0" * 64,
-            "months_stale": 0.0,
-            "stale": False,
-        }
-    )
-    return frame if kinds is None else frame.assign(warning_kind=pd.Series(kinds, dtype=object))
+    return small_ranking(NIGHT, kinds, n=3 if kinds is None else len(kinds))
 
 
 def test_the_kind_is_the_last_published_column_and_reads_back_as_written(database: Database) -> None:
