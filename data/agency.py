@@ -441,8 +441,17 @@ def numbers_text(text: pd.Series, style: str, factor: int = 1) -> pd.Series:
     go through ``Decimal``.
     """
     compact = text.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
-    compact = compact.str.replace(_CURRENCY, "", regex=True)
     ok = compact.str.fullmatch(_NUMBER_PATTERNS[style]).fillna(False).astype(bool)
+    # A currency written after an amount: only text that is no number as it stands can end
+    # in one, so only that text is stripped and tried again (the same result as stripping
+    # every cell, without a regular expression over millions of plain numbers).
+    retry = ~ok & compact.notna()
+    if retry.any():
+        stripped = compact[retry].str.replace(_CURRENCY, "", regex=True)
+        compact = compact.copy()
+        mask = retry.to_numpy()
+        compact[mask] = stripped.to_numpy()
+        ok[mask] = stripped.str.fullmatch(_NUMBER_PATTERNS[style]).fillna(False).astype(bool).to_numpy()
     if style == "vi":
         canonical = compact.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     elif style == "en":

@@ -524,26 +524,31 @@ class Store:
         """
         h = hashlib.sha256()
 
-        def add(table: str, frames: Iterator[pd.DataFrame]) -> None:
+        def add(table: str, frames: Iterator[pd.DataFrame], month_major: bool = False) -> None:
             h.update(table.encode())
             for n, frame in enumerate(frames):
                 if n == 0:
                     h.update(json.dumps([[c, str(frame[c].dtype)] for c in frame.columns]).encode())
-                h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+                hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+                if month_major:
+                    # Resolved vintages come one row per key, sorted by (enterprise_id, month,
+                    # reported_at) (`resolve_vintages`): a stable order by month alone is the
+                    # (month, enterprise_id, reported_at) order. The rows' hashes are put in it,
+                    # not the frame (a sort of millions of rows by a text column costs seconds).
+                    hashes = hashes[np.argsort(frame["month"].to_numpy("datetime64[ns]"), kind="stable")]
+                h.update(hashes.tobytes())
 
         def by_month() -> Iterator[pd.DataFrame]:
             # Month-major order: the ranges' boundaries, which follow the stored row counts,
             # leave the hashed sequence of rows unchanged. One range: the whole (cached) read.
-            order = ["month", "enterprise_id", "reported_at"]
             ranges = self._month_ranges()
             for since, until in ranges:
-                frame = (
+                yield (
                     self.load_indicators() if len(ranges) == 1 else self._resolved_months(since, until, None)
                 )
-                yield frame.sort_values(order, kind="stable").reset_index(drop=True)
 
         add("enterprises", iter([self.load_enterprises()]))
-        add("indicators", by_month())
+        add("indicators", by_month(), month_major=True)
         add("incidents", iter([self.load_incidents()]))
         return h.hexdigest()
 

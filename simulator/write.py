@@ -86,9 +86,12 @@ def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv"
     return [*paths, *write_truth(world, out)]
 
 
-def write_truth(world: World, out: Path) -> list[Path]:
+def write_truth(world: World, out: Path, *, report: dict[str, Any] | None = None) -> list[Path]:
     """Write the truth (true hazard, calibration report, and for a world given officers'
-    actions the actions with their effects: ``actions.parquet``) to ``out/truth``, atomically."""
+    actions the actions with their effects: ``actions.parquet``) to ``out/truth``, atomically.
+
+    ``report`` is the world's `calibration_report` when the caller has made it already (it
+    takes seconds on the demo world); without it, it is made here."""
     truth = Path(out) / "truth"
     truth.mkdir(parents=True, exist_ok=True)
     hazard_path = truth / "true_hazard.parquet"
@@ -99,7 +102,7 @@ def write_truth(world: World, out: Path) -> list[Path]:
         _write_atomic(world.actions, actions[0], "parquet")
     report_path = truth / "calibration.json"
     tmp = report_path.with_name(report_path.name + ".tmp")
-    payload = {"report": calibration_report(world), "params": world.params}
+    payload = {"report": calibration_report(world) if report is None else report, "params": world.params}
     tmp.write_text(
         json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=float), encoding="utf-8"
     )
