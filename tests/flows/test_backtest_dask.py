@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,15 +40,6 @@ def fits_seen(client: distributed.Client) -> int:
         return len({t.key for t in log if str(t.key).startswith("backtest_fit-") and t.finish == "memory"})
 
     return int(client.run_on_scheduler(count))
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[distributed.LocalCluster]:
-    """A running cluster of two worker processes, as `dask scheduler` and `dask worker` make one."""
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as running:
-        yield running
 
 
 def test_the_settings_choose_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:

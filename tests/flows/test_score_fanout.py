@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import distributed
@@ -68,14 +67,6 @@ def test_each_province_scored_alone_gives_the_nights_rows(
     ]
     assert all(len(p.features) > 100 for p in parts) and len(whole.features) > 1000
     assert_same(fanout.gather(parts), whole)
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[distributed.LocalCluster]:
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
-    ) as running:
-        yield running
 
 
 @pytest.mark.slow
