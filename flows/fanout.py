@@ -111,8 +111,9 @@ def score_by_province(
     indicators: pd.DataFrame,
     incidents: pd.DataFrame,
     as_of: pd.Timestamp,
-) -> Scored:
-    """Every province of the night as one task on `runner`'s cluster, then gathered.
+) -> Scored | None:
+    """Every province of the night as one task on `runner`'s cluster, then gathered; None
+    when the night holds one province (nothing to fan out: no cluster is started).
 
     A failed province fails the night (nothing is published): the runner's cluster, if it
     started one, is closed with its other tasks.
@@ -127,6 +128,8 @@ def score_by_province(
         logger = logging.getLogger(__name__)
     provinces = build.province_units(enterprises)
     names = sorted(set(provinces))
+    if len(names) < 2:
+        return None
     with runner, api_for_local_workers(runner):
         client = runner.client
         logger.info(

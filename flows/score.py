@@ -17,7 +17,7 @@ from data.locks import exclusive
 from data.settings import Settings, code_version
 from data.store import Store
 from data.workspace import score_lock_path
-from features.build import known_at, province_units
+from features.build import known_at
 from features.sets import feature_set
 from flows import fanout, tasks
 from flows.backtest import backtest_runner
@@ -247,11 +247,13 @@ def _score(
     columns = feature_set(version.feature_set)
     # On Dask (EWS_DASK_ADDRESS or EWS_DASK_WORKERS) one task per province, else in this process.
     runner = backtest_runner(settings)
-    scored = None
-    if runner is not None and len(set(province_units(frames.enterprises))) > 1:
-        scored = fanout.score_by_province(
+    scored = (
+        None
+        if runner is None
+        else fanout.score_by_province(
             runner, model, columns, frames.enterprises, indicators, incidents, as_of_ts
         )
+    )
     features = (
         scored.features
         if scored is not None

@@ -114,3 +114,17 @@ def test_the_score_flow_fans_out_per_province_on_the_cluster_and_publishes_the_s
         "score-province[province=Bình Dương]",
         "score-province[province=Hải Dương]",
     ]
+
+
+def test_a_night_of_one_province_is_not_fanned_out(tiny_store: Store, tiny_fits: dict[str, Fitted]) -> None:
+    """Nothing to split: no cluster is reached (this address has none), the flow scores in process."""
+    from prefect_dask import DaskTaskRunner
+
+    enterprises, indicators, incidents = _night(tiny_store)
+    one = enterprises.loc[province_units(enterprises) == "Hải Dương"]
+    columns = feature_set(candidate_params(TINY_PARAMS, "hgb").feature_set)
+    runner = DaskTaskRunner(address="tcp://127.0.0.1:9")
+    assert (
+        fanout.score_by_province(runner, tiny_fits["hgb"].model, columns, one, indicators, incidents, NIGHT)
+        is None
+    )
