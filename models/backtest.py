@@ -36,9 +36,19 @@ from vocab.months import months_before
 # The later calibration slice: rows, targets, sample weights (None: all rows weigh 1).
 Later = tuple[pd.DataFrame, np.ndarray, np.ndarray | None]
 # A candidate learner: (fit rows, targets, sample weights, columns, params, unusable numeric
-# columns, the later calibration slice) → a fitted pipeline over `columns`.
+# columns, the later calibration slice when asked) → a fitted pipeline over `columns`. The
+# slice is made on demand: a learner that does not stop early on it (the logistic) fits
+# before it is built, so the two are never in memory together.
 Candidate = Callable[
-    [pd.DataFrame, np.ndarray, np.ndarray, tuple[str, ...], ModelParams, tuple[str, ...], Later],
+    [
+        pd.DataFrame,
+        np.ndarray,
+        np.ndarray,
+        tuple[str, ...],
+        ModelParams,
+        tuple[str, ...],
+        Callable[[], Later],
+    ],
     Any,
 ]
 
@@ -50,9 +60,12 @@ def _fit_hgb(
     columns: tuple[str, ...],
     params: ModelParams,
     unusable: tuple[str, ...],
-    later: Later,
+    later: Callable[[], Later],
 ) -> Any:
-    return fit_boosted(X, y, w, columns, params, unusable=unusable, later=later[:2], later_weight=later[2])
+    rows, targets, weight = later()
+    return fit_boosted(
+        X, y, w, columns, params, unusable=unusable, later=(rows, targets), later_weight=weight
+    )
 
 
 def _fit_logistic(
@@ -62,7 +75,7 @@ def _fit_logistic(
     columns: tuple[str, ...],
     params: ModelParams,
     unusable: tuple[str, ...],
-    later: Later,
+    later: Callable[[], Later],
 ) -> Any:
     return fit_monotone_logistic(X, y, w, columns, params)
 
@@ -293,19 +306,33 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     ).to_numpy()
     if not (y[fit_rows] == 1).any() or not (y[calibration_rows] == 1).any():
         raise ValueError(f"origin {pd.Timestamp(origin).date()}: no positive example to fit or calibrate on")
-    X = model_input(frame.table.loc[fit_rows], columns)
+    weights = frame.weights(y)
+    if name == "logistic":
+        fit_rows, weights = thin_negatives(fit_rows, y, weights, params.logistic_max_rows, params.seed)
+    X = model_input(frame.table, columns, fit_rows)
     numeric = [c for c in columns if c not in categorical_columns(columns)]
     unusable = tuple(c for c in numeric if X[c].isna().all())
-    # A widened slice reaches months whose negatives are a sample: weighted back like the fit's.
-    weight = frame.kept_weights(y)[calibration_rows]
-    later: Later = (
-        model_input(frame.table.loc[calibration_rows], columns),
-        y[calibration_rows].astype(int),
-        None if (weight == 1.0).all() else weight,
-    )
+    made: list[Later] = []
+
+    def later_slice() -> Later:
+        """The calibration months' rows, made once, when first asked."""
+        if not made:
+            # A widened slice reaches months whose negatives are a sample: weighted back like the fit's.
+            weight = frame.kept_weights(y)[calibration_rows]
+            made.append(
+                (
+                    model_input(frame.table, columns, calibration_rows),
+                    y[calibration_rows].astype(int),
+                    None if (weight == 1.0).all() else weight,
+                )
+            )
+        return made[0]
+
     estimator = CANDIDATES[name](
-        X, y[fit_rows].astype(int), frame.weights(y)[fit_rows], columns, params, unusable, later
+        X, y[fit_rows].astype(int), weights[fit_rows], columns, params, unusable, later_slice
     )
+    del X
+    later = later_slice()
     calibrated = CalibratedClassifierCV(FrozenEstimator(estimator), method="sigmoid", ensemble=False)
     with warnings.catch_warnings():
         # The estimator is frozen: the folds only split its predictions, whose values they
@@ -323,6 +350,27 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
         int(calibration_rows.sum()),
         extra={"calibration_months": months},
     )
+
+
+def thin_negatives(
+    rows: np.ndarray, y: np.ndarray, weights: np.ndarray, cap: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`rows` (a mask) with its negatives sampled so that about `cap` rows remain, and the
+    weights with the sampled negatives' scaled by 1/rate (the population's scale is kept).
+
+    Every positive is kept; a seeded uniform draw per row of the frame picks the negatives,
+    so the same frame and seed give the same rows. At most `cap` rows: nothing changes.
+    """
+    count = int(rows.sum())
+    if count <= cap:
+        return rows, weights
+    negatives = rows & (y == 0)
+    positives = int((rows & (y == 1)).sum())
+    # Never below half the cap, should positives alone come near it.
+    rate = min(1.0, max(cap - positives, cap // 2) / int(negatives.sum()))
+    draw = np.random.default_rng(seed + 2).random(len(rows))
+    kept = (rows & (y == 1)) | (negatives & (draw < rate))
+    return kept, np.where(negatives, weights / rate, weights)
 
 
 def calibration_months_at(frame: TrainingFrame, y: np.ndarray, origin: pd.Timestamp) -> int:

@@ -82,6 +82,16 @@ class ModelParams(BaseModel):
         description="The learner registered; 'auto': the best of LEARNERS by pooled backtest PR-AUC.",
     )
     logistic_c: float = Field(default=0.1, gt=0, description="Inverse L2 strength of the logistic learner.")
+    # The logistic learner's working copies (imputed, with missing indicators, scaled, then
+    # stacked with the one-hot columns) are about 4.4 times its input: on the national world's
+    # 8 M fit rows that alone was 10 GB. A linear model of some 100 coefficients needs far
+    # fewer rows; beyond this many its negatives are sampled again (seeded) and weighted back
+    # (`models.backtest.thin_negatives`). The demo and Hải Dương worlds fit well under it.
+    logistic_max_rows: int = Field(
+        default=2_000_000,
+        ge=1_000,
+        description="Fit rows of the logistic learner beyond which negatives are sampled.",
+    )
     # Naive by default, by measurement: on 8 simulated two-year loops of acting on the
     # model's own warnings, naive retraining lost little against a world nobody acted in and
     # each censoring policy ranked the untreated risk worse on average (docs/benchmarks.md,
@@ -189,10 +199,17 @@ def fit_boosted(
     return model
 
 
-def model_input(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
-    """The model's input frame: the set's columns, numbers as float64, text as str."""
+def model_input(
+    table: pd.DataFrame, columns: tuple[str, ...], rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The model's input frame: the set's columns, numbers as float64, text as str.
+
+    `rows` (a boolean mask) takes those rows and columns in one copy, not the whole table's
+    rows first: at national scale a fit's rows of every column are gigabytes. Without it the
+    numbers already float64 share the table's memory (copy-on-write; nothing here writes).
+    """
     categorical = set(categorical_columns(columns))
-    out = table.loc[:, list(columns)].copy()
+    out = table.loc[:, list(columns)] if rows is None else table.loc[rows, list(columns)]
     for column in columns:
         if column in categorical:
             out[column] = out[column].astype("str")
