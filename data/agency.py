@@ -735,7 +735,7 @@ def _coverage(name: str, spec: Source, fetched: Fetched, raw: RawFile, body: pd.
         months = [_whole_file_value(name, spec, spec.month, fetched, raw, month=True)]
     else:
         valid = body["month"].str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
-        months = sorted(set(body.loc[valid, "month"]))
+        months = sorted(pd.unique(body.loc[valid, "month"]))
     parts = []
     for month in months:
         named = (

@@ -565,7 +565,8 @@ class _Problems:
 
 
 def _got(raw: pd.DataFrame, pos: np.ndarray, col: str) -> list[str]:
-    vals = raw[col].to_numpy()[pos]
+    # Only the failing rows are taken out of Arrow, not the whole column (a million cells).
+    vals = raw[col].iloc[pos].to_numpy()
     return [repr(v) if isinstance(v, str) else "empty" for v in vals]
 
 
@@ -1009,10 +1010,12 @@ def ingest_delivery(
         def stored_for(t: str, frame: pd.DataFrame) -> pd.DataFrame:
             if t == "incidents":
                 return store.load_incidents()
-            months = sorted(set(frame["month"]))
+            # Unique values first: a Python set of a million months boxes a Timestamp per row
+            # (a third of a Hải Dương world's ingest).
+            months = sorted(pd.Timestamp(m) for m in pd.unique(frame["month"]))
             if stored_indicators is not None:
                 return stored_indicators(months)
-            return store.stored_indicator_rows(sorted(set(frame["enterprise_id"])), months)
+            return store.stored_indicator_rows(sorted(pd.unique(frame["enterprise_id"])), months)
 
         for t in ("indicators", "incidents"):
             if t not in tables:
