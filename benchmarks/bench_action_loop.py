@@ -1,7 +1,10 @@
 """Acting on warnings for two years: how much naive retraining loses, how much censoring recovers.
 
 Run: `.venv/bin/python -m benchmarks.bench_action_loop [--worlds 5] [--first-seed 0] [--months 24]
-[--preset tiny] [--start 2022-10] [--every 6] [--learner hgb] [--policies naive censor ...]`.
+[--preset tiny] [--start 2022-10] [--every 6] [--learner hgb] [--policies naive censor ...]
+[--out DIR]`. With `--out`, each world's figures are also written to
+``DIR/action-loop-<preset>-<policies>-s<seed>.json`` as it ends, so that worlds run in several
+sittings can be reported together: `... --report DIR/action-loop-hai-duong-*.json`.
 
 For each world (seeds from `--first-seed`, N of them) the world without actions W0 is simulated and ingested. A model
 is trained as of the end of the month before `--start`; then, month by month for `--months`
@@ -29,6 +32,8 @@ realized stoppages the officers' actions averted in each policy's loop.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import platform
 import tempfile
 import time
@@ -70,7 +75,7 @@ def ingested(world: sim.World, root: Path) -> Typed:
     """The world written as a source and ingested into a fresh store under `root`."""
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root) as tmp:
-        sim.write_source(world, Path(tmp) / "source", "parquet")
+        sim.write_source(world, Path(tmp) / "source", "parquet", truth=False)
         store = Store(Path(tmp) / "store")
         ingest(str(Path(tmp) / "source"), store)
         return Typed(
@@ -293,6 +298,26 @@ def report(results: list[WorldResult], names: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+def save_world(path: Path, names: tuple[str, ...], setup: str, result: WorldResult) -> None:
+    """One world's figures as JSON: the models it compares, how it was run, its result."""
+    saved = {"names": list(names), "setup": setup, "result": dataclasses.asdict(result)}
+    path.write_text(json.dumps(saved, indent=1), encoding="utf-8")
+
+
+def load_worlds(paths: Iterable[Path]) -> tuple[tuple[str, ...], str, list[WorldResult]]:
+    """Worlds saved by `save_world`, by seed; ValueError if they were not run alike."""
+    saved = [json.loads(Path(path).read_text(encoding="utf-8")) for path in paths]
+    if not saved:
+        raise ValueError("no world to report")
+    names, setup = saved[0]["names"], saved[0]["setup"]
+    if any(s["names"] != names or s["setup"] != setup for s in saved):
+        raise ValueError("the worlds were run with different policies or settings: report them apart")
+    worlds = sorted((WorldResult(**s["result"]) for s in saved), key=lambda w: w.seed)
+    if len({w.seed for w in worlds}) < len(worlds):
+        raise ValueError("a seed is reported twice")
+    return tuple(names), setup, worlds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", type=int, default=5)
@@ -304,7 +329,17 @@ def main() -> None:
     parser.add_argument("--capacity", type=float, default=DEFAULT_CAPACITY)
     parser.add_argument("--learner", default="hgb", choices=("hgb", "logistic", "blend"))
     parser.add_argument("--policies", nargs="+", default=list(ACTION_POLICIES), choices=ACTION_POLICIES)
+    parser.add_argument("--out", type=Path, help="folder for one JSON of figures per world")
+    parser.add_argument("--report", type=Path, nargs="+", help="report these worlds' JSON files; run nothing")
     args = parser.parse_args()
+    if args.report:
+        try:
+            names, setup, worlds = load_worlds(args.report)
+        except ValueError as exc:
+            parser.error(str(exc))
+        print(f"{len(worlds)} worlds (seeds {', '.join(str(w.seed) for w in worlds)}): {setup}\n")
+        print(report(worlds, names))
+        return
     params = ModelParams(backtest_origins=0, learner=args.learner)
     began = time.monotonic()
     results = []
@@ -322,6 +357,15 @@ def main() -> None:
                 workdir=Path(tmp) / str(seed),
             )
             results.append(result)
+            if args.out:
+                args.out.mkdir(parents=True, exist_ok=True)
+                path = args.out / f"action-loop-{args.preset}-{'-'.join(args.policies)}-s{seed}.json"
+                setup = (
+                    f"{args.preset}, loop {args.start} + {args.months} months, retrained every {args.every}, "
+                    f"learner {args.learner}, capacity {args.capacity}; {platform.machine()}, "
+                    f"{platform.python_version()}"
+                )
+                save_world(path, (REFERENCE, *args.policies), setup, result)
             print(
                 f"world {seed}: {result.seconds:.0f} s; capture "
                 + ", ".join(f"{n} {v['capture']:.3f}" for n, v in result.pooled.items())

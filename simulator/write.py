@@ -66,9 +66,12 @@ def write_areas(world: World, path: Path) -> Path:
     return path
 
 
-def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv") -> list[Path]:
+def write_source(
+    world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv", *, truth: bool = True
+) -> list[Path]:
     """Write the three contract tables to ``out``, the area reference to ``out/areas.csv``
-    and the truth to ``out/truth``.
+    and the truth to ``out/truth`` (unless ``truth`` is False: a caller that keeps the
+    World needs no copy of it, and its calibration report takes seconds).
 
     Files are written atomically (temporary file, then ``os.replace``); same world, same bytes.
     Returns the paths written, contract tables first, then ``areas.csv``.
@@ -83,7 +86,7 @@ def write_source(world: World, out: Path, fmt: Literal["csv", "parquet"] = "csv"
         _write_atomic(_integers_as_int(getattr(world, name)), path, fmt)
         paths.append(path)
     paths.append(write_areas(world, out / "areas.csv"))
-    return [*paths, *write_truth(world, out)]
+    return [*paths, *write_truth(world, out)] if truth else paths
 
 
 def write_truth(world: World, out: Path, *, report: dict[str, Any] | None = None) -> list[Path]:

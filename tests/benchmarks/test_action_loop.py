@@ -93,3 +93,37 @@ def test_loop_core_on_the_tiny_world(tmp_path: Path) -> None:
         assert 0 <= averted["realized"] <= averted["untreated"]
     for pooled in result.pooled.values():
         assert 0 < pooled["capture"] <= 1
+
+
+def _world(seed: int) -> loop.WorldResult:
+    return loop.WorldResult(
+        seed,
+        capture={"reference": [0.5, 0.6], "naive": [0.5, 0.55 + seed / 100]},
+        pr_auc={"reference": [0.1, 0.2], "naive": [0.1, 0.15]},
+        pooled={
+            "reference": {"capture": 0.6, "pr_auc": 0.2},
+            "naive": {"capture": 0.55 + seed / 100, "pr_auc": 0.15},
+        },
+        averted={"naive": {"expected": 1.5, "realized": 2.0, "untreated": 9.0}},
+        actions={"naive": 40},
+        seconds=12.0,
+    )
+
+
+def test_worlds_run_apart_are_reported_together(tmp_path: Path) -> None:
+    """Worlds saved in two sittings give the report of one run over both (by seed)."""
+    names = ("reference", "naive")
+    for seed in (3, 1):
+        loop.save_world(
+            tmp_path / f"s{seed}.json", names, "hai-duong, loop 2022-10 + 24 months", _world(seed)
+        )
+    got_names, setup, worlds = loop.load_worlds(sorted(tmp_path.glob("*.json")))
+    assert got_names == names and setup.startswith("hai-duong")
+    assert worlds == [_world(1), _world(3)]
+    assert loop.report(worlds, names) == loop.report([_world(1), _world(3)], names)
+    assert "| naive − reference | -0.030 (sd 0.014; -0.040–-0.020) |" in loop.report(worlds, names)
+    loop.save_world(tmp_path / "other.json", names, "tiny, loop 2022-10 + 24 months", _world(5))
+    with pytest.raises(ValueError, match="different policies or settings"):
+        loop.load_worlds(sorted(tmp_path.glob("*.json")))
+    with pytest.raises(ValueError, match="twice"):
+        loop.load_worlds([tmp_path / "s1.json", tmp_path / "s1.json"])
