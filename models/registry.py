@@ -39,6 +39,7 @@ import sklearn
 import skops
 import skops.io as sio
 import sqlalchemy
+from skops.io.exceptions import UntrustedTypesFoundException
 import urllib3
 import yaml
 from mlflow import MlflowClient
@@ -252,7 +253,6 @@ def log_model_version(
     `artifact_dir` holds plots, tables and the model card, logged under `report/`.
     """
     experiment_id = ensure_experiment(experiment, artifact_root)
-    untrusted = sio.get_untrusted_types(data=sio.dumps(model))
     example = input_example.head(5)
     # `mlflow.pyfunc` users (batch jobs, `mlflow models serve`) get the calibrated
     # probabilities: column 1 is P(stoppage within the horizon), never 0/1 labels.
@@ -269,22 +269,33 @@ def log_model_version(
                     mlflow.log_metric(key, float(point), step=step)
         if artifact_dir is not None:
             mlflow.log_artifacts(str(artifact_dir), artifact_path="report")
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=signature,
-            input_example=example,
-            serialization_format="skops",
-            skops_trusted_types=untrusted,
-            pyfunc_predict_fn="predict_proba",
-            # MLmodel records scikit-learn's version too (`sklearn_version`), which the load checks.
-            pip_requirements=[
-                f"scikit-learn=={sklearn.__version__}",
-                f"numpy=={np.__version__}",
-                f"skops=={skops.__version__}",
-            ],
-            registered_model_name=model_name,
-        )
+        try:
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                signature=signature,
+                input_example=example,
+                serialization_format="skops",
+                # The allow-list itself, not the types found in a serialization of the model made
+                # for that purpose (seconds for a blend of a thousand trees): MLflow loads the file
+                # back with it when saving, so a type outside the list fails the registration.
+                skops_trusted_types=sorted(TRUSTED_TYPES),
+                pyfunc_predict_fn="predict_proba",
+                # MLmodel records scikit-learn's version too (`sklearn_version`), which the load checks.
+                pip_requirements=[
+                    f"scikit-learn=={sklearn.__version__}",
+                    f"numpy=={np.__version__}",
+                    f"skops=={skops.__version__}",
+                ],
+                registered_model_name=model_name,
+            )
+        except MlflowException as exc:
+            untrusted = next((e for e in causes(exc) if isinstance(e, UntrustedTypesFoundException)), None)
+            if untrusted is None:
+                raise
+            raise ModelIntegrityError(
+                f"the trained model holds types outside the allow-list ({untrusted}); not registered"
+            ) from None
         version = str(info.registered_model_version)
         with tempfile.TemporaryDirectory() as tmp:
             uri = f"models:/{model_name}/{version}"

@@ -153,6 +153,27 @@ def test_a_skops_file_holding_a_type_outside_the_allow_list_is_refused(tmp_path:
         registry.load_skops(tmp_path, "test model")
 
 
+def test_a_model_holding_a_type_outside_the_allow_list_is_never_registered(tracking: Path) -> None:
+    """MLflow is given the allow-list: such a model fails at registration, in one clear line."""
+    X, y = _data()
+    model = Pipeline([("f", FunctionTransformer(_double)), ("m", LogisticRegression())]).fit(X, y)
+    with pytest.raises(ModelIntegrityError, match=r"outside the allow-list \(.*_double.*\); not registered"):
+        registry.log_model_version(
+            model,
+            model_name=NAME,
+            experiment="test",
+            artifact_root=(tracking / "artifacts").as_uri(),
+            params={},
+            metrics={},
+            tags={},
+            input_example=X,
+            texts={},
+        )
+    assert MlflowClient().search_model_versions(f"name='{NAME}'") == []
+    version, _, _ = _register(tracking)  # the allowed types register as before
+    assert version.version == "1"
+
+
 def test_promote_moves_the_champion_only_to_a_version_that_verifies(tracking: Path) -> None:
     db = tracking / "ews.db"
     first, _, _ = _register(tracking, seed=0)
