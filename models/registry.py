@@ -39,7 +39,6 @@ import sklearn
 import skops
 import skops.io as sio
 import sqlalchemy
-from skops.io.exceptions import UntrustedTypesFoundException
 import urllib3
 import yaml
 from mlflow import MlflowClient
@@ -48,6 +47,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, ErrorCode
 from sklearn.exceptions import InconsistentVersionWarning
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from data.errors import EwsError, NotReady, ServiceUnavailable, causes
 from data.settings import apply_timeout_defaults
