@@ -128,7 +128,9 @@ def dask_backtest(
             info.get("address"),
             len(info.get("workers", {})),
         )
-        # A frame on disk travels as its file's name: each fit reads the months it needs.
+        # A frame on disk travels as its file's name: each fit reads the months it needs, and
+        # this process lets go of the rows it read (the leak sentinel's) while the workers fit.
+        frame.release()
         shared = frame if frame.on_disk else client.scatter(frame, broadcast=True, hash=False)
         futures = [
             runner.submit(

@@ -157,6 +157,13 @@ class TrainingFrame:
             frame.__dict__["table"] = self.table.iloc[:rows]
         return frame
 
+    def release(self) -> None:
+        """Forget the rows read from disk; they are read again when next asked. A process
+        that hands the fits to Dask workers (each reads the months it fits) need not hold a
+        national table beside them. A frame in memory keeps its rows: it has no other copy."""
+        if self.on_disk:
+            self.__dict__.pop("table", None)
+
     def with_params(self, params: ModelParams) -> TrainingFrame:
         """The same rows under other parameters, without reading the file again."""
         frame = replace(self, params=params)

@@ -155,3 +155,19 @@ def test_a_frame_whose_rows_are_read_gives_an_origin_its_first_rows_without_a_co
     assert np.shares_memory(taken.table["headcount"].to_numpy(), whole["headcount"].to_numpy())
     # Sent to a worker, it still travels without its rows and reads its months there.
     assert "table" not in pickle.loads(pickle.dumps(taken)).__dict__
+
+
+def test_a_released_frame_reads_its_rows_again_and_one_in_memory_keeps_them(
+    on_disk: TrainingFrame, tiny_frame: TrainingFrame
+) -> None:
+    """A training process that hands its fits to Dask workers lets go of the rows it read."""
+    fresh = _unread(on_disk)
+    whole = fresh.table
+    fresh.release()
+    assert "table" not in fresh.__dict__
+    again = fresh.table
+    assert again is not whole
+    pd.testing.assert_frame_equal(again, whole)
+    kept = tiny_frame.table
+    tiny_frame.release()
+    assert tiny_frame.__dict__["table"] is kept is tiny_frame.source
