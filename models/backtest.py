@@ -287,7 +287,7 @@ class Fitted:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fitted:
+def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb", *, release: bool = False) -> Fitted:
     """Fit candidate `name` on what was known at `origin`; calibrate on the following months.
 
     The one training path: the backtest fits every origin with it and the final model is
@@ -295,6 +295,11 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
     a seeded `negative_rate` sample of negatives, each weighted 1/rate so the population's
     scale is kept); the C months after them, whose outcomes are known by O, calibrate a
     sigmoid on the frozen model. The blend fits each of `BLEND_MEMBERS` so, and averages them.
+
+    `release` (a frame on disk whose rows only this fit holds, as a Dask task's): once the
+    fit's and the calibration's inputs are taken, the table is let go before the learner
+    runs, so a worker never holds a national table beside a fit. The blend ignores it (each
+    member reads the table).
     """
     frame = frame.through(origin)
     if name == BLEND:
@@ -335,6 +340,9 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb") -> Fit
             )
         return made[0]
 
+    if release:
+        later_slice()
+        frame.release()
     estimator = CANDIDATES[name](
         X, y[fit_rows].astype(int), weights[fit_rows], columns, params, unusable, later_slice
     )
@@ -494,16 +502,25 @@ def backtest_cell(
     process and any order, at the same number of OpenMP and BLAS threads: that number moves
     the boosted trees' and the logistic model's probabilities in the 8th digit or so.
     """
+    # A frame on disk not yet read (a Dask task's) reads its own rows here: only this cell
+    # holds them, so the fit may let them go (`fit_at`'s `release`).
+    owned = frame.on_disk and "table" not in frame.__dict__
     frame = frame.through(origin)
     rows = frame.table.loc[origin_rows(frame, origin)]
-    if recipe is None:
-        return predict_rows(fit_at(frame, origin, name).model, rows, candidate_params(frame.params, name))
-    same_rows = recipe.model_copy(
-        update={"negative_rate": frame.params.negative_rate, "horizon_months": frame.params.horizon_months}
-    )
-    # The columns the recipe's learner reads (a blend reads the union of its members' sets).
-    model = fit_at(frame.with_params(same_rows), origin, recipe.learner).model
-    return predict_rows(model, rows, candidate_params(same_rows, recipe.learner))
+    if recipe is not None:
+        # The recipe's learner and hyper-parameters on the frame's rows, sampling and horizon.
+        frame = frame.with_params(
+            recipe.model_copy(
+                update={
+                    "negative_rate": frame.params.negative_rate,
+                    "horizon_months": frame.params.horizon_months,
+                }
+            )
+        )
+        name = recipe.learner
+    # The columns the learner reads (a blend reads the union of its members' sets).
+    model = fit_at(frame, origin, name, release=owned).model
+    return predict_rows(model, rows, candidate_params(frame.params, name))
 
 
 def assemble_backtest(

@@ -171,3 +171,28 @@ def test_a_released_frame_reads_its_rows_again_and_one_in_memory_keeps_them(
     kept = tiny_frame.table
     tiny_frame.release()
     assert tiny_frame.__dict__["table"] is kept is tiny_frame.source
+
+
+def test_a_cell_of_an_unread_frame_lets_its_rows_go_before_the_fit(
+    on_disk: TrainingFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dask task's frame arrives without rows and reads its months: once the fit's inputs
+    are taken it lets them go (same figures); a frame whose rows are shared keeps them."""
+    released: list[pd.Timestamp | None] = []
+    original = TrainingFrame.release
+
+    def spy(self: TrainingFrame) -> None:
+        released.append(self.until)
+        original(self)
+
+    monkeypatch.setattr(TrainingFrame, "release", spy)
+    origin = on_disk.origins(TINY_PARAMS.backtest_origins)[0]
+    recipe = TINY_PARAMS.model_copy(update={"learner": "logistic", "logistic_c": 1.0})
+    for name, given in (("hgb", None), ("logistic", None), ("champion", recipe)):
+        released.clear()
+        shared = on_disk.table  # read: the serial backtest's case
+        expected = backtest_cell(on_disk, origin, name, given)
+        assert released == [] and on_disk.__dict__["table"] is shared
+        got = backtest_cell(_unread(on_disk), origin, name, given)
+        assert released == [origin], name
+        np.testing.assert_array_equal(got, expected)
