@@ -50,10 +50,11 @@ def _ranked(score: np.ndarray) -> _Ranked:
     return _Ranked(order, np.flatnonzero(np.r_[s[1:] != s[:-1], True]))
 
 
-def _counts(y: np.ndarray, w: np.ndarray, ranked: _Ranked) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative weighted true and false positives at each distinct threshold."""
-    ys, ws = y[ranked.order], w[ranked.order]
-    return np.cumsum(ws * ys)[ranked.last], np.cumsum(ws * (1 - ys))[ranked.last]
+def _sorted_counts(ys: np.ndarray, ws: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Cumulative weighted true and false positives at each distinct threshold, from targets
+    and weights already in the ranking's order; None without both classes."""
+    tp, fp = np.cumsum(ws * ys)[last], np.cumsum(ws * (1 - ys))[last]
+    return None if tp[-1] <= 0 or fp[-1] <= 0 else (tp, fp)
 
 
 def _cumulative(
@@ -62,15 +63,11 @@ def _cumulative(
     """Weighted true and false positives down the ranking; None without both classes."""
     y = np.asarray(y, dtype=np.float64)
     w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
-    tp, fp = _counts(y, w, ranked or _ranked(score))
-    return None if tp[-1] <= 0 or fp[-1] <= 0 else (tp, fp)
+    ranked = ranked or _ranked(score)
+    return _sorted_counts(y[ranked.order], w[ranked.order], ranked.last)
 
 
-def average_precision(
-    y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None, *, ranked: _Ranked | None = None
-) -> float:
-    """PR-AUC as average precision (scikit-learn's definition); NaN without both classes."""
-    counts = _cumulative(y, score, w, ranked)
+def _average_precision_of(counts: tuple[np.ndarray, np.ndarray] | None) -> float:
     if counts is None:
         return float("nan")
     tp, fp = counts
@@ -79,21 +76,33 @@ def average_precision(
     return float(np.sum(np.diff(tp, prepend=0.0) / tp[-1] * precision))
 
 
-def roc_auc(
-    y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None, *, ranked: _Ranked | None = None
-) -> float:
-    """Area under the ROC curve (ties count half); NaN without both classes."""
-    counts = _cumulative(y, score, w, ranked)
+def _roc_auc_of(counts: tuple[np.ndarray, np.ndarray] | None) -> float:
     if counts is None:
         return float("nan")
     tp, fp = counts
     return float(np.trapezoid(np.r_[0.0, tp / tp[-1]], np.r_[0.0, fp / fp[-1]]))
 
 
+def average_precision(
+    y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None, *, ranked: _Ranked | None = None
+) -> float:
+    """PR-AUC as average precision (scikit-learn's definition); NaN without both classes."""
+    return _average_precision_of(_cumulative(y, score, w, ranked))
+
+
+def roc_auc(
+    y: np.ndarray, score: np.ndarray, w: np.ndarray | None = None, *, ranked: _Ranked | None = None
+) -> float:
+    """Area under the ROC curve (ties count half); NaN without both classes."""
+    return _roc_auc_of(_cumulative(y, score, w, ranked))
+
+
 def pr_curve(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(recall, precision) at each distinct threshold, highest first, from (0, 1)."""
     y = np.asarray(y, dtype=np.float64)
-    tp, fp = _counts(y, np.ones_like(y), _ranked(score))
+    ranked = _ranked(score)
+    ys = y[ranked.order]
+    tp, fp = np.cumsum(ys)[ranked.last], np.cumsum(1 - ys)[ranked.last]
     return np.r_[0.0, tp / max(tp[-1], 1e-300)], np.r_[1.0, tp / np.maximum(tp + fp, 1e-300)]
 
 
@@ -178,12 +187,14 @@ def _month_index(as_of: np.ndarray) -> tuple[int, np.ndarray]:
 
 
 def _model_metrics(
-    y: np.ndarray, score: np.ndarray, top: np.ndarray, ranked: _Ranked, w: np.ndarray, is_probability: bool
+    y: np.ndarray,
+    score: np.ndarray,
+    top: np.ndarray,
+    counts: tuple[np.ndarray, np.ndarray] | None,
+    w: np.ndarray,
+    is_probability: bool,
 ) -> dict[str, float]:
-    out = {
-        "pr_auc": average_precision(y, score, w, ranked=ranked),
-        "roc_auc": roc_auc(y, score, w, ranked=ranked),
-    }
+    out = {"pr_auc": _average_precision_of(counts), "roc_auc": _roc_auc_of(counts)}
     out.update(top_k_metrics(y, top, w))
     out["brier"] = brier(y, score, w) if is_probability else float("nan")
     return out
@@ -203,23 +214,32 @@ def _compare_core(
     y = np.asarray(y, dtype=np.float64)
     n_months, month = _month_index(as_of)
     ranked = {name: _ranked(s) for name, s in scores.items()}
+    # Each model's targets and months in its ranking's order, taken once: a resample only
+    # reweighs months, so its weights in that order are the month counts looked up by month
+    # (the same numbers as reweighing the rows and then ordering them, without gathering
+    # millions of rows at random per model and resample: minutes at national scale).
+    ys = {name: y[r.order] for name, r in ranked.items()}
+    months = {name: month[r.order] for name, r in ranked.items()}
 
-    def all_metrics(w: np.ndarray) -> dict[str, dict[str, float]]:
-        out = {
-            name: _model_metrics(y, s, tops[name], ranked[name], w, name not in not_probability)
-            for name, s in scores.items()
-        }
+    def all_metrics(counts: np.ndarray | None) -> dict[str, dict[str, float]]:
+        """Every model's metrics with each month counted `counts[month]` times (None: once)."""
+        w = np.ones_like(y) if counts is None else counts[month].astype(np.float64)
+        out = {}
+        for name, s in scores.items():
+            ws = np.ones_like(y) if counts is None else counts[months[name]].astype(np.float64)
+            cumulative = _sorted_counts(ys[name], ws, ranked[name].last)
+            out[name] = _model_metrics(y, s, tops[name], cumulative, w, name not in not_probability)
         base = out.get(CHECKLIST, {}).get("recall_at_k", float("nan"))
         for values in out.values():
             values["lift_at_k"] = lift(values["recall_at_k"], base)
         return out
 
-    point = all_metrics(np.ones_like(y))
+    point = all_metrics(None)
     rng = np.random.default_rng(seed)
     draws: dict[tuple[str, str], list[float]] = {(m, k): [] for m in point for k in METRICS}
     for _ in range(n_boot):
         counts = np.bincount(rng.integers(0, n_months, n_months), minlength=n_months)
-        for name, values in all_metrics(counts[month].astype(np.float64)).items():
+        for name, values in all_metrics(counts).items():
             for key in METRICS:
                 draws[name, key].append(values[key])
     tail = (1 - level) / 2
