@@ -4,7 +4,12 @@ Run: `.venv/bin/python -m benchmarks.bench_action_loop [--worlds 5] [--first-see
 [--preset tiny] [--start 2022-10] [--every 6] [--learner hgb] [--policies naive censor ...]
 [--out DIR]`. With `--out`, each world's figures are also written to
 ``DIR/action-loop-<preset>-<policies>-s<seed>.json`` as it ends, so that worlds run in several
-sittings can be reported together: `... --report DIR/action-loop-hai-duong-*.json`.
+sittings can be reported together: `... --report DIR/action-loop-demo-*.json`; files of one seed
+that ran different policies are merged, so the policies can run as separate processes side by
+side (`--policies naive` and `--policies censor`, same seeds), each also computing the
+reference. The preset must be one a model can be trained on alone: `hai-duong` has about 1.5
+stoppages a year, and its loop stops at the first retraining whose calibration months hold
+no stoppage; `demo` pools its article-matched Hải Dương with other provinces.
 
 For each world (seeds from `--first-seed`, N of them) the world without actions W0 is simulated and ingested. A model
 is trained as of the end of the month before `--start`; then, month by month for `--months`
@@ -304,18 +309,48 @@ def save_world(path: Path, names: tuple[str, ...], setup: str, result: WorldResu
     path.write_text(json.dumps(saved, indent=1), encoding="utf-8")
 
 
+def _merged(a: WorldResult, b: WorldResult) -> WorldResult:
+    """One seed's figures from two files that ran different policies (in parallel, say)."""
+    if a.capture[REFERENCE] != b.capture[REFERENCE] or a.pooled[REFERENCE] != b.pooled[REFERENCE]:
+        raise ValueError(f"seed {a.seed}: the reference differs between its files (not the same setup)")
+    twice = sorted(set(a.pooled) & set(b.pooled) - {REFERENCE})
+    if twice:
+        raise ValueError(f"seed {a.seed}: {', '.join(twice)} reported twice")
+    return WorldResult(
+        a.seed,
+        capture={**a.capture, **b.capture},
+        pr_auc={**a.pr_auc, **b.pr_auc},
+        pooled={**a.pooled, **b.pooled},
+        averted={**a.averted, **b.averted},
+        actions={**a.actions, **b.actions},
+        censored={**a.censored, **b.censored},
+        seconds=a.seconds + b.seconds,
+    )
+
+
 def load_worlds(paths: Iterable[Path]) -> tuple[tuple[str, ...], str, list[WorldResult]]:
-    """Worlds saved by `save_world`, by seed; ValueError if they were not run alike."""
+    """Worlds saved by `save_world`, by seed. Files of one seed that ran different policies
+    (say `--policies naive` and `--policies censor` in two processes) are merged; their
+    reference must agree exactly (it is deterministic). ValueError if the files were not run
+    alike, a policy is reported twice for a seed, or a seed lacks a policy another has."""
     saved = [json.loads(Path(path).read_text(encoding="utf-8")) for path in paths]
     if not saved:
         raise ValueError("no world to report")
-    names, setup = saved[0]["names"], saved[0]["setup"]
-    if any(s["names"] != names or s["setup"] != setup for s in saved):
-        raise ValueError("the worlds were run with different policies or settings: report them apart")
-    worlds = sorted((WorldResult(**s["result"]) for s in saved), key=lambda w: w.seed)
-    if len({w.seed for w in worlds}) < len(worlds):
-        raise ValueError("a seed is reported twice")
-    return tuple(names), setup, worlds
+    setup = saved[0]["setup"]
+    if any(s["setup"] != setup for s in saved):
+        raise ValueError("the worlds were run with different settings: report them apart")
+    by_seed: dict[int, WorldResult] = {}
+    for s in saved:
+        world = WorldResult(**s["result"])
+        by_seed[world.seed] = _merged(by_seed[world.seed], world) if world.seed in by_seed else world
+    worlds = [by_seed[seed] for seed in sorted(by_seed)]
+    present = set().union(*(w.pooled for w in worlds))
+    names = tuple(n for n in (REFERENCE, *ACTION_POLICIES) if n in present)
+    for world in worlds:
+        missing = [n for n in names if n not in world.pooled]
+        if missing:
+            raise ValueError(f"seed {world.seed} lacks {', '.join(missing)}")
+    return names, setup, worlds
 
 
 def main() -> None:

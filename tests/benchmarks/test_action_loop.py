@@ -123,7 +123,34 @@ def test_worlds_run_apart_are_reported_together(tmp_path: Path) -> None:
     assert loop.report(worlds, names) == loop.report([_world(1), _world(3)], names)
     assert "| naive − reference | -0.030 (sd 0.014; -0.040–-0.020) |" in loop.report(worlds, names)
     loop.save_world(tmp_path / "other.json", names, "tiny, loop 2022-10 + 24 months", _world(5))
-    with pytest.raises(ValueError, match="different policies or settings"):
+    with pytest.raises(ValueError, match="different settings"):
         loop.load_worlds(sorted(tmp_path.glob("*.json")))
-    with pytest.raises(ValueError, match="twice"):
+    with pytest.raises(ValueError, match="naive reported twice"):
         loop.load_worlds([tmp_path / "s1.json", tmp_path / "s1.json"])
+
+
+def test_one_seeds_policies_run_in_two_processes_are_merged(tmp_path: Path) -> None:
+    """`--policies naive` and `--policies censor` run apart give one world with both."""
+    setup = "demo, loop 2022-10 + 24 months"
+    naive = _world(1)
+    censor = _world(1)
+    for field in ("capture", "pr_auc", "pooled", "averted", "actions"):
+        values = getattr(censor, field)
+        values["censor"] = values.pop("naive")
+    censor.pooled["censor"] = {"capture": 0.5, "pr_auc": 0.1}
+    loop.save_world(tmp_path / "naive.json", ("reference", "naive"), setup, naive)
+    loop.save_world(tmp_path / "censor.json", ("reference", "censor"), setup, censor)
+    names, _, worlds = loop.load_worlds([tmp_path / "censor.json", tmp_path / "naive.json"])
+    assert names == ("reference", "naive", "censor")
+    (world,) = worlds
+    assert world.pooled["naive"] == naive.pooled["naive"] and world.pooled["censor"]["capture"] == 0.5
+    assert world.actions == {"naive": 40, "censor": 40} and world.seconds == 24.0
+    assert "| censor − naive | -0.060 (sd 0.000" in loop.report(worlds, names)
+    other = _world(1)
+    other.pooled["reference"] = {"capture": 0.61, "pr_auc": 0.2}
+    loop.save_world(tmp_path / "other.json", ("reference", "naive"), setup, other)
+    with pytest.raises(ValueError, match="the reference differs"):
+        loop.load_worlds([tmp_path / "censor.json", tmp_path / "other.json"])
+    loop.save_world(tmp_path / "s2.json", ("reference", "naive"), setup, _world(2))
+    with pytest.raises(ValueError, match="seed 2 lacks censor"):
+        loop.load_worlds([tmp_path / "censor.json", tmp_path / "naive.json", tmp_path / "s2.json"])
