@@ -29,14 +29,21 @@ def _ingest(province: str, enterprises: int, indicators: int, seconds: float) ->
     }
 
 
-def scoring_figures(scale: float, per_province: int, nightly_seconds: float) -> dict[str, Any]:
-    """Shaped like `national-s0-x<scale>.json`: two provinces here instead of 34."""
+def _header(scale: float, as_of: str) -> dict[str, Any]:
+    """The fields both benchmarks' JSON files open with."""
     return {
         "preset": "national",
         "scale": scale,
         "seed": 0,
-        "as_of": "2026-11-25",
+        "as_of": as_of,
         "machine": "x86_64, 2 cores, Python 3.11.7",
+    }
+
+
+def scoring_figures(scale: float, per_province: int, nightly_seconds: float) -> dict[str, Any]:
+    """Shaped like `national-s0-x<scale>.json`: two provinces here instead of 34."""
+    return {
+        **_header(scale, "2026-11-25"),
         "world": {"seconds": 4.6, "peak_mb": 376},
         "ingests": [
             _ingest("01", per_province, 80 * per_province, 1.5),
@@ -58,12 +65,8 @@ def scoring_figures(scale: float, per_province: int, nightly_seconds: float) -> 
 def training_figures(scale: float, as_of: str, seconds: float) -> dict[str, Any]:
     """Shaped like `national-train-s0-x<scale>-o2-<as_of>.json` (Prefect's suffixed task names)."""
     return {
-        "preset": "national",
-        "scale": scale,
-        "seed": 0,
-        "as_of": as_of,
+        **_header(scale, as_of),
         "origins": 2,
-        "machine": "x86_64, 2 cores, Python 3.11.7",
         "runs": {
             "0": {
                 "seconds": seconds,
