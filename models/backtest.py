@@ -11,6 +11,7 @@ serves every origin. Labels differ: a fit at origin O sees only incidents report
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -324,21 +325,17 @@ def fit_at(frame: TrainingFrame, origin: pd.Timestamp, name: str = "hgb", *, rel
     X = model_input(frame.table, columns, fit_rows)
     numeric = [c for c in columns if c not in categorical_columns(columns)]
     unusable = tuple(c for c in numeric if X[c].isna().all())
-    made: list[Later] = []
 
+    @functools.cache
     def later_slice() -> Later:
         """The calibration months' rows, made once, when first asked."""
-        if not made:
-            # A widened slice reaches months whose negatives are a sample: weighted back like the fit's.
-            weight = frame.kept_weights(y)[calibration_rows]
-            made.append(
-                (
-                    model_input(frame.table, columns, calibration_rows),
-                    y[calibration_rows].astype(int),
-                    None if (weight == 1.0).all() else weight,
-                )
-            )
-        return made[0]
+        # A widened slice reaches months whose negatives are a sample: weighted back like the fit's.
+        weight = frame.kept_weights(y)[calibration_rows]
+        return (
+            model_input(frame.table, columns, calibration_rows),
+            y[calibration_rows].astype(int),
+            None if (weight == 1.0).all() else weight,
+        )
 
     if release:
         later_slice()
@@ -379,12 +376,11 @@ def thin_negatives(
     count = int(rows.sum())
     if count <= cap:
         return rows, weights
-    negatives = rows & (y == 0)
-    positives = int((rows & (y == 1)).sum())
+    negatives, positives = rows & (y == 0), rows & (y == 1)
     # Never below half the cap, should positives alone come near it.
-    rate = min(1.0, max(cap - positives, cap // 2) / int(negatives.sum()))
+    rate = min(1.0, max(cap - int(positives.sum()), cap // 2) / int(negatives.sum()))
     draw = np.random.default_rng(seed + 2).random(len(rows))
-    kept = (rows & (y == 1)) | (negatives & (draw < rate))
+    kept = positives | (negatives & (draw < rate))
     return kept, np.where(negatives, weights / rate, weights)
 
 
