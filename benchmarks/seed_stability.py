@@ -42,6 +42,9 @@ def main() -> None:
     parser.add_argument("--seed-world", type=int, default=0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--as-of", default="2025-01-25")
+    parser.add_argument(
+        "--negative-rate", type=float, help="share of negatives sampled (default: ModelParams' own)"
+    )
     args = parser.parse_args()
     as_of = pd.Timestamp(args.as_of)
     with tempfile.TemporaryDirectory(prefix="ews-stb2-") as tmp:
@@ -60,6 +63,8 @@ def main() -> None:
     for seed in args.seeds:
         started = time.monotonic()
         params = ModelParams(seed=seed, backtest_origins=0)
+        if args.negative_rate is not None:
+            params = params.model_copy(update={"negative_rate": args.negative_rate})
         frame = build_training_frame(enterprises, indicators, incidents, as_of=as_of, params=params)
         columns = feature_set(candidate_params(params, BLEND).feature_set)
         scores.append(predict(fit_at(frame, frame.as_of, BLEND).model, month, columns))
@@ -69,7 +74,7 @@ def main() -> None:
     k5 = max(1, round(0.05 * len(first)))
     print(
         f"STB2 on {args.preset} (world seed {args.seed_world}), as of {as_of.date()}: {len(first)} enterprises, "
-        f"K = {k}; {platform.machine()}, Python {platform.python_version()}; "
+        f"K = {k}, negative rate {frame.params.negative_rate:g}; {platform.machine()}, Python {platform.python_version()}; "
         f"{np.mean(seconds):.0f} s a training"
     )
     print("\n| seed | top-K Jaccard | top-5% Jaccard | Kendall tau |\n|---|---|---|---|")

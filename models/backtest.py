@@ -210,6 +210,14 @@ class TrainingFrame:
         return np.where(sampled, 1.0 / self.params.negative_rate, 1.0)
 
 
+def sampling_rate(params: ModelParams, candidates: int) -> float:
+    """The share of negatives a frame of `candidates` rows (months × enterprises, an upper
+    bound) keeps: `negative_rate`, raised so that about `min_negative_rows` are kept, at most 1."""
+    if candidates <= 0 or candidates * params.negative_rate >= params.min_negative_rows:
+        return params.negative_rate
+    return min(1.0, params.min_negative_rows / candidates)
+
+
 def build_training_frame(
     enterprises: pd.DataFrame,
     indicators: Indicators,
@@ -223,7 +231,8 @@ def build_training_frame(
     """Features for the final fit and the backtest, from what was known at `as_of`.
 
     Months used for calibration or evaluation by any origin keep every row; earlier
-    months keep every positive and a `negative_rate` sample of negatives. When the history
+    months keep every positive and a `negative_rate` sample of negatives (raised for a small
+    world by `sampling_rate`, and carried in the frame's params). When the history
     is too short for `params.backtest_origins`, it is an error, or with `fit_origins` the
     frame's params carry the most origins that fit (at least one). With `on_disk` (a Parquet
     file's path), the same rows are streamed there block by block, never held whole while
@@ -256,6 +265,9 @@ def build_training_frame(
             f"not enough history before {as_of.date()}: {len(grid)} labelled months, "
             f"{minimum + params.backtest_origins} needed{hint}"
         )
+    rate = sampling_rate(params, len(grid) * len(enterprises))
+    if rate != params.negative_rate:
+        params = params.model_copy(update={"negative_rate": rate})
     first_origin = grid[-params.backtest_origins] if params.backtest_origins else as_of
     full_from = months_before(first_origin, params.horizon_months + params.calibration_months)
 

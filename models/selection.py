@@ -132,5 +132,6 @@ def learner_choice_note(
         "wage arrears, insurance debt or debt streak never lower the risk: the boosted trees through monotone "
         "constraints, the logistic model by dropping any of these columns fitted with a negative coefficient, "
         "the blend as a mean of such models. "
-        "Negatives are sampled at `negative_rate` before fitting and weighted 1/rate (no synthetic rows)."
+        "Negatives are sampled at `negative_rate` (raised so that a small world keeps `min_negative_rows` of "
+        "them, or every one) before fitting and weighted 1/rate (no synthetic rows)."
     )

@@ -119,9 +119,11 @@ def one_thread(request: pytest.FixtureRequest) -> Iterator[None]:
 
 # The model tests' training date and parameters: small fits, two backtest origins. The tiny
 # world has few stoppages: six calibration months give early stopping a steadier slice
-# (with three, its boosted trees stop before any split on debt).
+# (with three, its boosted trees stop before any split on debt). Its negatives are sampled
+# as a large world's are (`min_negative_rows` 0; by default a world this small keeps them
+# all), so that the tests exercise the sampling and its weights.
 AS_OF = pd.Timestamp("2023-12-20")
-TINY_PARAMS = ModelParams(max_iter=60, backtest_origins=2, calibration_months=6)
+TINY_PARAMS = ModelParams(max_iter=60, backtest_origins=2, calibration_months=6, min_negative_rows=0)
 
 
 @pytest.fixture(scope="session")
