@@ -1,7 +1,7 @@
 """Benchmark: how much the training seed moves the ranking (reliability matrix STB2).
 
 Run: `.venv/bin/python benchmarks/seed_stability.py [--preset demo] [--seed-world 0]
-[--seeds 0 1 2 3 4]`. One world is simulated and ingested; for each training seed the
+[--seeds 0 1 2 3 4] [--negative-rate R]`. One world is simulated and ingested; for each training seed the
 training frame is built and the registered learner (the blend) fitted as of `--as-of`
 exactly as `ews train` fits its final model (no backtest), and the enterprises operating at
 that date are scored. Against the first seed: the Jaccard index of the top K (K the
