@@ -62,8 +62,9 @@ class ModelParams(BaseModel):
         default=0.08, gt=0, le=1, description="Share of negative rows kept; weights undo it."
     )
     # Sampling negatives bounds the cost of a large world's fits; a small world has none to
-    # save, and its sample is what moves its ranking from one seed to another (reliability
-    # matrix STB2). A training frame raises its rate so that it keeps about this many
+    # save, and its sample is what moved its ranking from one seed to another (reliability
+    # matrix STB2) and ranked its true risk worse (10 tiny worlds, docs/benchmarks.md "Seed
+    # stability"). A training frame raises its rate so that it keeps about this many
     # negative candidates at least: every one of them when it has fewer.
     min_negative_rows: int = Field(
         default=100_000,
