@@ -169,6 +169,36 @@ def score_night(as_of: str) -> dict[str, Any]:
     }
 
 
+def backfill_nights(as_of: str, nights: int) -> dict[str, Any]:
+    """`ews backfill` of the `nights` month ends before `as_of`'s month, as an operator runs it
+    (one process, the workspace's Prefect server): its wall time, exit status and the peak
+    RSS of the command and its children (this child runs nothing else)."""
+    import datetime as dt
+
+    last = dt.date.fromisoformat(as_of).replace(day=1) - dt.timedelta(days=1)
+    first = last.replace(day=1)
+    for _ in range(nights - 1):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    command = [str(Path(sys.executable).with_name("ews")), "backfill", "--from", f"{first:%Y-%m}"]
+    command += ["--to", f"{last:%Y-%m}", "--json"]
+    started = time.monotonic()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if result.returncode != 0:
+        raise SystemExit(f"ews backfill exited {result.returncode}: {result.stderr[-2000:]}")
+    published = json.loads(result.stdout)["nights"]
+    return {
+        "from": f"{first:%Y-%m}",
+        "to": f"{last:%Y-%m}",
+        "nights": len(published),
+        "rows": [int(n["rows"]) for n in published],
+        "seconds": round(seconds, 1),
+        "seconds_a_night": round(seconds / len(published), 1),
+        "peak_mb": round(peak),
+    }
+
+
 def _child(args: list[str], env: dict[str, str], script: str = __file__) -> dict[str, Any]:
     """Run `script` (this one by default) as a child; its last stdout line is its JSON result."""
     started = time.monotonic()
@@ -191,7 +221,7 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def run(scale: float, seed: int, out: Path, *, score: bool = True) -> dict[str, Any]:
+def run(scale: float, seed: int, out: Path, *, score: bool = True, backfill: int = 0) -> dict[str, Any]:
     """The benchmark; returns its figures."""
     sys.path.insert(0, str(ROOT))
     from flows.demo import demo_as_of
@@ -250,6 +280,13 @@ def run(scale: float, seed: int, out: Path, *, score: bool = True) -> dict[str, 
         figures["nightly"] = _child(["--child", "score", "--as-of", as_of], scoring_env)
         figures["nightly"]["load_before"] = load
         figures["nightly"]["load_after"] = _load()
+        if backfill:
+            load = _load()
+            figures["backfill"] = _child(
+                ["--child", "backfill", "--as-of", as_of, "--nights", str(backfill)], scoring_env
+            )
+            figures["backfill"]["load_before"] = load
+            figures["backfill"]["load_after"] = _load()
     return figures
 
 
@@ -283,6 +320,14 @@ def table(figures: dict[str, Any]) -> str:
             f"**{n['seconds']} s** (+ {n['import_seconds']} s imports) | **{n['peak_mb']:,} MB** | "
             f"{n['load_before']} → {n['load_after']} |"
         )
+    if "backfill" in figures:
+        b = figures["backfill"]
+        lines.append(
+            f"| **`ews backfill --from {b['from']} --to {b['to']}`** ({b['nights']} nights) | "
+            f"{min(b['rows']):,}–{max(b['rows']):,} published a night | **{b['seconds']} s** "
+            f"({b['seconds_a_night']} s a night) | **{b['peak_mb']:,} MB** | "
+            f"{b['load_before']} → {b['load_after']} |"
+        )
     return "\n".join(lines)
 
 
@@ -294,8 +339,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument(
-        "--child", choices=["write", "ingest", "train", "trust", "score"], help=argparse.SUPPRESS
+        "--child", choices=["write", "ingest", "train", "trust", "score", "backfill"], help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--backfill",
+        type=int,
+        default=0,
+        help="then `ews backfill` the N month ends before the nightly's (reliability matrix L2)",
+    )
+    parser.add_argument("--nights", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--world", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
@@ -310,8 +362,10 @@ def main() -> None:
         result = trust_champion()
     elif args.child == "score":
         result = score_night(args.as_of)
+    elif args.child == "backfill":
+        result = backfill_nights(args.as_of, args.nights)
     else:
-        figures = run(args.scale, args.seed, args.out)
+        figures = run(args.scale, args.seed, args.out, backfill=args.backfill)
         path = args.out.resolve() / f"{world_dir(args.out, args.seed, args.scale).name}.json"
         path.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
         print(json.dumps(figures, ensure_ascii=False))
