@@ -1,9 +1,9 @@
 """Benchmark: the national nightly scoring, every province of the `national` world at once.
 
-Run: `.venv/bin/python benchmarks/bench_national.py [--scale 1.0] [--seed 0] [--out DIR]`
-(`--scale 0.002` is a smoke run of about ten minutes, mostly the 34 ingest processes and the
-training; the full scale about 25 minutes, and 9 more to write its world the first time). Steps,
-each in its own child process:
+Run: `.venv/bin/python benchmarks/bench_national.py [--scale 1.0] [--seed 0] [--out DIR]
+[--backfill N]` (`--scale 0.002` is a smoke run of about ten minutes, mostly the 34 ingest
+processes and the training; the full scale about 25 minutes, and 9 more to write its world
+the first time). Steps, each in its own child process:
 
 1. **World**, not timed here (its figures are `bench_national_world.py`'s): the `national`
    preset (``national_preset(scale)``) written by ``simulator.write_blocks(...,
@@ -25,6 +25,10 @@ each in its own child process:
    verified and loaded, features, scores, reasons, publication, exports, report,
    monitoring), with a Prefect server on 127.0.0.1 as under ``ews serve``. Peak RSS is the
    process's (imports included) or its children's, whichever is larger.
+5. **Backfill**, timed, with ``--backfill N`` (reliability matrix L2, the peak load's
+   backfill): ``ews backfill`` of the N month ends before the nightly's month, the command an
+   operator runs, against the same workspace and Prefect server; its wall time, the nights
+   it published and the peak RSS of the command and its children.
 
 Prints the figures as JSON (also written to ``OUT/national-s<seed>-x<scale>.json``) and as a
 Markdown table, with the machine's load average before and after each timed step.
