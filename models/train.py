@@ -102,11 +102,11 @@ class ModelParams(BaseModel):
         ge=1_000,
         description="Fit rows of the logistic learner beyond which negatives are sampled.",
     )
-    # Naive by default, by measurement: on 8 simulated two-year loops of acting on the
-    # model's own warnings, naive retraining lost little against a world nobody acted in and
-    # each censoring policy ranked the untreated risk worse on average (docs/benchmarks.md,
-    # "Acting on warnings: the two-year loop"). Without any recorded action every policy
-    # trains the same model.
+    # Naive by default, by measurement: on simulated two-year loops of acting on the model's
+    # own warnings (8 `tiny` worlds, 4 of the article-matched `demo` preset), naive
+    # retraining lost little against a world nobody acted in and no censoring policy
+    # recovered it (docs/benchmarks.md, "Acting on warnings: the two-year loop"). Without
+    # any recorded action every policy trains the same model.
     action_policy: ActionPolicy = Field(
         default="naive",
         description="Rows an action reached: 'naive' keeps them; the censor policies drop some (models.censoring).",
