@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import os
 import platform
@@ -154,8 +155,6 @@ def trust_champion() -> dict[str, Any]:
 
 def score_night(as_of: str) -> dict[str, Any]:
     """One nightly scoring of every enterprise through the real flow (this process)."""
-    import datetime as dt
-
     started = time.monotonic()
     _configure()
     from flows.score import score_flow
@@ -173,18 +172,28 @@ def score_night(as_of: str) -> dict[str, Any]:
     }
 
 
+def backfill_months(as_of: str, nights: int) -> tuple[str, str]:
+    """The first and last month (YYYY-MM) of the `nights` months before `as_of`'s month."""
+    day = dt.date.fromisoformat(as_of)
+    month = day.year * 12 + day.month - 1
+    first, last = month - nights, month - 1
+    return f"{first // 12}-{first % 12 + 1:02d}", f"{last // 12}-{last % 12 + 1:02d}"
+
+
 def backfill_nights(as_of: str, nights: int) -> dict[str, Any]:
     """`ews backfill` of the `nights` month ends before `as_of`'s month, as an operator runs it
     (one process, the workspace's Prefect server): its wall time, exit status and the peak
     RSS of the command and its children (this child runs nothing else)."""
-    import datetime as dt
-
-    last = dt.date.fromisoformat(as_of).replace(day=1) - dt.timedelta(days=1)
-    first = last.replace(day=1)
-    for _ in range(nights - 1):
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    command = [str(Path(sys.executable).with_name("ews")), "backfill", "--from", f"{first:%Y-%m}"]
-    command += ["--to", f"{last:%Y-%m}", "--json"]
+    first, last = backfill_months(as_of, nights)
+    command = [
+        str(Path(sys.executable).with_name("ews")),
+        "backfill",
+        "--from",
+        first,
+        "--to",
+        last,
+        "--json",
+    ]
     started = time.monotonic()
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     seconds = time.monotonic() - started
@@ -193,8 +202,8 @@ def backfill_nights(as_of: str, nights: int) -> dict[str, Any]:
         raise SystemExit(f"ews backfill exited {result.returncode}: {result.stderr[-2000:]}")
     published = json.loads(result.stdout)["nights"]
     return {
-        "from": f"{first:%Y-%m}",
-        "to": f"{last:%Y-%m}",
+        "from": first,
+        "to": last,
         "nights": len(published),
         "rows": [int(n["rows"]) for n in published],
         "seconds": round(seconds, 1),

@@ -12,7 +12,13 @@ from data.store import Store
 from simulator.presets import NATIONAL_PROVINCES
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from benchmarks.bench_national import ingest_folder, province_folders, world_dir, write_world  # noqa: E402
+from benchmarks.bench_national import (  # noqa: E402
+    backfill_months,
+    ingest_folder,
+    province_folders,
+    world_dir,
+    write_world,
+)
 
 
 def test_every_province_folder_ingests_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,3 +52,10 @@ def test_every_province_folder_ingests_whole(tmp_path: Path, monkeypatch: pytest
         ids |= stored
     assert accepted == written
     assert len(ids) == written["enterprises"] > 1_500
+
+
+def test_the_backfill_takes_the_months_before_the_nightly_one() -> None:
+    """`--backfill N` scores the N month ends before the nightly's month, across a year's turn."""
+    assert backfill_months("2026-11-25", 6) == ("2026-05", "2026-10")
+    assert backfill_months("2026-02-25", 3) == ("2025-11", "2026-01")
+    assert backfill_months("2026-01-01", 1) == ("2025-12", "2025-12")
