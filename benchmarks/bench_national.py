@@ -234,6 +234,12 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
+def _timed_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """`_child`'s result with the machine's load average before and after it."""
+    before = _load()
+    return {**_child(args, env), "load_before": before, "load_after": _load()}
+
+
 def run(scale: float, seed: int, out: Path, *, score: bool = True, backfill: int = 0) -> dict[str, Any]:
     """The benchmark; returns its figures."""
     sys.path.insert(0, str(ROOT))
@@ -289,17 +295,11 @@ def run(scale: float, seed: int, out: Path, *, score: bool = True, backfill: int
             ["--child", "train", "--world", str(train_world), "--as-of", as_of], train_env
         )
         _child(["--child", "trust"], scoring_env)
-        load = _load()
-        figures["nightly"] = _child(["--child", "score", "--as-of", as_of], scoring_env)
-        figures["nightly"]["load_before"] = load
-        figures["nightly"]["load_after"] = _load()
+        figures["nightly"] = _timed_child(["--child", "score", "--as-of", as_of], scoring_env)
         if backfill:
-            load = _load()
-            figures["backfill"] = _child(
+            figures["backfill"] = _timed_child(
                 ["--child", "backfill", "--as-of", as_of, "--nights", str(backfill)], scoring_env
             )
-            figures["backfill"]["load_before"] = load
-            figures["backfill"]["load_after"] = _load()
     return figures
 
 

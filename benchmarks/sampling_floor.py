@@ -23,11 +23,29 @@ import numpy as np
 import pandas as pd
 
 import simulator as sim
-from benchmarks.bench_action_loop import capture, ingested, untreated_rows
+from benchmarks.bench_action_loop import Typed, capture, ingested, untreated_rows
 from judging import metrics
 from models.backtest import BLEND, build_training_frame, candidate_params, fit_at, predict_rows
 from models.train import ModelParams
 from vocab.terms import DEFAULT_CAPACITY
+
+
+def judged(
+    typed: Typed, evaluation: pd.DataFrame, as_of: pd.Timestamp, floor: int
+) -> tuple[float, float, float, int]:
+    """Capture, PR-AUC, negative rate and training rows of the blend fitted under `floor`."""
+    params = ModelParams(backtest_origins=0, learner="blend", min_negative_rows=floor)
+    frame = build_training_frame(
+        typed.enterprises, typed.indicators, typed.incidents, as_of=as_of, params=params
+    )
+    model = fit_at(frame, frame.as_of, BLEND).model
+    score = predict_rows(model, evaluation, candidate_params(frame.params, BLEND))
+    return (
+        capture(evaluation, score, DEFAULT_CAPACITY),
+        metrics.average_precision(evaluation["y"].to_numpy(), score),
+        frame.params.negative_rate,
+        len(frame.table),
+    )
 
 
 def main() -> None:
@@ -39,7 +57,6 @@ def main() -> None:
     args = parser.parse_args()
     as_of = pd.Timestamp(args.as_of)
     days = pd.date_range(as_of + pd.Timedelta(days=1), periods=args.months, freq="ME")
-    floors = {"every negative (default)": ModelParams().min_negative_rows, "8% sampled": 0}
     rows_out: list[str] = []
     gaps = []
     began = time.monotonic()
@@ -48,21 +65,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="ews-floor-") as tmp:
             typed = ingested(world, Path(tmp))
         evaluation = untreated_rows(typed, days, ModelParams().horizon_months)
-        figures = {}
-        for name, floor in floors.items():
-            params = ModelParams(backtest_origins=0, learner=BLEND, min_negative_rows=floor)
-            frame = build_training_frame(
-                typed.enterprises, typed.indicators, typed.incidents, as_of=as_of, params=params
-            )
-            model = fit_at(frame, frame.as_of, BLEND).model
-            score = predict_rows(model, evaluation, candidate_params(frame.params, BLEND))
-            figures[name] = (
-                capture(evaluation, score, DEFAULT_CAPACITY),
-                metrics.average_precision(evaluation["y"].to_numpy(), score),
-                frame.params.negative_rate,
-                len(frame.table),
-            )
-        (kept, sampled) = figures.values()
+        # The default floor (a small world keeps every negative) against none (8% sampled).
+        kept, sampled = (
+            judged(typed, evaluation, as_of, floor) for floor in (ModelParams().min_negative_rows, 0)
+        )
         gaps.append(kept[0] - sampled[0])
         rows_out.append(
             f"| {seed} | {kept[0]:.3f} | {sampled[0]:.3f} | {kept[1]:.3f} | {sampled[1]:.3f} | "

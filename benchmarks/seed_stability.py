@@ -1,8 +1,8 @@
 """Benchmark: how much the training seed moves the ranking (reliability matrix STB2).
 
 Run: `.venv/bin/python benchmarks/seed_stability.py [--preset demo] [--seed-world 0]
-[--seeds 0 1 2 3 4] [--negative-rate R]`. One world is simulated and ingested; for each training seed the
-training frame is built and the registered learner (the blend) fitted as of `--as-of`
+[--seeds 0 1 2 3 4] [--negative-rate R]`. One world is simulated and ingested; for each
+training seed the training frame is built and the registered learner (the blend) fitted as of `--as-of`
 exactly as `ews train` fits its final model (no backtest), and the enterprises operating at
 that date are scored. Against the first seed: the Jaccard index of the top K (K the
 analysts' monthly capacity, 1%) and of the top 5%, and Kendall's tau of the full ranking.
