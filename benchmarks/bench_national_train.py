@@ -22,9 +22,10 @@ the training process, its Dask workers and their children), and, from Prefect's 
 ``backtest-fit[origin, member]`` (with Dask workers) and the final fit. The projection to M
 machines of W single-threaded workers each (printed for 1, 2, 4 and 8 machines of 2 workers) is
 the run's time outside the backtest plus the makespan of the measured fits scheduled longest
-first on M × W slots, plus the per-task overhead measured here (the backtest's wall time on
-the cluster minus its fits' total / the slots); it assumes the workers read the training table
-from shared storage at the speed of a local disk.
+first on M × W slots, plus the overhead measured here (the fits' span on the cluster, from
+the first one's start to the last one's end, minus their makespan on the run's own workers);
+it assumes the workers read the training table from shared storage at the speed of a local
+disk.
 """
 
 from __future__ import annotations
@@ -98,11 +99,22 @@ def _task_durations(flow_run_id: str) -> list[dict[str, Any]]:
         runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(flow_run_id)]))
         )
+    timed = [run for run in runs if run.total_run_time is not None]
+    starts = [run.start_time for run in timed if run.start_time is not None]
+    origin = min(starts) if starts else None
+
+    def offset(at: Any) -> float | None:
+        return None if at is None or origin is None else round((at - origin).total_seconds(), 2)
+
     return sorted(
         (
-            {"name": run.name, "seconds": round(float(run.total_run_time.total_seconds()), 2)}
-            for run in runs
-            if run.total_run_time is not None
+            {
+                "name": run.name,
+                "seconds": round(float(run.total_run_time.total_seconds()), 2),
+                "start": offset(run.start_time),
+                "end": offset(run.end_time),
+            }
+            for run in timed
         ),
         key=lambda r: r["name"],
     )
@@ -146,14 +158,22 @@ def _makespan(costs: list[float], slots: int) -> float:
 def projection(run: dict[str, Any], workers: int) -> dict[str, Any] | None:
     """Time on M machines of 2 workers from a run on `workers` local Dask workers (see the docstring)."""
     fits = [t["seconds"] for t in run["tasks"] if t["name"].startswith("backtest-fit[")]
-    backtest = [t["seconds"] for t in run["tasks"] if t["name"] == "rolling-origin-backtest"]
     if not fits or workers < 1:
         return None
-    # The backtest's own span on the cluster: the whole run minus every task outside it.
-    outside = sum(
-        t["seconds"] for t in run["tasks"] if not t["name"].startswith("backtest-fit[") and t not in backtest
-    )
-    span = max(run["seconds"] - outside, _makespan(fits, workers))
+    # The backtest's own span on the cluster:
+    # The fits' first start to their last end when Prefect recorded them, else the whole run
+    # minus every task outside the backtest (a task that holds it, if the flow has one, is in).
+    ends = [
+        (t["start"], t["end"])
+        for t in run["tasks"]
+        if t["name"].startswith("backtest-fit[") and t.get("start") is not None and t.get("end") is not None
+    ]
+    if len(ends) == len(fits):
+        span = max(e for _, e in ends) - min(s for s, _ in ends)
+    else:
+        inside = ("backtest-fit[", "rolling-origin-backtest")
+        span = run["seconds"] - sum(t["seconds"] for t in run["tasks"] if not t["name"].startswith(inside))
+    span = max(span, _makespan(fits, workers))
     overhead = max(0.0, span - _makespan(fits, workers))
     rest = run["seconds"] - span
     return {
@@ -228,6 +248,21 @@ def run(
     return figures
 
 
+def merge_runs(path: Path, figures: dict[str, Any]) -> dict[str, Any]:
+    """`figures` with the runs of an earlier sitting of the same world, origins and date kept.
+
+    A full-scale run with 1 and with 2 workers takes hours each, so they are run in separate
+    sittings; a run of this sitting replaces the earlier run with the same number of workers.
+    """
+    if not path.is_file():
+        return figures
+    earlier = json.loads(path.read_text())
+    same = ("preset", "scale", "seed", "as_of", "origins")
+    if any(earlier.get(key) != figures.get(key) for key in same):
+        return figures
+    return {**figures, "runs": {**earlier.get("runs", {}), **figures["runs"]}}
+
+
 def table(figures: dict[str, Any]) -> str:
     lines = [
         "| Dask workers | wall | peak RSS (tree) | fits (sum / max) | projected on 1 / 2 / 4 / 8 machines × 2 workers |",
@@ -258,7 +293,11 @@ def main() -> None:
         return
     figures = run(args.scale, args.seed, args.out, args.workers, args.origins, args.as_of)
     name = f"national-train-s{args.seed}-x{args.scale:g}-o{args.origins}-{figures['as_of']}.json"
-    (args.out.resolve() / name).write_text(json.dumps(figures, indent=2))
+    path = args.out.resolve() / name
+    figures = merge_runs(path, figures)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(figures, indent=2))
+    tmp.replace(path)
     print(json.dumps(figures))
     print(table(figures))
 
