@@ -404,13 +404,15 @@ def _operating(ent: pd.DataFrame, last_days: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- the entry point
 
 
-def write_agencies(world: World, out: Path, *, seed: int = 0) -> list[Path]:
+def write_agencies(world: World, out: Path, *, seed: int = 0, contract_form: bool = True) -> list[Path]:
     """Write ``world`` as the agencies' files (``out/agencies``) and as a contract folder (``out/contract``).
 
     The agency files follow the shipped sources file, copied to ``out/agencies/sources.toml``;
     the contract folder holds the same facts, less the rows that match no enterprise (named,
-    with every file's row count, in ``out/agencies/manifest.json``). Same world and seed,
-    same bytes. Returns the paths written.
+    with every file's row count, in ``out/agencies/manifest.json``). ``contract_form=False``
+    leaves the contract folder out (the demo pulls the agencies' files only; on its world the
+    folder's CSVs were a third of the time spent writing); the agencies' files are the same.
+    Same world and seed, same bytes. Returns the paths written.
     """
     out = Path(out)
     agencies, contract = out / "agencies", out / "contract"
@@ -534,25 +536,6 @@ def write_agencies(world: World, out: Path, *, seed: int = 0) -> list[Path]:
         counts[rel(path)] = len(body)
         written.append(path)
 
-    # Insurance facts: every operating enterprise, every month, on the list's date.
-    operating = _operating(ent, last_days)
-    months_owed = np.zeros(operating.shape)
-    owed = np.zeros(operating.shape)
-    months_owed[d_ent, d_t] = debt_months[d_rows]
-    owed[d_ent, d_t] = debt_vnd[d_rows]
-    listed = np.zeros(operating.shape, dtype=bool)
-    listed[d_ent, d_t] = True
-    i_ent, i_t = np.nonzero(operating | listed)
-    insurance = pd.DataFrame(
-        {
-            "enterprise_id": pd.Series(ids[i_ent], dtype="str"),
-            "month": pd.Series(np.asarray(labels, dtype=object)[i_t], dtype="str"),
-            "insurance_debt_vnd": owed[i_ent, i_t],
-            "insurance_debt_months": months_owed[i_ent, i_t],
-            "reported_at": pd.Series(np.asarray(_iso(list_days), dtype=object)[i_t], dtype="str"),
-        }
-    )
-
     # 4. Labour reports, filed by the month of their (effective) reported date.
     labour_paths = _write_labour(
         ind, ent_idx, t_of_row, last_days, names, spec, agencies, fake_ids[UNMATCHED_DEBTORS:],
@@ -567,23 +550,26 @@ def write_agencies(world: World, out: Path, *, seed: int = 0) -> list[Path]:
     written.append(path)
 
     # 6. The same facts in the contract form.
-    contract.mkdir(parents=True, exist_ok=True)
-    labour_rows = ind.drop(columns=list(INSURANCE_FIELDS)).assign(
-        insurance_debt_vnd=np.nan, insurance_debt_months=np.nan
-    )
-    tables = {
-        "enterprises": registry,
-        "indicators": pd.concat(
-            [labour_rows[list(INDICATOR_COLUMNS)], insurance.reindex(columns=list(INDICATOR_COLUMNS))],
-            ignore_index=True,
-        ),
-        "incidents": inc,
-    }
-    for name, frame in tables.items():
-        path = contract / f"{name}.csv"
-        _write_atomic(_integers_as_int(frame), path, "csv")
-        counts[rel(path)] = len(frame)
-        written.append(path)
+    if contract_form:
+        # Insurance facts: every operating enterprise, every month, on the list's date.
+        operating = _operating(ent, last_days)
+        months_owed = np.zeros(operating.shape)
+        owed = np.zeros(operating.shape)
+        months_owed[d_ent, d_t] = debt_months[d_rows]
+        owed[d_ent, d_t] = debt_vnd[d_rows]
+        listed = np.zeros(operating.shape, dtype=bool)
+        listed[d_ent, d_t] = True
+        i_ent, i_t = np.nonzero(operating | listed)
+        insurance = pd.DataFrame(
+            {
+                "enterprise_id": pd.Series(ids[i_ent], dtype="str"),
+                "month": pd.Series(np.asarray(labels, dtype=object)[i_t], dtype="str"),
+                "insurance_debt_vnd": owed[i_ent, i_t],
+                "insurance_debt_months": months_owed[i_ent, i_t],
+                "reported_at": pd.Series(np.asarray(_iso(list_days), dtype=object)[i_t], dtype="str"),
+            }
+        )
+        written.extend(_write_contract_form(contract, registry, ind, insurance, inc, counts, rel))
 
     # 7. The manifest.
     path = agencies / "manifest.json"
@@ -597,6 +583,37 @@ def write_agencies(world: World, out: Path, *, seed: int = 0) -> list[Path]:
     }
     _write_bytes(path, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     written.append(path)
+    return written
+
+
+def _write_contract_form(
+    contract: Path,
+    registry: pd.DataFrame,
+    ind: pd.DataFrame,
+    insurance: pd.DataFrame,
+    inc: pd.DataFrame,
+    counts: dict[str, int],
+    rel: Callable[[Path], str],
+) -> list[Path]:
+    """The contract folder: the registry, the labour and insurance facts, the incidents as CSV."""
+    contract.mkdir(parents=True, exist_ok=True)
+    labour_rows = ind.drop(columns=list(INSURANCE_FIELDS)).assign(
+        insurance_debt_vnd=np.nan, insurance_debt_months=np.nan
+    )
+    tables = {
+        "enterprises": registry,
+        "indicators": pd.concat(
+            [labour_rows[list(INDICATOR_COLUMNS)], insurance.reindex(columns=list(INDICATOR_COLUMNS))],
+            ignore_index=True,
+        ),
+        "incidents": inc,
+    }
+    written = []
+    for name, frame in tables.items():
+        path = contract / f"{name}.csv"
+        _write_atomic(_integers_as_int(frame), path, "csv")
+        counts[rel(path)] = len(frame)
+        written.append(path)
     return written
 
 

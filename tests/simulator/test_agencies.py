@@ -376,6 +376,23 @@ def test_same_world_and_seed_same_bytes(out: Path, world: World, tmp_path: Path)
     }
 
 
+def test_without_the_contract_form_the_agencies_files_are_the_same(
+    out: Path, world: World, tmp_path: Path
+) -> None:
+    written = write_agencies(world, tmp_path, seed=0, contract_form=False)
+    assert not (tmp_path / "contract").exists()
+    agency_files = sorted(p.relative_to(out).as_posix() for p in (out / "agencies").rglob("*") if p.is_file())
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == agency_files
+    for path in written:
+        if path.name != "manifest.json":
+            assert path.read_bytes() == (out / path.relative_to(tmp_path)).read_bytes(), path.name
+    # The manifest lists what was written: the same agencies' files, no contract file.
+    full = json.loads((out / "agencies" / "manifest.json").read_text(encoding="utf-8"))
+    lean = json.loads((tmp_path / "agencies" / "manifest.json").read_text(encoding="utf-8"))
+    assert lean["files"] == {k: v for k, v in full["files"].items() if not k.startswith("contract/")}
+    assert lean["unmatched"] == full["unmatched"]
+
+
 def test_awkward_names_are_written_as_delivered(world: World, tmp_path: Path) -> None:
     odd = ['Công ty "Sao; Mai"', '=HYPERLINK("x")', "Công ty TNHH A;B"]
     ent = world.enterprises.copy()
