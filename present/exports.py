@@ -200,11 +200,29 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return sink.getvalue()
 
 
+def _formula_cells(values: pd.Series) -> np.ndarray:
+    """Which cells `escape_formula` changes: text starting with a formula character.
+
+    Vectorised (`.str` gives NaN for a cell that is not text); a column without any text has
+    no such cell (`.str` refuses it).
+    """
+    try:
+        starts = values.str.startswith(FORMULA_PREFIXES)
+    except AttributeError:
+        return np.zeros(len(values), dtype=bool)
+    return starts.fillna(False).to_numpy(dtype=bool)
+
+
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
     safe = frame.copy()
     for column in safe.columns:
         if _is_text(safe[column]):
-            safe[column] = safe[column].astype(object).map(escape_formula)
+            values = safe[column].astype(object)
+            risky = _formula_cells(values)
+            if risky.any():
+                values = values.copy()
+                values[risky] = values[risky].map(escape_formula)
+            safe[column] = values
     text = safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return text.encode("utf-8-sig")
 
@@ -216,7 +234,11 @@ def _json_default(value: Any) -> Any:
 
 
 def _json_bytes(frame: pd.DataFrame) -> bytes:
-    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    # Rows zipped with the column names (pandas' `to_dict("records")` boxes every cell in
+    # Python); NumPy scalars left are written by `_json_default`, numbers as numbers.
+    values = frame.astype(object).where(frame.notna(), None).to_numpy(dtype=object)
+    columns = [str(c) for c in frame.columns]
+    records = [dict(zip(columns, row, strict=True)) for row in values]
     text = json.dumps(records, ensure_ascii=False, default=_json_default, allow_nan=False)
     return (text + "\n").encode("utf-8")
 

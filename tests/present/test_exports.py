@@ -149,3 +149,35 @@ def test_fault_point_pauses_only_when_named(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv(faults.PAUSE_ENV, "exports.before_manifest")
     write_exports(_ranking(), tmp_path / "b", as_of=AS_OF)  # sleep is stubbed: it carries on
     assert slept == [faults.PAUSE_SECONDS] and marker.read_text() == "exports.before_manifest"
+
+
+def test_the_vectorised_formula_check_agrees_with_escape_formula_cell_by_cell() -> None:
+    columns = [
+        ["=SUM(A1)", "Công ty", None, 3, "-1", "@x", "\tq", float("nan"), "+84", "\0z", "\rr", b"=x"],
+        [None, None],  # no text at all: `.str` refuses such a column
+        [1, 2],
+        [],
+    ]
+    for cells in columns:
+        values = pd.Series(cells, dtype=object)
+        expected = [escape_formula(v) is not v for v in cells]
+        assert exports._formula_cells(values).tolist() == expected
+
+
+def test_the_json_export_writes_each_cell_as_pandas_records_would() -> None:
+    import numpy as np
+
+    frame = pd.DataFrame(
+        {
+            "enterprise_id": ["0100000001", "0100000002"],
+            "score": np.array([0.125, np.nan]),
+            "rank": np.array([1, 2], dtype=np.int64),
+            "small": np.array([0.1, 0.2], dtype=np.float32),
+            "flag": [True, False],
+            "note": ['Công ty "A"', None],
+            "when": pd.to_datetime(["2026-11-25", None]),
+        }
+    )
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    expected = json.dumps(records, ensure_ascii=False, default=exports._json_default, allow_nan=False)
+    assert exports._json_bytes(frame) == (expected + "\n").encode("utf-8")
