@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -132,8 +132,9 @@ def dask_backtest(
         # this process lets go of the rows it read (the leak sentinel's) while the workers fit.
         frame.release()
         shared = frame if frame.on_disk else client.scatter(frame, broadcast=True, hash=False)
-        futures = [
-            runner.submit(
+        # Held in the dict only, which the collection empties (see `collect_results`).
+        pending = {
+            i: runner.submit(
                 backtest_fit,
                 parameters={
                     "frame": shared,
@@ -142,17 +143,32 @@ def dask_backtest(
                     "recipe": cell.recipe,
                 },
             )
-            for cell in cells
-        ]
-        index = {f.wrapped_future.key: i for i, f in enumerate(futures)}
-        results: dict[int, np.ndarray] = {}
-        progress.advance("backtest fits", 0, len(cells))
-        for finished in distributed.as_completed([f.wrapped_future for f in futures], loop=client.loop):
-            i = index[finished.key]
-            results[i] = futures[i].result()
-            progress.advance("backtest fits", len(results), len(cells))
+            for i, cell in enumerate(cells)
+        }
+        results = collect_results(pending, client, distributed.as_completed)
     probabilities = [results[i] for i in range(len(cells))]
     return backtest.assemble_backtest(frame, cells, probabilities, candidates=candidates)
+
+
+def collect_results(pending: dict[int, Any], client: Any, as_completed: Any) -> dict[int, Any]:
+    """Each task's result as it finishes, its future let go at once.
+
+    A future held after its result is read keeps that result on its worker; if the worker is
+    then lost (killed for memory, its machine gone), Dask computes the task again. At national
+    scale that was a 6-minute fit done twice. `pending` maps a position to a Prefect future
+    wrapping a Dask one; it is emptied as the results come.
+    """
+    total = len(pending)
+    index = {future.wrapped_future.key: i for i, future in pending.items()}
+    waiting = as_completed([future.wrapped_future for future in pending.values()], loop=client.loop)
+    results: dict[int, Any] = {}
+    progress.advance("backtest fits", 0, total)
+    for finished in waiting:
+        i = index.pop(finished.key)
+        del finished  # the loop's reference, so that the pop below is the last one
+        results[i] = pending.pop(i).result()
+        progress.advance("backtest fits", len(results), total)
+    return results
 
 
 @contextlib.contextmanager

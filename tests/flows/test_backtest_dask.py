@@ -150,3 +150,33 @@ def test_the_train_flow_backtests_on_the_cluster_at_ews_dask_address(
     reference = serial(tiny_frame).drop(columns=["as_of", "y"]).rename(columns={result["learner"]: "score"})
     reference.to_parquet(workspace / "serial.parquet", index=False)  # the same way through Parquet
     pd.testing.assert_frame_equal(logged, pd.read_parquet(workspace / "serial.parquet"), check_exact=True)
+
+
+class _Wrapped:
+    """What `collect_results` uses of a Prefect Dask future: the Dask future and `.result()`."""
+
+    def __init__(self, future: distributed.Future) -> None:
+        self.wrapped_future = future
+
+    def result(self) -> object:
+        return self.wrapped_future.result()
+
+
+def test_each_result_is_let_go_once_read_so_a_lost_worker_recomputes_nothing() -> None:
+    import time
+
+    from flows.backtest import collect_results
+
+    with (
+        distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        pending = {i: _Wrapped(client.submit(pow, i, 2, pure=False)) for i in range(5)}
+        results = collect_results(pending, client, distributed.as_completed)
+        assert results == {i: i**2 for i in range(5)} and pending == {}
+        # Nothing of the backtest is still held on the cluster (the release is asynchronous).
+        deadline = time.monotonic() + 10
+        while client.futures and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not client.futures
+        assert not client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks))
