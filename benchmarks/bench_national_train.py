@@ -160,16 +160,16 @@ def projection(run: dict[str, Any], workers: int) -> dict[str, Any] | None:
     fits = [t["seconds"] for t in run["tasks"] if t["name"].startswith("backtest-fit[")]
     if not fits or workers < 1:
         return None
-    # The backtest's own span on the cluster:
-    # The fits' first start to their last end when Prefect recorded them, else the whole run
-    # minus every task outside the backtest (a task that holds it, if the flow has one, is in).
-    ends = [
+    # The backtest's span on the cluster: the fits' first start to their last end when Prefect
+    # recorded them, else the whole run minus every task outside the backtest (a task that
+    # holds it, if the flow has one, is inside).
+    spans = [
         (t["start"], t["end"])
         for t in run["tasks"]
         if t["name"].startswith("backtest-fit[") and t.get("start") is not None and t.get("end") is not None
     ]
-    if len(ends) == len(fits):
-        span = max(e for _, e in ends) - min(s for s, _ in ends)
+    if len(spans) == len(fits):
+        span = max(e for _, e in spans) - min(s for s, _ in spans)
     else:
         inside = ("backtest-fit[", "rolling-origin-backtest")
         span = run["seconds"] - sum(t["seconds"] for t in run["tasks"] if not t["name"].startswith(inside))

@@ -38,9 +38,8 @@ def run_demo(settings: Settings, *, preset: str, seed: int, console: Console) ->
     source = settings.root / "sources" / f"{preset}-seed{seed}"
     # As the four agencies deliver it: their own files, forms and defects, and the shipped
     # example sources file (simulator/agency_sources.toml) that says how to read them.
-    sim.write_agencies(
-        world, source, seed=seed, contract_form=False
-    )  # the pull reads the agencies' files only
+    # The pull reads the agencies' files only: no contract-form copy.
+    sim.write_agencies(world, source, seed=seed, contract_form=False)
     report = sim.calibration_report(world)  # made once: the truth's calibration.json and the line below
     sim.write_truth(world, source, report=report)
     sim.write_areas(world, settings.root / "areas.csv")  # the map's coordinates (docs/contract.md, "areas")

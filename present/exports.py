@@ -220,7 +220,6 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
             values = safe[column].astype(object)
             risky = _formula_cells(values)
             if risky.any():
-                values = values.copy()
                 values[risky] = values[risky].map(escape_formula)
             safe[column] = values
     text = safe.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
