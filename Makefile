@@ -42,12 +42,16 @@ postgres:
 	  $$SUDO apt-get install -y --no-install-recommends postgresql >/dev/null 2>&1 || \
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends postgresql >/dev/null; }; }
 
+# The tests run in TEST_WORKERS processes (pytest-xdist), a file's tests in one process so that
+# its module fixtures are built once: the slow end-to-end files are most of the time, and one
+# process left the second core idle.
+TEST_WORKERS ?= 2
 test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
-	$(BIN)/pytest --durations=20
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 # The tests not marked slow (no end-to-end runs): what CI runs on 3.13, in shares
 # (PYTEST_ARGS="--shard 1/2").
