@@ -39,18 +39,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`--shard I/N` keeps a share of the files; then the files with slow tests run first.
-
-    With several processes (`make test`'s TEST_WORKERS, a file to a process) the long
-    end-to-end files then start first and the many short files fill the end, instead of one
-    process running the soak alone while the other waits. The order is otherwise kept (the
-    sort is stable), and a file's tests stay together."""
-    _keep_shard(config, items)
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
-
-
-def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`--shard I/N`: keep the test files whose place in the sorted list is I modulo N."""
     shard = config.getoption("--shard")
     if not shard:
