@@ -43,8 +43,8 @@ postgres:
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends postgresql >/dev/null; }; }
 
 # The tests run in TEST_WORKERS processes (pytest-xdist), a file's tests in one process so that
-# its module fixtures are built once: the slow end-to-end files are most of the time, and one
-# process left the second core idle.
+# its module fixtures are built once. One process left the second core idle for half of CI;
+# two made CI 9% faster, the slow tests being busy beyond one core (docs/benchmarks.md).
 TEST_WORKERS ?= 2
 test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff check .

@@ -230,9 +230,8 @@ def _distribution_png(scores: np.ndarray, lang: str) -> str:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_probability(x, lang, 2)))
     ax.set_xlabel(_words("score", lang))
     ax.set_ylabel(_words("enterprises", lang))
-    fig.subplots_adjust(
-        left=0.1, right=0.98, bottom=0.17, top=0.96
-    )  # tight_layout: 0.5 s of a profiled night
+    # Fixed margins: tight_layout took 0.5 s of a profiled night.
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.17, top=0.96)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     return base64.b64encode(buffer.getvalue()).decode("ascii")
