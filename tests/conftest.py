@@ -10,6 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# Read by the libraries when they load, so set before anything imports them. The tests run in
+# several processes at once (pytest-xdist, and CI's other Pythons beside): OpenMP's and
+# OpenBLAS's threads, one per core in each process, would outnumber the cores and spin-wait
+# on each other; a training subprocess took four times as long as alone (`docs/benchmarks.md`).
+# The processes inherit this, so each fit, in-process or in a command, runs on one thread.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
 import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
@@ -19,10 +29,6 @@ from data.ingest import ingest
 from data.store import Store
 from models.backtest import Fitted, TrainingFrame, build_training_frame, fit_at
 from models.train import LEARNERS, ModelParams
-
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -151,10 +157,26 @@ def tiny_recent(tiny_frame: TrainingFrame) -> pd.DataFrame:
     )
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True, scope="module")
+def restored_module_environment() -> Iterator[None]:
+    """What a module's fixtures set in-process (a workspace's variables, when they run the
+    CLI) is put back once the module's tests are done, as `restored_environment` does per test."""
+    saved, raise_exceptions = dict(os.environ), logging.raiseExceptions
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        logging.raiseExceptions = raise_exceptions
+
+
+@pytest.fixture(autouse=True)
 def restored_environment() -> Iterator[None]:
-    """The CLI and `configure_environment` set variables (PREFECT_HOME, MLflow's URI,
-    timeouts...) and `logging.raiseExceptions` in-process: put them back."""
+    """The CLI and `configure_environment` set variables (PREFECT_HOME, MLflow's URI, its
+    progress bars, timeouts...) and `logging.raiseExceptions` in-process: put them back after
+    every test, so that no test sees another's workspace or settings, whichever tests ran
+    before it in the same process (pytest-xdist deals the files out differently every run).
+    Module and session fixtures are set up before it, so what they set stays."""
     saved, raise_exceptions = dict(os.environ), logging.raiseExceptions
     try:
         yield

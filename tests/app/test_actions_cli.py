@@ -13,7 +13,6 @@ from cli.main import app
 
 runner = CliRunner()
 # The CLI sets up the environment in-process: each test gets it back as it was.
-pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from present.exports import ExportError
 
 runner = CliRunner()
 # The CLI sets up the environment in-process: each test gets it back as it was.
-pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,6 @@ from cli.main import brief
 
 NIGHT = "2023-06-30"
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 def _app() -> typer.Typer:

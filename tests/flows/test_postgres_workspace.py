@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from cli.main import RANK_COLUMNS, app
 from data.database import Database, dispose
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("restored_environment")]
+pytestmark = pytest.mark.slow
 
 runner = CliRunner()
 AS_OF = "2025-01-25"

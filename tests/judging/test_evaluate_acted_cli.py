@@ -22,7 +22,6 @@ from cli.main import app
 from judging import acted
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("restored_environment")
 
 
 def _split() -> dict[str, Any]:

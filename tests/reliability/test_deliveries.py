@@ -441,7 +441,7 @@ def test_b27_the_volume_of_one_source_is_not_judged_against_another(agency: Path
 
 
 def test_b27_ews_ingest_exits_3_in_one_line_and_stores_with_accept_volume(
-    workspace: Path, tmp_path: Path, restored_environment: None
+    workspace: Path, tmp_path: Path
 ) -> None:
     assert (
         runner.invoke(app, ["ingest", str(_contract(tmp_path / "d1", _months({"2024-01": 100})))]).exit_code
@@ -458,9 +458,7 @@ def test_b27_ews_ingest_exits_3_in_one_line_and_stores_with_accept_volume(
     assert len(Store(workspace / "store").manifests()) == 2
 
 
-def test_b27_ews_pull_exits_3_and_stores_with_accept_volume(
-    agency: Path, workspace: Path, restored_environment: None
-) -> None:
+def test_b27_ews_pull_exits_3_and_stores_with_accept_volume(agency: Path, workspace: Path) -> None:
     _labour_file(agency / "labour" / "2024-01.csv", "2024-01", range(100))
     _labour_file(agency / "labour" / "2024-02.csv", "2024-02", range(350))
     sources = str(agency / "sources.toml")

@@ -187,7 +187,7 @@ def _prefect_api_url() -> str:
 
 
 def test_i6_every_external_wait_is_bounded_and_the_operators_own_values_win(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restored_environment: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for key in SERVICE_TIMEOUT_DEFAULTS:
         monkeypatch.delenv(key, raising=False)
@@ -319,7 +319,7 @@ def _register_trained_under(version: str, artifacts: Path, seed: int) -> registr
 
 
 def test_f12_a_model_trained_under_another_scikit_learn_minor_is_refused_naming_both_versions(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restored_environment: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "home"
     monkeypatch.setenv("EWS_HOME", str(home))
