@@ -16,12 +16,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 
+# --no-compile: a module is byte-compiled when first imported, not every module of every
+# package at install (37 s of CPU less per environment, measured; CI installs three).
 $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
-	$(BIN)/pip install --quiet -c requirements.lock -e .
+	$(BIN)/pip install --quiet --no-compile -c requirements.lock -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml requirements.lock | $(BIN)/python
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet --no-compile -c requirements.lock -e '.[test]'
 	touch $(STAMP) $@
 
 demo: $(STAMP)
@@ -43,15 +45,16 @@ postgres:
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends postgresql >/dev/null; }; }
 
 # The tests run in TEST_WORKERS processes (pytest-xdist), a file's tests in one process so that
-# its module fixtures are built once. One process left the second core idle for half of CI;
-# two made CI 9% faster, the slow tests being busy beyond one core (docs/benchmarks.md).
+# its module fixtures are built once, the longest files first (tests/conftest.py; xdist's own
+# reorder, by number of tests, would leave the soak for last). One process left the second
+# core idle for half of CI (docs/benchmarks.md).
 TEST_WORKERS ?= 2
 test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=20
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
 
 # The tests not marked slow (no end-to-end runs): what CI runs on 3.13, in shares
 # (PYTEST_ARGS="--shard 1/2").

@@ -3,6 +3,7 @@ Prefect test server for the whole session (starting one costs ~15 s), a fresh wo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -35,6 +36,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `deploy` (the rehearsal's servers) is a folder, not a package installed
 
 
+# What each test file took (setup, call and teardown of its tests, in seconds), as recorded by
+# `pytest --record-durations tests/durations.json`; it only orders the files (below).
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--shard",
@@ -42,9 +48,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="I/N: run only the I-th of N shares of the test files (CI runs the shares of one "
         "Python at once); whole files, so a module's fixtures are built once",
     )
+    parser.addoption(
+        "--record-durations",
+        default=None,
+        metavar="FILE",
+        help="write each test file's total seconds to FILE (JSON), for the order of the files",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep `--shard`'s share of the files, then run the longest files first.
+
+    With several processes (`make test`'s TEST_WORKERS, `--dist loadfile`: a whole file to a
+    process, and `--no-loadscope-reorder` so that this order is kept) the long end-to-end
+    files start first and the many short ones fill the end, instead of one process running
+    the soak alone while the other waits. Files are ordered by their recorded seconds
+    (`tests/durations.json`), then files with slow tests that are not recorded yet; the sort
+    is stable, so the tests of a file keep their order. A stale record costs time, never a
+    result."""
+    _keep_shard(config, items)
+    recorded: dict[str, float] = (
+        json.loads(DURATIONS.read_text(encoding="utf-8")) if DURATIONS.is_file() else {}
+    )
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    tests = Path(__file__).parent
+
+    def key(item: pytest.Item) -> tuple[float, bool]:
+        seconds = recorded.get(item.path.relative_to(tests).as_posix(), 0.0)
+        return -seconds, item.path not in slow_files
+
+    items.sort(key=key)
+
+
+def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`--shard I/N`: keep the test files whose place in the sorted list is I modulo N."""
     shard = config.getoption("--shard")
     if not shard:
@@ -59,6 +95,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept = {path for place, path in enumerate(files) if place % count == index - 1}
     config.hook.pytest_deselected(items=[item for item in items if str(item.path) not in kept])
     items[:] = [item for item in items if str(item.path) in kept]
+
+
+_file_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Sum each file's seconds (with xdist, the main process receives every worker's reports)."""
+    path = report.nodeid.split("::", 1)[0].removeprefix("tests/")
+    _file_seconds[path] = _file_seconds.get(path, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """`--record-durations FILE`: write the seconds per file, rounded, in the main process only."""
+    target = session.config.getoption("--record-durations")
+    if not target or hasattr(session.config, "workerinput"):
+        return
+    seconds = {path: round(total, 1) for path, total in sorted(_file_seconds.items())}
+    Path(target).write_text(json.dumps(seconds, indent=1) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
