@@ -57,15 +57,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep `--shard`'s share of the files, then run the longest files first.
+    """Keep `--shard`'s share of the files, then order them: the files of fast tests first,
+    then the files with slow tests, the longest first.
 
     With several processes (`make test`'s TEST_WORKERS, `--dist loadfile`: a whole file to a
-    process, and `--no-loadscope-reorder` so that this order is kept) the long end-to-end
-    files start first and the many short ones fill the end, instead of one process running
-    the soak alone while the other waits. Files are ordered by their recorded seconds
-    (`tests/durations.json`), then files with slow tests that are not recorded yet; the sort
-    is stable, so the tests of a file keep their order. A stale record costs time, never a
-    result."""
+    process, and `--no-loadscope-reorder` so that this order is kept), the end-to-end files
+    start once the short files are done, when CI's other Pythons have finished beside them
+    (each starts `ews` processes and servers, and slowed down most when run beside another
+    such file or the 3.13 run), and the longest go first so that the shortest fill the end:
+    no process runs the soak alone while the other waits. Durations are those recorded in
+    `tests/durations.json`; the sort is stable, so a file's tests keep their order. A stale
+    record costs time, never a result."""
     _keep_shard(config, items)
     recorded: dict[str, float] = (
         json.loads(DURATIONS.read_text(encoding="utf-8")) if DURATIONS.is_file() else {}
@@ -73,9 +75,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     tests = Path(__file__).parent
 
-    def key(item: pytest.Item) -> tuple[float, bool]:
-        seconds = recorded.get(item.path.relative_to(tests).as_posix(), 0.0)
-        return -seconds, item.path not in slow_files
+    def key(item: pytest.Item) -> tuple[bool, float]:
+        return item.path in slow_files, -recorded.get(item.path.relative_to(tests).as_posix(), 0.0)
 
     items.sort(key=key)
 
