@@ -45,16 +45,17 @@ postgres:
 	  { $$SUDO apt-get update >/dev/null && $$SUDO apt-get install -y --no-install-recommends postgresql >/dev/null; }; }
 
 # The tests run in TEST_WORKERS processes (pytest-xdist), a file's tests in one process so that
-# its module fixtures are built once, the longest files first (tests/conftest.py; xdist's own
-# reorder, by number of tests, would leave the soak for last). One process left the second
-# core idle for half of CI (docs/benchmarks.md).
+# its module fixtures are built once; xdist hands out the files with the most tests first, which
+# keeps the end-to-end files (a few tests each, every one starting commands and servers) from
+# running beside each other and beside CI's 3.13 run: ordering them first or longest first made
+# CI slower (docs/benchmarks.md). One process left the second core idle for half of CI.
 TEST_WORKERS ?= 2
 test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=20
 
 # The tests not marked slow (no end-to-end runs): what CI runs on 3.13, in shares
 # (PYTEST_ARGS="--shard 1/2").

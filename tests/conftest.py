@@ -3,7 +3,6 @@ Prefect test server for the whole session (starting one costs ~15 s), a fresh wo
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -36,11 +35,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `deploy` (the rehearsal's servers) is a folder, not a package installed
 
 
-# What each test file took (setup, call and teardown of its tests, in seconds), as recorded by
-# `pytest --record-durations tests/durations.json`; it only orders the files (below).
-DURATIONS = Path(__file__).with_name("durations.json")
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--shard",
@@ -48,40 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="I/N: run only the I-th of N shares of the test files (CI runs the shares of one "
         "Python at once); whole files, so a module's fixtures are built once",
     )
-    parser.addoption(
-        "--record-durations",
-        default=None,
-        metavar="FILE",
-        help="write each test file's total seconds to FILE (JSON), for the order of the files",
-    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep `--shard`'s share of the files, then order them: the files of fast tests first,
-    then the files with slow tests, the longest first.
-
-    With several processes (`make test`'s TEST_WORKERS, `--dist loadfile`: a whole file to a
-    process, and `--no-loadscope-reorder` so that this order is kept), the end-to-end files
-    start once the short files are done, when CI's other Pythons have finished beside them
-    (each starts `ews` processes and servers, and slowed down most when run beside another
-    such file or the 3.13 run), and the longest go first so that the shortest fill the end:
-    no process runs the soak alone while the other waits. Durations are those recorded in
-    `tests/durations.json`; the sort is stable, so a file's tests keep their order. A stale
-    record costs time, never a result."""
-    _keep_shard(config, items)
-    recorded: dict[str, float] = (
-        json.loads(DURATIONS.read_text(encoding="utf-8")) if DURATIONS.is_file() else {}
-    )
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    tests = Path(__file__).parent
-
-    def key(item: pytest.Item) -> tuple[bool, float]:
-        return item.path in slow_files, -recorded.get(item.path.relative_to(tests).as_posix(), 0.0)
-
-    items.sort(key=key)
-
-
-def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`--shard I/N`: keep the test files whose place in the sorted list is I modulo N."""
     shard = config.getoption("--shard")
     if not shard:
@@ -96,24 +59,6 @@ def _keep_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
     kept = {path for place, path in enumerate(files) if place % count == index - 1}
     config.hook.pytest_deselected(items=[item for item in items if str(item.path) not in kept])
     items[:] = [item for item in items if str(item.path) in kept]
-
-
-_file_seconds: dict[str, float] = {}
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Sum each file's seconds (with xdist, the main process receives every worker's reports)."""
-    path = report.nodeid.split("::", 1)[0].removeprefix("tests/")
-    _file_seconds[path] = _file_seconds.get(path, 0.0) + report.duration
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """`--record-durations FILE`: write the seconds per file, rounded, in the main process only."""
-    target = session.config.getoption("--record-durations")
-    if not target or hasattr(session.config, "workerinput"):
-        return
-    seconds = {path: round(total, 1) for path, total in sorted(_file_seconds.items())}
-    Path(target).write_text(json.dumps(seconds, indent=1) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
