@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -157,10 +158,9 @@ def tiny_recent(tiny_frame: TrainingFrame) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def restored_module_environment() -> Iterator[None]:
-    """What a module's fixtures set in-process (a workspace's variables, when they run the
-    CLI) is put back once the module's tests are done, as `restored_environment` does per test."""
+@contextmanager
+def _environment_put_back() -> Iterator[None]:
+    """Restore the process's environment variables and `logging.raiseExceptions` on exit."""
     saved, raise_exceptions = dict(os.environ), logging.raiseExceptions
     try:
         yield
@@ -168,6 +168,14 @@ def restored_module_environment() -> Iterator[None]:
         os.environ.clear()
         os.environ.update(saved)
         logging.raiseExceptions = raise_exceptions
+
+
+@pytest.fixture(autouse=True, scope="module")
+def restored_module_environment() -> Iterator[None]:
+    """What a module's fixtures set in-process (a workspace's variables, when they run the
+    CLI) is put back once the module's tests are done, as `restored_environment` does per test."""
+    with _environment_put_back():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -177,13 +185,8 @@ def restored_environment() -> Iterator[None]:
     every test, so that no test sees another's workspace or settings, whichever tests ran
     before it in the same process (pytest-xdist deals the files out differently every run).
     Module and session fixtures are set up before it, so what they set stays."""
-    saved, raise_exceptions = dict(os.environ), logging.raiseExceptions
-    try:
+    with _environment_put_back():
         yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        logging.raiseExceptions = raise_exceptions
 
 
 def snapshot(home: Path) -> dict[str, Any]:
