@@ -14,7 +14,7 @@ from typing import Any
 # Read by the libraries when they load, so set before anything imports them. The tests run in
 # several processes at once (pytest-xdist, and CI's other Pythons beside): OpenMP's and
 # OpenBLAS's threads, one per core in each process, would outnumber the cores and spin-wait
-# on each other; a training subprocess took four times as long as alone (`docs/benchmarks.md`).
+# on each other; a training subprocess took 2.7 to 3.9 times as long as alone (`docs/benchmarks.md`).
 # The processes inherit this, so each fit, in-process or in a command, runs on one thread.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from cli.main import app
 
 runner = CliRunner()
-# The CLI sets up the environment in-process: each test gets it back as it was.
 
 
 @pytest.fixture

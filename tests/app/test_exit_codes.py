@@ -18,7 +18,6 @@ from models.registry import ModelIntegrityError, NoModel
 from present.exports import ExportError
 
 runner = CliRunner()
-# The CLI sets up the environment in-process: each test gets it back as it was.
 
 
 @pytest.mark.parametrize(
