@@ -18,6 +18,11 @@ from typing import Any
 # The processes inherit this, so each fit, in-process or in a command, runs on one thread.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect reads its settings once, when it is first imported (often by a test module, at
+# collection): the CLI's own 120 s for a temporary server to start (`configure_environment`)
+# comes too late for the commands a test runs in this process. Its default, 20 s, was missed
+# under CI's load, and `ews ingest` of a missing folder exited 1 instead of 3.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 

@@ -49,7 +49,7 @@ def test_a_refused_delivery_exits_3_and_wrong_usage_exits_2(
 ) -> None:
     monkeypatch.setenv("EWS_HOME", str(tmp_path / "home"))
     refused = runner.invoke(app, ["ingest", str(tmp_path / "no-such-folder")])
-    assert refused.exit_code == 3 and "no such folder" in refused.stderr
+    assert refused.exit_code == 3 and "no such folder" in refused.stderr, refused.stderr
     usage = runner.invoke(app, ["rank", "--lang", "fr"])
     assert usage.exit_code == 2
     unknown = runner.invoke(app, ["simulate", "--out", str(tmp_path / "w"), "--preset", "nowhere"])
