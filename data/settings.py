@@ -167,6 +167,11 @@ class Settings(BaseSettings):
         return None
 
 
+#: How long a command waits for its temporary Prefect server to start (Prefect's own 20 s is
+#: missed on a loaded machine: the start costs 15 CPU-seconds on a fresh database).
+TEMPORARY_SERVER_START_SECONDS = 120
+
+
 def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
     """Point Prefect and MLflow at the workspace unless the operator set real servers.
 
@@ -184,7 +189,7 @@ def configure_environment(settings: Settings, *, verbose: bool = False) -> None:
     defaults = {
         "PREFECT_HOME": str(settings.prefect_dir),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(TEMPORARY_SERVER_START_SECONDS),
         "PREFECT_LOGGING_LEVEL": "INFO",
         "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO" if verbose else "CRITICAL",
         # Prefect's machinery (its events worker, when the API has gone) logs to stderr itself.

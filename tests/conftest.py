@@ -19,10 +19,12 @@ from typing import Any
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # Prefect reads its settings once, when it is first imported (often by a test module, at
-# collection): the CLI's own 120 s for a temporary server to start (`configure_environment`)
-# comes too late for the commands a test runs in this process. Its default, 20 s, was missed
-# under CI's load, and `ews ingest` of a missing folder exited 1 instead of 3.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# collection): the CLI's own wait for a temporary server to start (`configure_environment`)
+# comes too late for the commands a test runs in this process. Prefect's default, 20 s, was
+# missed under CI's load, and `ews ingest` of a missing folder exited 1 instead of 3.
+from data.settings import TEMPORARY_SERVER_START_SECONDS  # imports no library that reads these
+
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(TEMPORARY_SERVER_START_SECONDS))
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
 
@@ -87,7 +89,7 @@ def postgres_server() -> Iterator[Any]:
 def prefect_server() -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_harness(server_startup_timeout=TEMPORARY_SERVER_START_SECONDS):
         yield
 
 
