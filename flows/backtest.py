@@ -121,6 +121,7 @@ def dask_backtest(
         )
     with runner, api_for_local_workers(runner):
         client = runner.client
+        import_code_on_cluster(client)
         info = client.scheduler_info()
         logger.info(
             "backtest: %d fits on the Dask cluster at %s (%d workers)",
@@ -131,44 +132,117 @@ def dask_backtest(
         # A frame on disk travels as its file's name: each fit reads the months it needs, and
         # this process lets go of the rows it read (the leak sentinel's) while the workers fit.
         frame.release()
-        shared = frame if frame.on_disk else client.scatter(frame, broadcast=True, hash=False)
-        # Held in the dict only, which the collection empties (see `collect_results`).
-        pending = {
-            i: runner.submit(
-                backtest_fit,
-                parameters={
-                    "frame": shared,
-                    "origin": str(cell.origin.date()),
-                    "member": cell.name,
-                    "recipe": cell.recipe,
-                },
-            )
-            for i, cell in enumerate(cells)
-        }
-        results = collect_results(pending, client, distributed.as_completed)
+        results: dict[int, Any] = {}
+        for attempt in range(1 + RESUBMISSIONS):
+            shared = frame if frame.on_disk else client.scatter(frame, broadcast=True, hash=False)
+            # Held in the dict only, which the collection empties (see `collect_results`).
+            pending = {
+                i: runner.submit(
+                    backtest_fit,
+                    parameters={
+                        "frame": shared,
+                        "origin": str(cell.origin.date()),
+                        "member": cell.name,
+                        "recipe": cell.recipe,
+                    },
+                )
+                for i, cell in enumerate(cells)
+                if i not in results
+            }
+            try:
+                collect_results(pending, client, distributed.as_completed, results)
+                break
+            except (distributed.client.FutureCancelledError, distributed.comm.CommClosedError) as exc:
+                lost = (
+                    getattr(exc, "reason", None) == "scheduler-connection-lost" or client.status != "running"
+                )
+                if not lost or attempt == RESUBMISSIONS:
+                    raise
+                logger.warning(
+                    "backtest: the connection to the Dask scheduler was lost with %d of %d fits "
+                    "done; the other %d are submitted again once the client has reconnected",
+                    len(results),
+                    len(cells),
+                    len(cells) - len(results),
+                )
+                del pending, shared
+                await_reconnection(client)
     probabilities = [results[i] for i in range(len(cells))]
     return backtest.assemble_backtest(frame, cells, probabilities, candidates=candidates)
 
 
-def collect_results(pending: dict[int, Any], client: Any, as_completed: Any) -> dict[int, Any]:
-    """Each task's result as it finishes, its future let go at once.
+def collect_results(
+    pending: dict[int, Any], client: Any, as_completed: Any, results: dict[int, Any] | None = None
+) -> dict[int, Any]:
+    """Each task's result as it finishes, its future let go at once; into `results` (the
+    results of an earlier submission kept) when given.
 
     A future held after its result is read keeps that result on its worker; if the worker is
     then lost (killed for memory, its machine gone), Dask computes the task again. At national
     scale that was a 6-minute fit done twice. `pending` maps a position to a Prefect future
     wrapping a Dask one; it is emptied as the results come.
     """
-    total = len(pending)
+    results = {} if results is None else results
+    total = len(pending) + len(results)
     index = {future.wrapped_future.key: i for i, future in pending.items()}
     waiting = as_completed([future.wrapped_future for future in pending.values()], loop=client.loop)
-    results: dict[int, Any] = {}
-    progress.advance("backtest fits", 0, total)
+    progress.advance("backtest fits", len(results), total)
     for finished in waiting:
         i = index.pop(finished.key)
         del finished  # the loop's reference, so that the pop below is the last one
         results[i] = pending.pop(i).result()
         progress.advance("backtest fits", len(results), total)
     return results
+
+
+#: Times the fits not yet done are submitted again after the client lost its scheduler.
+RESUBMISSIONS = 2
+
+
+def await_reconnection(client: Any) -> None:
+    """Wait until `client` is connected to its scheduler again (Dask reconnects on its own,
+    within the client's connect timeout) and the scheduler has a worker; an error otherwise.
+
+    A lost connection cancels every future of the client, and the scheduler forgets what the
+    client had scattered: the caller scatters and submits again. Seen once, in CI: the
+    multi-machine rehearsal's training lost its connection under the load of the other tests
+    (its logs were gone with CI's machine; see `import_code_on_cluster` for the likeliest cause).
+    """
+    import time
+
+    import dask.config
+    from dask.utils import parse_timedelta
+
+    wait = float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="s"))
+    deadline = time.monotonic() + wait
+    while client.status != "running":
+        if client.status in ("closing", "closed") or time.monotonic() > deadline:
+            raise ConnectionError(
+                f"the connection to the Dask scheduler at {client.scheduler.address} was lost "
+                "and could not be made again"
+            )
+        time.sleep(0.2)
+    client.wait_for_workers(1, timeout=wait)
+
+
+def import_code_on_cluster(client: Any) -> None:
+    """Import this module (Prefect, scikit-learn, the project) on the scheduler and every
+    worker, in calls the client waits for, before any task is submitted.
+
+    The scheduler unpickles each submitted task inside its event loop, and the first one
+    imports all of that there. In the rehearsal (`deploy/rehearse.py`) its loop was blocked
+    5.9 s on the idle machine, 25.8 s beside five busy processes and 32 s beside nine, with
+    the client's submissions waiting on the stream; the workers' loops 4 to 30 s. Dask warns
+    that this "can cause timeouts and instability"; a call the client waits for leaves
+    nothing queued on the stream while the imports run.
+    """
+    client.run_on_scheduler(_imported)
+    client.run(_imported)
+
+
+def _imported() -> bool:
+    """Nothing: unpickling a reference to this function imports its module where it runs."""
+    return True
 
 
 @contextlib.contextmanager

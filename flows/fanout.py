@@ -120,7 +120,7 @@ def score_by_province(
     """
     import distributed
 
-    from flows.backtest import api_for_local_workers
+    from flows.backtest import api_for_local_workers, import_code_on_cluster
 
     try:
         logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = get_run_logger()
@@ -132,6 +132,7 @@ def score_by_province(
         return None
     with runner, api_for_local_workers(runner):
         client = runner.client
+        import_code_on_cluster(client)
         logger.info(
             "scoring %d provinces on the Dask cluster at %s",
             len(names),

@@ -19,7 +19,11 @@ def test_the_multi_machine_recipe_trains_on_dask_and_scores_through_a_worker(pos
     # `postgres_server` only makes the test skip (outside CI) where PostgreSQL is missing:
     # the rehearsal starts its own server, as an installation would have its own.
     root = Path(tempfile.mkdtemp(prefix="ews-rehearsal-"))
-    summary = rehearse.rehearse(root)
+    try:
+        summary = rehearse.rehearse(root)
+    except rehearse.StepFailed:
+        print_log_tails(root / "logs")  # CI's temporary folder is gone after the run
+        raise
     print(json.dumps(summary, indent=2, default=str))
 
     # Training registered a version on the MLflow server (PostgreSQL behind it) and made it
@@ -34,3 +38,10 @@ def test_the_multi_machine_recipe_trains_on_dask_and_scores_through_a_worker(pos
     assert summary["workspace_db"]["scores_rows"] > 1000
     assert summary["workspace_db"]["sqlite_files"] == []
     assert len(summary["ranking_top"]) == 5 and all(summary["ranking_top"])
+
+
+def print_log_tails(folder: Path, lines: int = 40) -> None:
+    """The last lines of every service's and step's log, for pytest to show with a failure."""
+    for log in sorted(folder.glob("*.log")):
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+        print(f"--- {log.name}, its last {len(tail)} lines", *tail, sep="\n")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import logging
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -152,6 +154,75 @@ def test_the_train_flow_backtests_on_the_cluster_at_ews_dask_address(
     pd.testing.assert_frame_equal(logged, pd.read_parquet(workspace / "serial.parquet"), check_exact=True)
 
 
+@pytest.mark.slow
+def test_fits_cut_off_by_a_lost_scheduler_connection_are_submitted_again(
+    tiny_frame: TrainingFrame,
+    cluster: distributed.LocalCluster,
+    monkeypatch: pytest.MonkeyPatch,
+    prefect_server: None,
+) -> None:
+    """The client's connection to the scheduler is cut once the first fit is in: Dask cancels
+    every future and reconnects; the backtest scatters the frame again, submits the fits not
+    done, and its figures are still the serial run's."""
+    import flows.backtest as dask_backtest_module
+    from flows.backtest import run_backtest
+
+    monkeypatch.setenv("EWS_DASK_ADDRESS", cluster.scheduler_address)
+    monkeypatch.delenv("EWS_DASK_WORKERS", raising=False)
+    clients: list[distributed.Client] = []
+    cuts: list[int] = []
+    import_code = dask_backtest_module.import_code_on_cluster
+    advance = dask_backtest_module.progress.advance
+
+    def remember(client: distributed.Client) -> None:
+        clients.append(client)
+        import_code(client)
+
+    def cut_after_first(what: str, done: int, total: int) -> None:
+        advance(what, done, total)
+        if done >= 1 and not cuts:
+            cuts.append(done)
+            client = clients[-1]
+            stream, loop = client.scheduler_comm, client.loop
+            assert stream is not None and loop is not None
+            loop.add_callback(stream.comm.abort)
+            # Until Dask has cancelled the client's futures (it forgets them as it reconnects):
+            # a fit finished meanwhile would otherwise be gathered before the cut reached it.
+            deadline = time.monotonic() + 30
+            while client.futures and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    monkeypatch.setattr(dask_backtest_module, "import_code_on_cluster", remember)
+    monkeypatch.setattr(dask_backtest_module.progress, "advance", cut_after_first)
+    one = replace(tiny_frame, params=TINY_PARAMS.model_copy(update={"backtest_origins": 1}))
+    # A handler of the test's own: Prefect's logging setup replaces the root's (caplog's) handlers.
+    handler = _Records(logging.WARNING)
+    logging.getLogger("flows.backtest").addHandler(handler)
+    try:
+        on_dask = run_backtest(one, candidates=CANDIDATES, recipes=None, settings=Settings())
+    finally:
+        logging.getLogger("flows.backtest").removeHandler(handler)
+    assert cuts == [1]
+    lost = [
+        r.getMessage()
+        for r in handler.records
+        if "connection to the Dask scheduler was lost" in r.getMessage()
+    ]
+    assert len(lost) == 1 and "with 1 of 3 fits done" in lost[0], lost
+    pd.testing.assert_frame_equal(on_dask, serial(one), check_exact=True)
+
+
+class _Records(logging.Handler):
+    """The records a logger emits, kept."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 class _Wrapped:
     """What `collect_results` uses of a Prefect Dask future: the Dask future and `.result()`."""
 
@@ -163,7 +234,6 @@ class _Wrapped:
 
 
 def test_each_result_is_let_go_once_read_so_a_lost_worker_recomputes_nothing() -> None:
-    import time
 
     from flows.backtest import collect_results
 
