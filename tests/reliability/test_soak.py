@@ -4,9 +4,9 @@ the five faults of `benchmarks/soak.py`, and the final state compared with a cal
 The benchmark runs 60 nights and its figures are in docs/benchmarks.md; this runs the same
 code on the shortest calendar that holds every fault on its own night (a monthly delivery
 lands during the first of them), its two passes side by side, so that a change breaking any
-promise of the soak fails `make soak`: nothing lost or half-published after each fault, each
+promise of the soak fails `make test-on-demand`: nothing lost or half-published after each fault, each
 fault's alert raised, and the faults pass ending equal to the calm one. As the reliability
-matrix asks of the soak (`docs/reliability.md`), it runs on demand (marked `soak`), not in
+matrix asks of the soak (`docs/reliability.md`), it runs on demand (marked `on_demand`), not in
 `make test` or CI: 5 to 10 minutes of one process there, and each fault it injects also has a
 shorter test of its own that `make test` runs.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.soak]
+pytestmark = [pytest.mark.slow, pytest.mark.on_demand]
 
 ROOT = Path(__file__).resolve().parents[2]
 
