@@ -46,7 +46,7 @@ postgres:
 
 # The tests run in TEST_WORKERS processes (pytest-xdist), a file's tests in one process so that
 # its module fixtures are built once. The files go out in the order tests/conftest.py gives
-# (--no-loadscopereorder keeps it): the multi-machine rehearsal first, then the files with the
+# (--no-loadscope-reorder keeps it): the multi-machine rehearsal first, then the files with the
 # most tests first, xdist's own order, which keeps the end-to-end files (a few tests each, every
 # one starting commands and servers) from running beside each other: ordering them all first or
 # longest first made CI slower (docs/benchmarks.md). One process left the second core idle for
@@ -61,7 +61,7 @@ test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscopereorder --durations=20 -m "not on_demand"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20 -m "not on_demand"
 
 test-on-demand: $(TEST_STAMP)
 	$(BIN)/pytest -m on_demand
