@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,9 +64,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The files in `FIRST_FILES` first, then those with the most tests (xdist's own order,
     which `make test` turns off to keep this one); `--shard I/N`: keep the test files whose
     place in the sorted list is I modulo N."""
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item.nodeid.split("::")[0]] = counts.get(item.nodeid.split("::")[0], 0) + 1
+    counts = Counter(item.nodeid.split("::")[0] for item in items)
     items.sort(key=lambda item: _file_rank(item.nodeid.split("::")[0], counts))
     shard = config.getoption("--shard")
     if not shard:
@@ -82,7 +81,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [item for item in items if str(item.path) in kept]
 
 
-def _file_rank(path: str, counts: dict[str, int]) -> tuple[int, int, str]:
+def _file_rank(path: str, counts: Counter[str]) -> tuple[int, int, str]:
     """Where a file's tests go: `FIRST_FILES`, then by number of tests, then by path."""
     return (0 if path in FIRST_FILES else 1, -counts[path], path)
 
