@@ -159,6 +159,27 @@ def make_classifier(
 
 #: Trees without improvement on the later slice before boosting stops.
 EARLY_STOPPING_PATIENCE = 25
+#: The rows scikit-learn's boosted trees bin whole; beyond them it bins a draw of this many,
+#: drawn by weight when weights are given (`HistGradientBoostingClassifier`'s binning sample).
+BOOSTER_BINNING_ROWS = 200_000
+
+
+def booster_weight(sample_weight: np.ndarray | None) -> np.ndarray | None:
+    """The weights to give the boosted trees: None for unit weights on rows binned whole.
+
+    A world small enough to keep every negative has unit weights. scikit-learn 1.9 bins
+    weighted rows one sorted pass per bin edge (255 per column: about half of a small
+    fit), and unweighted rows in one percentile call whose thresholds are those of unit
+    weights; gradients and the starting value multiplied by 1 are unchanged. So the fit is
+    the same, at half the cost (tested: identical probabilities). Beyond the binning sample
+    the rows are drawn differently with weights and without them, so weights are kept.
+    """
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight)
+    if len(weights) <= BOOSTER_BINNING_ROWS and bool(np.all(weights == 1.0)):
+        return None
+    return sample_weight
 
 
 def fit_boosted(
@@ -184,8 +205,9 @@ def fit_boosted(
     at a fraction of the cost of fitting all `max_iter` and refitting.
     """
     model = make_classifier(columns, params, unusable=unusable)
+    weight = booster_weight(sample_weight)
     if not params.early_stopping or later is None:
-        return model.fit(X, y, model__sample_weight=sample_weight)
+        return model.fit(X, y, model__sample_weight=weight)
     X_later, y_later = later
     prep, booster = model[:-1], model[-1]
     Xt = prep.fit_transform(X, y)
@@ -194,7 +216,7 @@ def fit_boosted(
     booster.fit(
         Xt,
         y,
-        sample_weight=sample_weight,
+        sample_weight=weight,
         X_val=Zt,
         y_val=np.asarray(y_later),
         sample_weight_val=later_weight,

@@ -22,7 +22,16 @@ from models.backtest import (
     predict_rows,
 )
 from models.baselines import fit_monotone_logistic
-from models.train import LEARNERS, MONOTONE_INCREASING, ModelParams, fit_boosted, make_classifier, model_input
+from models.train import (
+    BOOSTER_BINNING_ROWS,
+    LEARNERS,
+    MONOTONE_INCREASING,
+    ModelParams,
+    booster_weight,
+    fit_boosted,
+    make_classifier,
+    model_input,
+)
 
 from ..conftest import AS_OF, TINY_PARAMS
 
@@ -179,6 +188,49 @@ def test_early_stopping_keeps_the_trees_that_do_best_on_the_later_slice() -> Non
         X, y, np.ones(len(y)), columns, params.model_copy(update={"early_stopping": False}), later=later
     )
     assert without[-1].n_iter_ == params.max_iter
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_unit_weights_fit_the_trees_that_weighted_rows_fit(early_stopping: bool) -> None:
+    """Unit weights reach the booster as none (the fast binning) and fit the same trees as
+    the same rows given their weights; other weights, or more rows than are binned whole,
+    reach it as they are."""
+    rng = np.random.default_rng(1)
+
+    def sample(n: int) -> tuple[pd.DataFrame, np.ndarray]:
+        X = pd.DataFrame({
+            "wage_arrears_months": rng.integers(0, 4, n).astype(float),
+            "layoffs_share_1m": rng.random(n),  # thousands of values: binned by percentiles
+            "hours_cut_share": np.where(rng.random(n) < 0.2, np.nan, rng.random(n)),
+            "sector": rng.choice(["13", "46"], n),
+        })  # fmt: skip
+        return X, (rng.random(n) < 0.05 + 0.05 * X["wage_arrears_months"]).astype(int).to_numpy()
+
+    (X, y), later = sample(4000), sample(2000)
+    columns = tuple(X.columns)
+    params = ModelParams(max_iter=40, learning_rate=0.3, min_samples_leaf=5, early_stopping=early_stopping)
+    ones = np.ones(len(y))
+    fast = fit_boosted(X, y, ones, columns, params, later=later)
+    weighted = make_classifier(columns, params)
+    if early_stopping:  # the weighted path by hand, as fit_boosted would take it
+        prep, booster = weighted[:-1], weighted[-1]
+        booster.set_params(early_stopping=True, scoring="loss", n_iter_no_change=25, tol=0.0)
+        booster.fit(
+            prep.fit_transform(X, y), y, sample_weight=ones, X_val=prep.transform(later[0]), y_val=later[1]
+        )
+        booster._predictors = booster._predictors[: int(np.argmax(booster.validation_score_[1:])) + 1]
+    else:
+        weighted.fit(X, y, model__sample_weight=ones)
+    np.testing.assert_array_equal(
+        fast[-1]._bin_mapper.bin_thresholds_[1], weighted[-1]._bin_mapper.bin_thresholds_[1]
+    )
+    np.testing.assert_array_equal(fast.predict_proba(later[0]), weighted.predict_proba(later[0]))
+
+    assert booster_weight(ones) is None
+    halves = np.where(y == 1, 1.0, 2.0)
+    assert booster_weight(halves) is halves
+    many = np.ones(BOOSTER_BINNING_ROWS + 1)
+    assert booster_weight(many) is many
 
 
 def test_short_history_names_the_backtest_origins_that_fit(tiny_frames) -> None:  # type: ignore[no-untyped-def]
