@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# The project's rooms (the editable install's code, byte-compiled once before the tests run).
+ROOMS := vocab data simulator outputs features models judging explaining present flows app cli deploy
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export MLFLOW_DISABLE_TELEMETRY ?= true
 export DO_NOT_TRACK ?= 1
@@ -16,14 +18,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 
-# --no-compile: a module is byte-compiled when first imported, not every module of every
-# package at install (37 s of CPU less per environment, measured; CI installs three).
+# pip byte-compiles what it installs (about 37 CPU-seconds per environment). Not compiled,
+# where PYTHONDONTWRITEBYTECODE is set (CI's machine sets it) every process compiled every
+# module it imported, every time: `import flows.score, flows.train` took 17 to 19 CPU-seconds
+# instead of 10 to 11, in each of the hundreds of commands, servers and workers the tests
+# start (docs/benchmarks.md, "CI on a clean clone").
 $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
-	$(BIN)/pip install --quiet --no-compile -c requirements.lock -e .
+	$(BIN)/pip install --quiet -c requirements.lock -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml requirements.lock | $(BIN)/python
-	$(BIN)/pip install --quiet --no-compile -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $(STAMP) $@
 
 demo: $(STAMP)
@@ -55,12 +60,14 @@ postgres:
 # on two cores): the soak in small, as the reliability matrix asks of the soak
 # (docs/reliability.md; its faults are each tested apart), and the ten-seed calibration sweeps
 # of the article presets (the seeds checked by default are tested here).
+# The tests start hundreds of processes: the project's code is byte-compiled once before them.
 TEST_WORKERS ?= 2
 test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
+	$(BIN)/mypy $(ROOMS)
+	$(BIN)/python -m compileall -q $(ROOMS) tests
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20 -m "not on_demand"
 
 test-on-demand: $(TEST_STAMP)
@@ -85,7 +92,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy vocab data simulator outputs features models judging explaining present flows app cli deploy
+	$(BIN)/mypy $(ROOMS)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_demo.py
