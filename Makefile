@@ -21,7 +21,7 @@ $(BIN)/python:
 # pip byte-compiles what it installs (about 37 CPU-seconds per environment). Not compiled,
 # where PYTHONDONTWRITEBYTECODE is set (CI's machine sets it) every process compiled every
 # module it imported, every time: `import flows.score, flows.train` took 17 to 19 CPU-seconds
-# instead of 10 to 11, in each of the hundreds of commands, servers and workers the tests
+# instead of 10 to 11, in each of the many commands, servers and workers the tests
 # start (docs/benchmarks.md, "CI on a clean clone").
 $(STAMP): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/pip install --quiet -c requirements.lock -e .
@@ -60,7 +60,7 @@ postgres:
 # on two cores): the soak in small, as the reliability matrix asks of the soak
 # (docs/reliability.md; its faults are each tested apart), and the ten-seed calibration sweeps
 # of the article presets (the seeds checked by default are tested here).
-# The tests start hundreds of processes: the project's code is byte-compiled once before them.
+# The tests start many processes: the project's code is byte-compiled once before them.
 TEST_WORKERS ?= 2
 test: $(TEST_STAMP) browser postgres
 	$(BIN)/ruff check .
