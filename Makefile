@@ -19,7 +19,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 
 # pip byte-compiles what it installs (about 37 CPU-seconds per environment). Not compiled,
-# where PYTHONDONTWRITEBYTECODE is set (CI's machine sets it) every process compiled every
+# where PYTHONDONTWRITEBYTECODE is set (this machine sets it) every process compiled every
 # module it imported, every time: `import flows.score, flows.train` took 17 to 19 CPU-seconds
 # instead of 10 to 11, in each of the many commands, servers and workers the tests
 # start (docs/benchmarks.md, "CI on a clean clone").
