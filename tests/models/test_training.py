@@ -191,10 +191,14 @@ def test_early_stopping_keeps_the_trees_that_do_best_on_the_later_slice() -> Non
 
 
 @pytest.mark.parametrize("early_stopping", [True, False])
-def test_unit_weights_fit_the_trees_that_weighted_rows_fit(early_stopping: bool) -> None:
+def test_unit_weights_fit_the_trees_that_weighted_rows_fit(
+    early_stopping: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Unit weights reach the booster as none (the fast binning) and fit the same trees as
     the same rows given their weights; other weights, or more rows than are binned whole,
     reach it as they are."""
+    import models.train
+
     rng = np.random.default_rng(1)
 
     def sample(n: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -211,16 +215,9 @@ def test_unit_weights_fit_the_trees_that_weighted_rows_fit(early_stopping: bool)
     params = ModelParams(max_iter=40, learning_rate=0.3, min_samples_leaf=5, early_stopping=early_stopping)
     ones = np.ones(len(y))
     fast = fit_boosted(X, y, ones, columns, params, later=later)
-    weighted = make_classifier(columns, params)
-    if early_stopping:  # the weighted path by hand, as fit_boosted would take it
-        prep, booster = weighted[:-1], weighted[-1]
-        booster.set_params(early_stopping=True, scoring="loss", n_iter_no_change=25, tol=0.0)
-        booster.fit(
-            prep.fit_transform(X, y), y, sample_weight=ones, X_val=prep.transform(later[0]), y_val=later[1]
-        )
-        booster._predictors = booster._predictors[: int(np.argmax(booster.validation_score_[1:])) + 1]
-    else:
-        weighted.fit(X, y, model__sample_weight=ones)
+    with monkeypatch.context() as patch:  # the same fit with the weights given as they are
+        patch.setattr(models.train, "booster_weight", lambda weight: weight)
+        weighted = fit_boosted(X, y, ones, columns, params, later=later)
     np.testing.assert_array_equal(
         fast[-1]._bin_mapper.bin_thresholds_[1], weighted[-1]._bin_mapper.bin_thresholds_[1]
     )
