@@ -155,8 +155,10 @@ def _makespan(costs: list[float], slots: int) -> float:
     return max(loads)
 
 
-def projection(run: dict[str, Any], workers: int) -> dict[str, Any] | None:
-    """Time on M machines of 2 workers from a run on `workers` local Dask workers (see the docstring)."""
+def projection(run: dict[str, Any], workers: int, per_machine: int = 2) -> dict[str, Any] | None:
+    """Time on M machines of `per_machine` workers (2 cores each) from a run on `workers` local
+    Dask workers (see the docstring): 2 single-thread workers a machine, or 1 whose fits use
+    both cores (`--fit-threads 2`)."""
     fits = [t["seconds"] for t in run["tasks"] if t["name"].startswith("backtest-fit[")]
     if not fits or workers < 1:
         return None
@@ -182,8 +184,9 @@ def projection(run: dict[str, Any], workers: int) -> dict[str, Any] | None:
         "fit_seconds_max": round(max(fits), 1),
         "outside_backtest_seconds": round(rest, 1),
         "overhead_seconds": round(overhead, 1),
-        "machines_of_2_workers": {
-            str(m): round(rest + _makespan(fits, 2 * m) + overhead, 1) for m in (1, 2, 4, 8)
+        "workers_per_machine": per_machine,
+        "machines": {
+            str(m): round(rest + _makespan(fits, per_machine * m) + overhead, 1) for m in (1, 2, 4, 8)
         },
     }
 
@@ -197,8 +200,19 @@ def _store(out: Path, seed: int, scale: float) -> Path:
     return store
 
 
+def run_key(workers: int, fit_threads: int) -> str:
+    """A run's name in the JSON: its workers, and `xT` when each fit used T threads."""
+    return str(workers) if fit_threads == 1 else f"{workers}x{fit_threads}"
+
+
 def run(
-    scale: float, seed: int, out: Path, workers: list[int], origins: int, as_of: str | None
+    scale: float,
+    seed: int,
+    out: Path,
+    workers: list[int],
+    origins: int,
+    as_of: str | None,
+    fit_threads: int = 1,
 ) -> dict[str, Any]:
     from flows.demo import demo_as_of
     from flows.server import local_prefect_server
@@ -217,7 +231,8 @@ def run(
         "runs": {},
     }
     for n in workers:
-        workspace = out / f"national-s{seed}-x{scale:g}-train-w{n}"
+        key = run_key(n, fit_threads)
+        workspace = out / f"national-s{seed}-x{scale:g}-train-w{key}"
         shutil.rmtree(workspace, ignore_errors=True)
         (workspace / "mlflow").mkdir(parents=True)
         (workspace / "prefect").mkdir()
@@ -229,6 +244,7 @@ def run(
                 "MLFLOW_TRACKING_URI": f"sqlite:///{workspace / 'mlflow' / 'mlflow.db'}",
                 "EWS_TRAINING_ON_DISK": "1",
                 "EWS_DASK_WORKERS": str(n),
+                "EWS_DASK_FIT_THREADS": str(fit_threads),
                 "PREFECT_HOME": str(workspace / "prefect"),
             }
         )
@@ -241,10 +257,11 @@ def run(
             )
             result["load_before"] = load
             result["load_after"] = round(os.getloadavg()[0], 2)
-        result["projection"] = projection(result, n)
+        result["fit_threads"] = fit_threads
+        result["projection"] = projection(result, n, max(1, (os.cpu_count() or 2) // fit_threads))
         shutil.rmtree(workspace / "store")  # the hard links; the workspace's runs stay
-        figures["runs"][str(n)] = result
-        print(f"workers={n}: {result['seconds']} s, {result['peak_tree_mb']:,} MB", file=sys.stderr)
+        figures["runs"][key] = result
+        print(f"workers={key}: {result['seconds']} s, {result['peak_tree_mb']:,} MB", file=sys.stderr)
     return figures
 
 
@@ -265,14 +282,17 @@ def merge_runs(path: Path, figures: dict[str, Any]) -> dict[str, Any]:
 
 def table(figures: dict[str, Any]) -> str:
     lines = [
-        "| Dask workers | wall | peak RSS (tree) | fits (sum / max) | projected on 1 / 2 / 4 / 8 machines × 2 workers |",
+        "| Dask workers (x threads a fit) | wall | peak RSS (tree) | fits (sum / max) "
+        "| projected on 1 / 2 / 4 / 8 machines (workers each) |",
         "|---|---|---|---|---|",
     ]
     for n, r in figures["runs"].items():
         p = r.get("projection")
         fits = f"{p['fit_seconds_total']} s / {p['fit_seconds_max']} s" if p else "(serial: not split)"
-        machines = " / ".join(f"{v} s" for v in p["machines_of_2_workers"].values()) if p else ""
-        lines.append(f"| {n} | {r['seconds']} s | {r['peak_tree_mb']:,} MB | {fits} | {machines} |")
+        machines = p.get("machines", p.get("machines_of_2_workers", {})) if p else {}
+        each = f" ({p.get('workers_per_machine', 2)} each)" if p else ""
+        spread = " / ".join(f"{v} s" for v in machines.values()) + each
+        lines.append(f"| {n} | {r['seconds']} s | {r['peak_tree_mb']:,} MB | {fits} | {spread} |")
     return "\n".join(lines)
 
 
@@ -282,6 +302,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--origins", type=int, default=12)
+    parser.add_argument(
+        "--fit-threads",
+        type=int,
+        default=1,
+        help="threads each backtest fit uses on a Dask worker (EWS_DASK_FIT_THREADS; default 1)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -291,7 +317,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(train_once(args.as_of, args.origins)))
         return
-    figures = run(args.scale, args.seed, args.out, args.workers, args.origins, args.as_of)
+    figures = run(args.scale, args.seed, args.out, args.workers, args.origins, args.as_of, args.fit_threads)
     name = f"national-train-s{args.seed}-x{args.scale:g}-o{args.origins}-{figures['as_of']}.json"
     path = args.out.resolve() / name
     figures = merge_runs(path, figures)

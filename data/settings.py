@@ -106,6 +106,17 @@ class Settings(BaseSettings):
             "after another in the training process, which is faster for a backtest of a few fits."
         ),
     )
+    dask_fit_threads: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Threads each backtest fit may use on a Dask worker, read where the worker runs "
+            "(EWS_DASK_FIT_THREADS). 1 (default): one fit per core, and the figures equal the "
+            "serial run's at one thread. A machine without the memory for one fit per core (a "
+            "national boosted-trees fit needs about 11 GB) runs one single-thread worker whose "
+            "fits use all its cores, e.g. 2 on 2 cores; probabilities then move in the last digits."
+        ),
+    )
 
     training_on_disk: bool = Field(
         default=False,

@@ -54,10 +54,12 @@ def backtest_fit(
 ) -> np.ndarray:
     """One fit of the backtest: `member` (a candidate, or a recipe's name) at `origin`.
 
-    On one thread: a worker runs one task per thread it has, and BLAS or OpenMP threads on
-    top of that would fight over the same cores.
+    On one thread by default: a worker runs one task per thread it has, and BLAS or OpenMP
+    threads on top of that would fight over the same cores. `EWS_DASK_FIT_THREADS`, read on
+    the worker, gives a fit more: a single-thread worker on a machine whose memory holds
+    only one fit at a time then uses every core for it.
     """
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=Settings().dask_fit_threads):
         return backtest.backtest_cell(frame, pd.Timestamp(origin), member, recipe)
 
 

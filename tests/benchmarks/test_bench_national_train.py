@@ -36,8 +36,18 @@ def test_the_projection_adds_the_time_outside_the_backtest_and_the_overhead() ->
     p = projection({"seconds": 112.0, "tasks": tasks}, 2)
     assert p is not None
     assert (p["outside_backtest_seconds"], p["overhead_seconds"]) == (100.0, 3.0)  # 12 − makespan 9
-    assert p["machines_of_2_workers"] == {"1": 112.0, "2": 109.0, "4": 109.0, "8": 109.0}
+    assert p["machines"] == {"1": 112.0, "2": 109.0, "4": 109.0, "8": 109.0}
     assert projection({"seconds": 112.0, "tasks": tasks}, 0) is None  # serial: no fits to schedule
+
+
+def test_the_projection_to_machines_of_one_worker_whose_fits_use_every_core() -> None:
+    # The same fits run one after another on 1 worker (2 threads a fit): a 20 s backtest.
+    tasks = [{"name": "build-training-frame", "seconds": 60.0}, {"name": "fit-final", "seconds": 40.0}]
+    tasks += [{"name": f"backtest-fit[{i}]", "seconds": s} for i, s in enumerate([6.0, 5.0, 4.0, 3.0])]
+    p = projection({"seconds": 120.0, "tasks": tasks}, 1, per_machine=1)
+    assert p is not None
+    assert (p["outside_backtest_seconds"], p["overhead_seconds"], p["workers_per_machine"]) == (100.0, 2.0, 1)
+    assert p["machines"] == {"1": 120.0, "2": 111.0, "4": 108.0, "8": 108.0}  # 18, 9, then the 6 s fit
 
 
 def test_the_projection_takes_the_fits_span_from_their_start_and_end() -> None:
@@ -52,7 +62,7 @@ def test_the_projection_takes_the_fits_span_from_their_start_and_end() -> None:
     p = projection({"seconds": 130.0, "tasks": tasks}, 2)
     assert p is not None
     assert (p["outside_backtest_seconds"], p["overhead_seconds"]) == (118.0, 3.0)
-    assert p["machines_of_2_workers"]["1"] == 130.0
+    assert p["machines"]["1"] == 130.0
 
 
 def test_a_later_sitting_keeps_the_earlier_runs_of_the_same_world(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import distributed
+import numpy as np
 import pandas as pd
 import pytest
 from distributed.scheduler import Scheduler
@@ -65,6 +66,34 @@ def test_the_settings_choose_the_runner(monkeypatch: pytest.MonkeyPatch) -> None
     assert remote is not None and remote.address == "tcp://10.0.0.5:8786" and not remote.cluster_kwargs
     monkeypatch.setenv("EWS_DASK_WORKERS", "-1")
     with pytest.raises(ValueError, match="dask_workers"):
+        Settings()
+
+
+@pytest.mark.parametrize("threads", [None, "2"])
+def test_a_fit_uses_the_threads_its_worker_allows(
+    threads: str | None, tiny_frame: TrainingFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One BLAS/OpenMP thread a fit unless `EWS_DASK_FIT_THREADS` (read where the fit runs) says more."""
+    import threadpoolctl
+
+    from flows.backtest import backtest_fit
+
+    if threads is None:
+        monkeypatch.delenv("EWS_DASK_FIT_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("EWS_DASK_FIT_THREADS", threads)
+    seen: list[int] = []
+
+    def cell(*_: object) -> np.ndarray:
+        pools = [p for p in threadpoolctl.threadpool_info() if p["user_api"] in ("blas", "openmp")]
+        seen.extend(p["num_threads"] for p in pools)
+        return np.zeros(1)
+
+    monkeypatch.setattr(backtest, "backtest_cell", cell)
+    backtest_fit.fn(tiny_frame, "2024-03-31", "hgb")
+    assert seen and set(seen) == {int(threads or 1)}
+    monkeypatch.setenv("EWS_DASK_FIT_THREADS", "0")
+    with pytest.raises(ValueError, match="dask_fit_threads"):
         Settings()
 
 
