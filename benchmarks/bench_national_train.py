@@ -156,9 +156,9 @@ def _makespan(costs: list[float], slots: int) -> float:
 
 
 def projection(run: dict[str, Any], workers: int, per_machine: int = 2) -> dict[str, Any] | None:
-    """Time on M machines of `per_machine` workers (2 cores each) from a run on `workers` local
-    Dask workers (see the docstring): 2 single-thread workers a machine, or 1 whose fits use
-    both cores (`--fit-threads 2`)."""
+    """Time on M machines of `per_machine` workers from a run on `workers` local Dask workers
+    (see the docstring). `run` passes this machine's cores over the threads a fit used: on 2
+    cores, 2 single-thread workers a machine, or 1 whose fits use both (`--fit-threads 2`)."""
     fits = [t["seconds"] for t in run["tasks"] if t["name"].startswith("backtest-fit[")]
     if not fits or workers < 1:
         return None
