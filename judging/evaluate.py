@@ -1,14 +1,13 @@
-"""Shared evaluation pieces: the monthly capacity, the officers' checklist, top-k masks,
-the paired bootstrap that decides promotions, and the month-end rows a forward run scores
-against what followed (`ews evaluate`, `benchmarks/forward_worlds.py`). The metrics
-themselves are in `judging.metrics`.
+"""Shared evaluation pieces: the monthly capacity, the officers' checklist, top-k masks and
+the month-end rows a forward run scores against what followed (`ews evaluate`,
+`benchmarks/forward_worlds.py`). The metrics themselves, and the paired bootstrap that
+decides promotions, are in `judging.metrics`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score
 
 from features.build import build_features, known_at
 from features.labels import add_labels, label_column
@@ -24,42 +23,6 @@ def top_k_by_month(as_of: np.ndarray, score: np.ndarray, capacity: float) -> np.
     sizes, of_row = np.unique(size, return_inverse=True)
     k = np.array([capacity_count(int(n), capacity) for n in sizes], dtype=np.int64)[of_row]
     return rank <= k
-
-
-def paired_bootstrap_gain(
-    y: np.ndarray,
-    challenger: np.ndarray,
-    champion: np.ndarray,
-    as_of: np.ndarray,
-    *,
-    n_boot: int = 200,
-    seed: int = 0,
-) -> dict[str, float]:
-    """PR-AUC gain of a challenger over the champion on the same rows, with a 90% interval.
-
-    Resampling whole as-of months keeps the months' shared shocks (waves, Tết) together.
-    """
-    y = np.asarray(y, dtype=int)
-    months, month_of_row = np.unique(as_of, return_inverse=True)
-    rows_by_month = [np.flatnonzero(month_of_row == i) for i in range(len(months))]
-    rng = np.random.default_rng(seed)
-
-    def gain(index: np.ndarray) -> float:
-        yy = y[index]
-        if yy.sum() == 0 or yy.sum() == len(yy):
-            return float("nan")
-        return float(
-            average_precision_score(yy, challenger[index]) - average_precision_score(yy, champion[index])
-        )
-
-    point = gain(np.arange(len(y)))
-    draws = []
-    for _ in range(n_boot):
-        picked = rng.integers(0, len(months), len(months))
-        draws.append(gain(np.concatenate([rows_by_month[i] for i in picked])))
-    finite = np.array([d for d in draws if np.isfinite(d)])
-    low, high = np.quantile(finite, [0.05, 0.95]) if len(finite) else (np.nan, np.nan)
-    return {"pr_auc_gain": point, "pr_auc_gain_low": float(low), "pr_auc_gain_high": float(high)}
 
 
 def month_ends_between(first: str, last: str) -> pd.DatetimeIndex:

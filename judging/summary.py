@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from judging import metrics
-from judging.evaluate import paired_bootstrap_gain
 from models import backtest
 from models.selection import champion_column
 from models.train import ModelParams
@@ -124,7 +123,7 @@ def champion_gain(
     if recipe is None or same_recipe:
         return None
     held = bt[champion_column(recipe, recipes)]
-    return paired_bootstrap_gain(
+    return metrics.paired_bootstrap_gain(
         bt["y"].to_numpy(), bt[learner].to_numpy(), held.to_numpy(), bt["as_of"].to_numpy(), seed=seed
     )
 

@@ -16,6 +16,7 @@ from judging.metrics import (
     compare_slices,
     lead_time_summary,
     lead_times,
+    paired_bootstrap_gain,
     roc_auc,
     top_k_mask,
     top_k_metrics,
@@ -106,6 +107,42 @@ def test_bootstrap_is_reproducible_with_its_seed_and_brackets_the_value() -> Non
     assert (finite["low"] <= finite["value"] + 1e-12).all() and (
         finite["value"] <= finite["high"] + 1e-12
     ).all()
+
+
+def test_the_champion_gain_equals_gathering_the_drawn_months_rows_and_scoring_them_again() -> None:
+    """The promotion's interval, from one sort of each score, is the one scikit-learn gives
+    on the rows of each resample's months (a month drawn twice, its rows twice)."""
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2021-01-31", periods=9, freq="ME").to_numpy()
+    as_of = np.repeat(months, rng.integers(40, 90, len(months)))
+    rng.shuffle(as_of)
+    y = (rng.random(len(as_of)) < 0.08).astype(float)
+    y[~np.isin(as_of, months[[1, 6]])] = 0  # stoppages in two months: some resamples have none
+    challenger = np.round(rng.random(len(y)) + y * 0.4, 1)  # ties, within and across months
+    champion = np.round(rng.random(len(y)) + y * 0.2, 2)
+    got = paired_bootstrap_gain(y, challenger, champion, as_of, n_boot=60, seed=5)
+
+    rows_of = [np.flatnonzero(as_of == m) for m in months]
+    draw = np.random.default_rng(5)
+    gains = []
+    for _ in range(60):
+        rows = np.concatenate([rows_of[i] for i in draw.integers(0, len(months), len(months))])
+        yy = y[rows]
+        both = 0 < yy.sum() < len(yy)
+        gains.append(
+            average_precision_score(yy, challenger[rows]) - average_precision_score(yy, champion[rows])
+            if both
+            else np.nan
+        )
+    sample = np.asarray(gains)
+    assert np.isnan(sample).any()
+    low, high = np.quantile(sample[np.isfinite(sample)], [0.05, 0.95])
+    point = average_precision_score(y, challenger) - average_precision_score(y, champion)
+    assert got["pr_auc_gain"] == pytest.approx(point, abs=1e-12)
+    assert got["pr_auc_gain_low"] == pytest.approx(low, abs=1e-12)
+    assert got["pr_auc_gain_high"] == pytest.approx(high, abs=1e-12)
+    assert low < point < high  # not a degenerate interval
+    assert paired_bootstrap_gain(y, challenger, champion, as_of, n_boot=60, seed=6) != got
 
 
 def test_slices_rank_within_a_province_and_keep_the_overall_top_k_elsewhere() -> None:
