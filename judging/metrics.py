@@ -201,6 +201,102 @@ def _model_metrics(
     return out
 
 
+@dataclass(frozen=True)
+class _MonthSums:
+    """One model's rows summed per as-of month: enough to score any resample of whole months.
+
+    A resample counts month m c[m] times, so each weighted sum a metric needs is a dot
+    product with c: the cumulative positives (`tp`) and negatives (`fp`) through each tie
+    group of the ranking that holds a positive, the negatives through the group before it
+    (`fp_before`), and per month the positives, negatives, top-k hits, flagged rows,
+    rows and squared errors. A draw then costs (groups with a positive) × months, not a
+    pass over every row: seconds instead of minutes for a national backtest's 200 draws.
+    """
+
+    tp: np.ndarray
+    fp: np.ndarray
+    fp_before: np.ndarray
+    positives: np.ndarray
+    negatives: np.ndarray
+    hits: np.ndarray
+    flagged: np.ndarray
+    rows: np.ndarray
+    squared: np.ndarray | None
+
+
+def _month_sums(
+    ys: np.ndarray,
+    months: np.ndarray,
+    last: np.ndarray,
+    n_months: int,
+    *,
+    top: np.ndarray | None = None,
+    sq_error: np.ndarray | None = None,
+) -> _MonthSums:
+    """`_MonthSums` of targets `ys`, month indices `months`, top-k membership `top` and squared
+    errors `sq_error` (None: not a probability), all in a ranking's order (tie groups ending
+    at positions `last`)."""
+    group_of_positive = np.unique(np.searchsorted(last, np.flatnonzero(ys > 0)))
+    ends = last[group_of_positive]
+    before = np.where(group_of_positive > 0, last[np.maximum(group_of_positive - 1, 0)], -1)
+    shape = (len(ends), n_months)
+    tp, fp, fp_before = np.empty(shape), np.empty(shape), np.empty(shape)
+    for m in range(n_months):
+        here = months == m
+        pos, neg = np.cumsum(np.where(here, ys, 0.0)), np.cumsum(np.where(here, 1.0 - ys, 0.0))
+        tp[:, m], fp[:, m] = pos[ends], neg[ends]
+        fp_before[:, m] = np.where(before >= 0, neg[np.maximum(before, 0)], 0.0)
+
+    def per_month(values: np.ndarray) -> np.ndarray:
+        return np.bincount(months, weights=values, minlength=n_months).astype(np.float64)
+
+    ones = np.ones(len(ys))
+    return _MonthSums(
+        tp=tp,
+        fp=fp,
+        fp_before=fp_before,
+        positives=per_month(ys),
+        negatives=per_month(1.0 - ys),
+        hits=per_month(ys * top) if top is not None else np.zeros(n_months),
+        flagged=per_month(top.astype(np.float64)) if top is not None else np.zeros(n_months),
+        rows=per_month(ones),
+        squared=None if sq_error is None else per_month(sq_error),
+    )
+
+
+def _resampled_ranking(sums: _MonthSums, c: np.ndarray) -> tuple[float, float]:
+    """PR-AUC and ROC-AUC with month m counted c[m] times (NaN without both classes).
+
+    Average precision sums, over the groups that gain positives, the gain over all
+    positives times the precision there. ROC-AUC is 1 − the area left of the curve, whose
+    trapezoids are the groups' gains in positives times the mean false-positive rate over
+    the group: the same trapezoids `_roc_auc_of` sums the other way round.
+    """
+    positives, negatives = float(sums.positives @ c), float(sums.negatives @ c)
+    if positives <= 0 or negatives <= 0:
+        return float("nan"), float("nan")
+    tp, fp, fp_before = sums.tp @ c, sums.fp @ c, sums.fp_before @ c
+    gained = np.diff(tp, prepend=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.nan_to_num(tp / (tp + fp))
+    pr_auc = float(np.sum(gained / positives * precision))
+    roc_auc = 1.0 - float(np.sum(gained * (fp + fp_before))) / (2.0 * positives * negatives)
+    return pr_auc, roc_auc
+
+
+def _resampled_metrics(sums: _MonthSums, c: np.ndarray) -> dict[str, float]:
+    """Every metric of `compare` but the lift, with month m counted c[m] times."""
+    pr_auc, roc_auc_ = _resampled_ranking(sums, c)
+    positives, hits, flagged = float(sums.positives @ c), float(sums.hits @ c), float(sums.flagged @ c)
+    return {
+        "pr_auc": pr_auc,
+        "roc_auc": roc_auc_,
+        "recall_at_k": hits / positives if positives > 0 else float("nan"),
+        "precision_at_k": hits / flagged if flagged > 0 else float("nan"),
+        "brier": float("nan") if sums.squared is None else float(sums.squared @ c) / float(sums.rows @ c),
+    }
+
+
 def _compare_core(
     scores: Mapping[str, np.ndarray],
     tops: Mapping[str, np.ndarray],
@@ -215,32 +311,49 @@ def _compare_core(
     y = np.asarray(y, dtype=np.float64)
     n_months, month = _month_index(as_of)
     ranked = {name: _ranked(s) for name, s in scores.items()}
-    # Each model's targets and months in its ranking's order, taken once: a resample only
-    # reweighs months, so its weights in that order are the month counts looked up by month
-    # (the same numbers as reweighing the rows and then ordering them, without gathering
-    # millions of rows at random per model and resample: minutes at national scale).
-    ys = {name: y[r.order] for name, r in ranked.items()}
-    months = {name: month[r.order] for name, r in ranked.items()}
+    ones = np.ones_like(y)
 
-    def all_metrics(counts: np.ndarray | None) -> dict[str, dict[str, float]]:
-        """Every model's metrics with each month counted `counts[month]` times (None: once)."""
-        w = np.ones_like(y) if counts is None else counts[month].astype(np.float64)
-        out = {}
-        for name, s in scores.items():
-            ws = np.ones_like(y) if counts is None else counts[months[name]].astype(np.float64)
-            cumulative = _sorted_counts(ys[name], ws, ranked[name].last)
-            out[name] = _model_metrics(y, s, tops[name], cumulative, w, name not in not_probability)
+    def with_lift(out: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
         base = out.get(CHECKLIST, {}).get("recall_at_k", float("nan"))
         for values in out.values():
             values["lift_at_k"] = lift(values["recall_at_k"], base)
         return out
 
-    point = all_metrics(None)
+    point = with_lift(
+        {
+            name: _model_metrics(
+                y,
+                s,
+                tops[name],
+                _sorted_counts(y[ranked[name].order], ones, ranked[name].last),
+                ones,
+                name not in not_probability,
+            )
+            for name, s in scores.items()
+        }
+    )
+    # Each model summed per month once (its ranking's order for the curves): a resample only
+    # counts months again, so its metrics come from those sums (`_MonthSums`), the same
+    # numbers as reweighing every row and ordering them, to rounding (the tests check).
+    sums = {}
+    if n_boot > 0:
+        for name, s in scores.items():
+            r = ranked[name]
+            probability = name not in not_probability
+            sums[name] = _month_sums(
+                y[r.order],
+                month[r.order],
+                r.last,
+                n_months,
+                top=np.asarray(tops[name], dtype=np.float64)[r.order],
+                sq_error=(s[r.order] - y[r.order]) ** 2 if probability else None,
+            )
     rng = np.random.default_rng(seed)
     draws: dict[tuple[str, str], list[float]] = {(m, k): [] for m in point for k in METRICS}
     for _ in range(n_boot):
-        counts = np.bincount(rng.integers(0, n_months, n_months), minlength=n_months)
-        for name, values in all_metrics(counts).items():
+        c = np.bincount(rng.integers(0, n_months, n_months), minlength=n_months).astype(np.float64)
+        resampled = with_lift({name: _resampled_metrics(sums[name], c) for name in scores})
+        for name, values in resampled.items():
             for key in METRICS:
                 draws[name, key].append(values[key])
     tail = (1 - level) / 2
@@ -267,29 +380,25 @@ def paired_bootstrap_gain(
     """PR-AUC gain of a challenger over the champion on the same rows, with a `level` interval.
 
     This decides promotions. Resampling whole as-of months keeps the months' shared shocks
-    (waves, Tết) together. Each score is sorted once: a resample only reweighs months, so
-    its PR-AUC is the weighted one down the same ranking, the same number as gathering the
-    drawn months' rows and scoring them again (the tests check), without two sorts of
-    every backtest row per draw (minutes at national scale).
+    (waves, Tết) together. Each score is sorted and summed per month once (`_MonthSums`): a
+    resample's PR-AUC comes from those sums, the same number as gathering the drawn months'
+    rows and scoring them again (the tests check), without two sorts of every backtest row
+    per draw (20 minutes for a national backtest's 200 draws).
     """
     y = np.asarray(y, dtype=np.float64)
     n_months, month = _month_index(as_of)
+    ones = np.ones_like(y)
     ranked = [_ranked(challenger), _ranked(champion)]
-    ordered = [(y[r.order], month[r.order], r.last) for r in ranked]
-
-    def gain(counts: np.ndarray | None) -> float:
-        """Challenger minus champion with each month counted `counts[month]` times (None: once)."""
-        ap = []
-        for ys, ms, last in ordered:
-            ws = np.ones_like(ys) if counts is None else counts[ms].astype(np.float64)
-            ap.append(_average_precision_of(_sorted_counts(ys, ws, last)))
-        return ap[0] - ap[1]
-
-    point = gain(None)
-    rng = np.random.default_rng(seed)
-    draws = np.array(
-        [gain(np.bincount(rng.integers(0, n_months, n_months), minlength=n_months)) for _ in range(n_boot)]
+    challenger_ap, champion_ap = (
+        _average_precision_of(_sorted_counts(y[r.order], ones, r.last)) for r in ranked
     )
+    point = challenger_ap - champion_ap
+    sums = [_month_sums(y[r.order], month[r.order], r.last, n_months) for r in ranked] if n_boot > 0 else []
+    rng = np.random.default_rng(seed)
+    draws = np.empty(n_boot)
+    for i in range(n_boot):
+        c = np.bincount(rng.integers(0, n_months, n_months), minlength=n_months).astype(np.float64)
+        draws[i] = _resampled_ranking(sums[0], c)[0] - _resampled_ranking(sums[1], c)[0]
     finite = draws[np.isfinite(draws)]
     tail = (1 - level) / 2
     low, high = np.quantile(finite, [tail, 1 - tail]) if len(finite) else (np.nan, np.nan)

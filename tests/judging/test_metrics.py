@@ -16,12 +16,14 @@ from judging.metrics import (
     compare_slices,
     lead_time_summary,
     lead_times,
+    lift,
     paired_bootstrap_gain,
     roc_auc,
     top_k_mask,
     top_k_metrics,
     true_probability,
 )
+from models.baselines import checklist_score
 
 JAN, FEB = pd.Timestamp("2022-01-31"), pd.Timestamp("2022-02-28")
 
@@ -107,6 +109,53 @@ def test_bootstrap_is_reproducible_with_its_seed_and_brackets_the_value() -> Non
     assert (finite["low"] <= finite["value"] + 1e-12).all() and (
         finite["value"] <= finite["high"] + 1e-12
     ).all()
+
+
+def test_each_resample_scores_like_the_rows_reweighed_by_their_months_draws() -> None:
+    """`compare`'s intervals, from per-month sums, are those of every metric recomputed on
+    the rows with each month's weight its count in the draw (ties, a month without a
+    stoppage, a score that is not a probability)."""
+    rng = np.random.default_rng(11)
+    months = pd.date_range("2021-01-31", periods=7, freq="ME").to_numpy()
+    as_of = np.repeat(months, rng.integers(30, 80, len(months)))
+    rng.shuffle(as_of)
+    y = (rng.random(len(as_of)) < 0.1).astype(float)
+    y[as_of == months[2]] = 0
+    scores = {"a": np.round(rng.random(len(y)) * 0.5 + y * 0.2, 1), "b": rng.random(len(y)) * 0.3 + y * 0.05}
+    table = pd.DataFrame({"wage_arrears_months": rng.integers(0, 3, len(y)), "insurance_debt_months": 0.0})
+    got = compare(scores, y, as_of, table, capacity=0.1, n_boot=40, seed=4).set_index(["model", "metric"])
+
+    models = {**scores, "checklist": checklist_score(table)}
+    tops = {name: top_k_mask(as_of, s, 0.1) for name, s in models.items()}
+    month = np.searchsorted(np.unique(as_of), as_of)
+    draw = np.random.default_rng(4)
+    draws: dict[tuple[str, str], list[float]] = {}
+    for _ in range(40):
+        w = np.bincount(draw.integers(0, len(months), len(months)), minlength=len(months))[month].astype(
+            float
+        )
+        values = {
+            name: {
+                "pr_auc": average_precision(y, s, w),
+                "roc_auc": roc_auc(y, s, w),
+                **top_k_metrics(y, tops[name], w),
+                "brier": brier(y, s, w) if name != "checklist" else np.nan,
+            }
+            for name, s in models.items()
+        }
+        for name, v in values.items():
+            v["lift_at_k"] = lift(v["recall_at_k"], values["checklist"]["recall_at_k"])
+            for key, value in v.items():
+                draws.setdefault((name, key), []).append(value)
+    for (name, key), sample in draws.items():
+        finite = np.asarray(sample)[np.isfinite(sample)]
+        if key == "brier" and name == "checklist":
+            assert np.isnan(float(got.loc[(name, key), "low"]))
+            continue
+        low, high = np.quantile(finite, [0.05, 0.95])
+        assert got.loc[(name, key), "low"] == pytest.approx(low, abs=1e-12), (name, key)
+        assert got.loc[(name, key), "high"] == pytest.approx(high, abs=1e-12), (name, key)
+        assert low < high or key == "lift_at_k" and name == "checklist", (name, key)
 
 
 def test_the_champion_gain_equals_gathering_the_drawn_months_rows_and_scoring_them_again() -> None:
