@@ -7,11 +7,12 @@ of recall@k over the officers' checklist, reliability tables and lead times.
 
 Intervals resample whole as-of months (a month's shared shocks, Tết or a strike wave,
 stay together), seeded. Membership of the monthly top k depends only on the month, so it
-is computed once; each bootstrap draw is a vector of month multiplicities turned into row
-weights, and every metric below is computed with those weights (equal to scikit-learn's
-on unit weights, which the tests check). The challenger's PR-AUC gain over the champion,
-which decides promotions, is resampled the same way. All functions are pure and return
-plain dicts or DataFrames.
+is computed once; each bootstrap draw is a vector of month multiplicities, and its metrics
+are those of the rows weighed by their month's multiplicity (the weighted metrics below
+equal scikit-learn's on unit weights, which the tests check), computed from each model's
+sums per month (`_MonthSums`) rather than from the rows. The challenger's PR-AUC gain
+over the champion, which decides promotions, is resampled the same way. All functions are
+pure and return plain dicts or DataFrames.
 """
 
 from __future__ import annotations
@@ -250,7 +251,6 @@ def _month_sums(
     def per_month(values: np.ndarray) -> np.ndarray:
         return np.bincount(months, weights=values, minlength=n_months).astype(np.float64)
 
-    ones = np.ones(len(ys))
     return _MonthSums(
         tp=tp,
         fp=fp,
@@ -259,7 +259,7 @@ def _month_sums(
         negatives=per_month(1.0 - ys),
         hits=per_month(ys * top) if top is not None else np.zeros(n_months),
         flagged=per_month(top.astype(np.float64)) if top is not None else np.zeros(n_months),
-        rows=per_month(ones),
+        rows=np.bincount(months, minlength=n_months).astype(np.float64),
         squared=None if sq_error is None else per_month(sq_error),
     )
 
