@@ -188,6 +188,17 @@ def _month_index(as_of: np.ndarray) -> tuple[int, np.ndarray]:
     return len(months), index
 
 
+def _interval(draws: Sequence[float] | np.ndarray, level: float) -> tuple[float, float]:
+    """The central `level` interval of the finite draws; NaN, NaN when none is finite."""
+    sample = np.asarray(draws, dtype=np.float64)
+    sample = sample[np.isfinite(sample)]
+    if not len(sample):
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2
+    low, high = np.quantile(sample, [tail, 1 - tail])
+    return float(low), float(high)
+
+
 def _model_metrics(
     y: np.ndarray,
     score: np.ndarray,
@@ -325,7 +336,7 @@ def _compare_core(
                 y,
                 s,
                 tops[name],
-                _sorted_counts(y[ranked[name].order], ones, ranked[name].last),
+                _cumulative(y, s, ones, ranked[name]),
                 ones,
                 name not in not_probability,
             )
@@ -356,14 +367,10 @@ def _compare_core(
         for name, values in resampled.items():
             for key in METRICS:
                 draws[name, key].append(values[key])
-    tail = (1 - level) / 2
     rows = []
     for name, values in point.items():
         for key in METRICS:
-            sample = np.asarray(draws[name, key], dtype=np.float64)
-            sample = sample[np.isfinite(sample)]
-            low, high = np.quantile(sample, [tail, 1 - tail]) if len(sample) else (np.nan, np.nan)
-            rows.append((name, key, values[key], float(low), float(high)))
+            rows.append((name, key, values[key], *_interval(draws[name, key], level)))
     return pd.DataFrame(rows, columns=["model", "metric", "value", "low", "high"])
 
 
@@ -387,22 +394,18 @@ def paired_bootstrap_gain(
     """
     y = np.asarray(y, dtype=np.float64)
     n_months, month = _month_index(as_of)
-    ones = np.ones_like(y)
     ranked = [_ranked(challenger), _ranked(champion)]
-    challenger_ap, champion_ap = (
-        _average_precision_of(_sorted_counts(y[r.order], ones, r.last)) for r in ranked
+    point = average_precision(y, challenger, ranked=ranked[0]) - average_precision(
+        y, champion, ranked=ranked[1]
     )
-    point = challenger_ap - champion_ap
     sums = [_month_sums(y[r.order], month[r.order], r.last, n_months) for r in ranked] if n_boot > 0 else []
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)
     for i in range(n_boot):
         c = np.bincount(rng.integers(0, n_months, n_months), minlength=n_months).astype(np.float64)
         draws[i] = _resampled_ranking(sums[0], c)[0] - _resampled_ranking(sums[1], c)[0]
-    finite = draws[np.isfinite(draws)]
-    tail = (1 - level) / 2
-    low, high = np.quantile(finite, [tail, 1 - tail]) if len(finite) else (np.nan, np.nan)
-    return {"pr_auc_gain": point, "pr_auc_gain_low": float(low), "pr_auc_gain_high": float(high)}
+    low, high = _interval(draws, level)
+    return {"pr_auc_gain": point, "pr_auc_gain_low": low, "pr_auc_gain_high": high}
 
 
 def compare(
@@ -618,12 +621,9 @@ def lead_time_summary(
     rng = np.random.default_rng(seed)
     draws = [stats(rng.integers(0, len(events), len(events))) for _ in range(n_boot if len(events) else 0)]
     out: dict[str, float] = {"events": float(len(events)), "flagged": float(flagged.sum())}
-    tail = (1 - level) / 2
     for key, value in point.items():
-        sample = np.array([d[key] for d in draws], dtype=np.float64)
-        sample = sample[np.isfinite(sample)]
-        low, high = np.quantile(sample, [tail, 1 - tail]) if len(sample) else (np.nan, np.nan)
-        out |= {key: value, f"{key}_low": float(low), f"{key}_high": float(high)}
+        low, high = _interval([d[key] for d in draws], level)
+        out |= {key: value, f"{key}_low": low, f"{key}_high": high}
     return out
 
 
